@@ -1,0 +1,1165 @@
+/*
+ * SPDX-FileCopyrightText: 2026 The Confab authors
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ */
+
+#define G_LOG_DOMAIN "confab-client"
+
+#include "config.h"
+
+#include "confab-client.h"
+
+#include <glib/gi18n.h>
+#include <json-glib/json-glib.h>
+#include <libsoup/soup.h>
+#include <string.h>
+
+#include "confab-chunk-parser.h"
+#include "confab-sse-parser.h"
+
+/* One read buffer: large enough that a fast local server costs few
+ * main-loop wake-ups, small enough that a slow one shows each token. */
+#define READ_SIZE 16384
+/* An error body is only read to find a message in it. */
+#define MAX_ERROR_BODY (64 * 1024)
+/* A non-streamed answer is bounded too: no reply is 64 MB. */
+#define MAX_JSON_BODY (64 * 1024 * 1024)
+/* Quoted server text is shortened so an error stays a sentence. */
+#define MAX_QUOTED_CHARS 400
+
+struct _ConfabClient
+{
+  GObject parent_instance;
+
+  /* owned */
+  SoupSession *session;
+  char        *base_url;
+  char        *api_key;
+  GHashTable  *no_stream_options;
+
+  /* plain state */
+  double idle_timeout;
+  double connect_timeout;
+};
+
+G_DEFINE_FINAL_TYPE (ConfabClient, confab_client, G_TYPE_OBJECT)
+G_DEFINE_QUARK (confab-client-error-quark, confab_client_error)
+
+enum {
+  PROP_0,
+  PROP_BASE_URL,
+  PROP_API_KEY,
+  PROP_IDLE_TIMEOUT,
+  PROP_CONNECT_TIMEOUT,
+  N_PROPS
+};
+
+static GParamSpec *properties[N_PROPS];
+
+typedef void (*BodyFunc) (GTask *task);
+
+typedef enum
+{
+  PHASE_CONNECTING,
+  PHASE_WAITING,
+} Phase;
+
+typedef struct
+{
+  /* owned */
+  ConfabClient      *client;
+  ConfabRequest     *request;
+  ConfabMessage     *reply;
+  SoupMessage       *message;
+  GInputStream      *stream;
+  GCancellable      *cancellable;
+  GCancellable      *outer_cancellable;
+  ConfabSseParser   *sse;
+  ConfabChunkParser *chunks;
+  GByteArray        *body;
+  BodyFunc           body_func;
+  gsize              body_limit;
+  GError            *stream_error;
+  GError            *skipped_error;
+  char              *base_url;
+  char              *host;
+
+  /* source ids and handlers */
+  guint  timeout_id;
+  gulong cancelled_id;
+
+  /* plain state */
+  Phase    phase;
+  gint64   last_activity;
+  gboolean timed_out;
+  gboolean sent_stream_options;
+  gboolean retried;
+  gboolean done;
+  gboolean got_finish;
+  guint    n_events;
+} StreamData;
+
+static void start_request (GTask *task);
+static void read_next (GTask *task);
+
+static void
+stream_data_free (StreamData *data)
+{
+  g_clear_handle_id (&data->timeout_id, g_source_remove);
+  if (data->outer_cancellable != NULL)
+    g_cancellable_disconnect (data->outer_cancellable, data->cancelled_id);
+  g_clear_object (&data->outer_cancellable);
+  g_clear_object (&data->cancellable);
+  g_clear_object (&data->stream);
+  if (data->message != NULL)
+    g_signal_handlers_disconnect_by_data (data->message, data);
+  g_clear_object (&data->message);
+  g_clear_pointer (&data->sse, confab_sse_parser_free);
+  g_clear_pointer (&data->chunks, confab_chunk_parser_free);
+  g_clear_pointer (&data->body, g_byte_array_unref);
+  g_clear_error (&data->stream_error);
+  g_clear_error (&data->skipped_error);
+  g_clear_pointer (&data->base_url, g_free);
+  g_clear_pointer (&data->host, g_free);
+  g_clear_pointer (&data->request, confab_request_unref);
+  g_clear_object (&data->reply);
+  g_clear_object (&data->client);
+  g_free (data);
+}
+
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (StreamData, stream_data_free)
+
+/* Server text is untrusted: it is repaired, stripped and shortened
+ * before it goes into a sentence for the user. */
+static char *
+quote_server_text (const char *text,
+                   gssize      len)
+{
+  g_autofree char *valid = NULL;
+  g_autoptr(GString) out = NULL;
+  const char *p;
+  guint n = 0;
+
+  if (text == NULL)
+    return NULL;
+
+  valid = g_utf8_make_valid (text, len);
+  g_strstrip (valid);
+  if (*valid == '\0')
+    return NULL;
+
+  out = g_string_new (NULL);
+  for (p = valid; *p != '\0' && n < MAX_QUOTED_CHARS; p = g_utf8_next_char (p), n++)
+    {
+      gunichar c = g_utf8_get_char (p);
+
+      if (c == '\n' || c == '\r' || c == '\t')
+        g_string_append_c (out, ' ');
+      else if (!g_unichar_iscntrl (c))
+        g_string_append_unichar (out, c);
+    }
+  if (*p != '\0')
+    g_string_append (out, "…");
+
+  return g_string_free (g_steal_pointer (&out), FALSE);
+}
+
+/* Finds the readable message in an error body: OpenAI's
+ * {"error": {"message": ...}}, Ollama's {"error": "..."}, vLLM's and
+ * FastAPI's {"message": ...} or {"detail": ...}. */
+static char *
+find_error_message (const guint8 *body,
+                    gsize         len)
+{
+  g_autoptr(JsonParser) parser = json_parser_new ();
+  g_autofree char *valid = NULL;
+  JsonObject *object;
+  JsonNode *node;
+  static const char * const names[] = { "error", "message", "detail" };
+
+  if (len == 0)
+    return NULL;
+
+  valid = g_utf8_make_valid ((const char *)body, len);
+  if (!json_parser_load_from_data (parser, valid, -1, NULL))
+    return NULL;
+
+  node = json_parser_get_root (parser);
+  if (node == NULL || !JSON_NODE_HOLDS_OBJECT (node))
+    return NULL;
+
+  object = json_node_get_object (node);
+  for (guint i = 0; i < G_N_ELEMENTS (names); i++)
+    {
+      JsonNode *member = json_object_get_member (object, names[i]);
+
+      if (member == NULL)
+        continue;
+
+      if (JSON_NODE_HOLDS_VALUE (member) && json_node_get_value_type (member) == G_TYPE_STRING)
+        return quote_server_text (json_node_get_string (member), -1);
+
+      if (JSON_NODE_HOLDS_OBJECT (member))
+        {
+          JsonObject *inner = json_node_get_object (member);
+          JsonNode *message = json_object_get_member (inner, "message");
+
+          if (message != NULL && JSON_NODE_HOLDS_VALUE (message) &&
+              json_node_get_value_type (message) == G_TYPE_STRING)
+            return quote_server_text (json_node_get_string (message), -1);
+        }
+    }
+
+  return NULL;
+}
+
+static GError *
+http_status_error (ConfabClient *self,
+                   guint         status,
+                   const char   *reason,
+                   const char   *server_message)
+{
+  g_autofree char *sentence = NULL;
+  int code;
+
+  if (reason == NULL || *reason == '\0')
+    reason = soup_status_get_phrase (status);
+  if (reason == NULL)
+    reason = "";
+
+  switch (status)
+    {
+    case 401:
+      code = CONFAB_CLIENT_ERROR_UNAUTHORIZED;
+      if (!confab_client_has_api_key (self))
+        sentence = g_strdup (_("The server needs an API key, and none is set (HTTP 401). "
+                               "Set OPENAI_API_KEY in the environment and start Confab "
+                               "again."));
+      else
+        sentence = g_strdup (_("The server rejected the API key (HTTP 401). Check "
+                               "OPENAI_API_KEY."));
+      break;
+
+    case 403:
+      code = CONFAB_CLIENT_ERROR_UNAUTHORIZED;
+      sentence = g_strdup (_("The server refused access (HTTP 403). The API key may not be "
+                             "allowed to use this model."));
+      break;
+
+    case 404:
+      code = CONFAB_CLIENT_ERROR_NOT_FOUND;
+      sentence = g_strdup (_("The server could not find the model or the endpoint "
+                             "(HTTP 404). Check the model name and the base URL."));
+      break;
+
+    case 429:
+      code = CONFAB_CLIENT_ERROR_RATE_LIMITED;
+      sentence = g_strdup (_("The server is limiting requests or the quota is used up "
+                             "(HTTP 429). Wait a moment and try again."));
+      break;
+
+    default:
+      code = CONFAB_CLIENT_ERROR_HTTP_STATUS;
+      if (status >= 500)
+        sentence = g_strdup_printf (/* Translators: %u is an HTTP status code, %s its
+                                     * reason phrase */
+                                    _("The server had an internal error (HTTP %u %s). Try "
+                                      "again later."), status, reason);
+      else
+        sentence = g_strdup_printf (/* Translators: %u is an HTTP status code, %s its
+                                     * reason phrase */
+                                    _("The server rejected the request (HTTP %u %s)."),
+                                    status, reason);
+      break;
+    }
+
+  if (server_message == NULL)
+    return g_error_new_literal (CONFAB_CLIENT_ERROR, code, sentence);
+
+  return g_error_new (CONFAB_CLIENT_ERROR, code,
+                      /* Translators: the first %s is one of the sentences above, the
+                       * second the server's own error text */
+                      _("%s The server said: “%s”"), sentence, server_message);
+}
+
+static void
+return_error (GTask  *task,
+              GError *error)
+{
+  StreamData *data = g_task_get_task_data (task);
+
+  g_clear_handle_id (&data->timeout_id, g_source_remove);
+  g_task_return_error (task, error);
+}
+
+static void
+return_success (GTask *task)
+{
+  StreamData *data = g_task_get_task_data (task);
+
+  g_clear_handle_id (&data->timeout_id, g_source_remove);
+  g_task_return_boolean (task, TRUE);
+}
+
+/* Turns a failed I/O call into what the user reads. A cancellation that
+ * the idle or connect timer caused is a time-out, not a Stop. */
+static GError *
+io_error (StreamData   *data,
+          GError       *error,
+          gboolean      reading_body)
+{
+  g_autoptr(GError) owned = error;
+
+  if (g_error_matches (owned, G_IO_ERROR, G_IO_ERROR_CANCELLED) && data->timed_out)
+    {
+      if (data->phase == PHASE_CONNECTING)
+        return g_error_new (CONFAB_CLIENT_ERROR, CONFAB_CLIENT_ERROR_TIMED_OUT,
+                            /* Translators: %s is a host name, %g a number of seconds */
+                            _("Could not connect to %s within %g seconds."),
+                            data->host, data->client->connect_timeout);
+      return g_error_new (CONFAB_CLIENT_ERROR, CONFAB_CLIENT_ERROR_TIMED_OUT,
+                          /* Translators: %s is a host name, %g a number of seconds */
+                          ngettext ("The server %s sent nothing for %g second.",
+                                    "The server %s sent nothing for %g seconds.",
+                                    (gulong)data->client->idle_timeout),
+                          data->host, data->client->idle_timeout);
+    }
+
+  if (g_error_matches (owned, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+    return g_steal_pointer (&owned);
+
+  if (reading_body)
+    return g_error_new (CONFAB_CLIENT_ERROR, CONFAB_CLIENT_ERROR_TRUNCATED,
+                        /* Translators: %s is the system's description of the failure */
+                        _("The connection was lost before the reply was complete: %s"),
+                        owned->message);
+
+  return g_error_new (CONFAB_CLIENT_ERROR, CONFAB_CLIENT_ERROR_CONNECT,
+                      /* Translators: the first %s is a host name, the second the system's
+                       * description of the failure */
+                      _("Could not reach the server %s: %s"), data->host, owned->message);
+}
+
+static gboolean
+timeout_cb (gpointer user_data)
+{
+  StreamData *data = user_data;
+  double limit = data->phase == PHASE_CONNECTING
+                 ? data->client->connect_timeout : data->client->idle_timeout;
+  gint64 deadline = data->last_activity + (gint64)(limit * G_USEC_PER_SEC);
+  gint64 now = g_get_monotonic_time ();
+
+  data->timeout_id = 0;
+
+  if (now < deadline)
+    {
+      /* Activity moved the deadline: re-arm instead of restarting the
+       * timer on every read. */
+      data->timeout_id = g_timeout_add (MAX (1, (deadline - now) / 1000), timeout_cb, data);
+      return G_SOURCE_REMOVE;
+    }
+
+  g_debug ("%s timeout after %g s", data->phase == PHASE_CONNECTING ? "connect" : "idle", limit);
+  data->timed_out = TRUE;
+  g_cancellable_cancel (data->cancellable);
+
+  return G_SOURCE_REMOVE;
+}
+
+static void
+touch (StreamData *data)
+{
+  double limit = data->phase == PHASE_CONNECTING
+                 ? data->client->connect_timeout : data->client->idle_timeout;
+
+  data->last_activity = g_get_monotonic_time ();
+  if (data->timeout_id == 0 && limit > 0)
+    data->timeout_id = g_timeout_add (MAX (1, (guint)(limit * 1000)), timeout_cb, data);
+}
+
+static void
+enter_waiting (StreamData *data)
+{
+  if (data->phase == PHASE_WAITING)
+    return;
+
+  data->phase = PHASE_WAITING;
+  g_clear_handle_id (&data->timeout_id, g_source_remove);
+  touch (data);
+}
+
+static void
+network_event_cb (SoupMessage        *message,
+                  GSocketClientEvent  event,
+                  GIOStream          *connection,
+                  StreamData         *data)
+{
+  if (event == G_SOCKET_CLIENT_COMPLETE)
+    enter_waiting (data);
+}
+
+static void
+wrote_headers_cb (SoupMessage *message,
+                  StreamData  *data)
+{
+  /* A reused connection sends no network events. */
+  enter_waiting (data);
+}
+
+static void
+outer_cancelled_cb (GCancellable *cancellable,
+                    StreamData   *data)
+{
+  g_cancellable_cancel (data->cancellable);
+}
+
+static void
+apply_chunk (StreamData        *data,
+             const ConfabChunk *chunk)
+{
+  switch (chunk->kind)
+    {
+    case CONFAB_CHUNK_KIND_DONE:
+      data->done = TRUE;
+      break;
+
+    case CONFAB_CHUNK_KIND_ERROR:
+      {
+        g_autofree char *quoted = quote_server_text (chunk->error_message, -1);
+
+        if (quoted != NULL)
+          data->stream_error = g_error_new (CONFAB_CLIENT_ERROR, CONFAB_CLIENT_ERROR_SERVER,
+                                            /* Translators: %s is the server's own error text */
+                                            _("The server reported an error: “%s”."), quoted);
+        else
+          data->stream_error = g_error_new_literal (CONFAB_CLIENT_ERROR,
+                                                    CONFAB_CLIENT_ERROR_SERVER,
+                                                    _("The server reported an error without "
+                                                      "saying what it was."));
+        data->done = TRUE;
+      }
+      break;
+
+    case CONFAB_CHUNK_KIND_DELTA:
+      if (chunk->model != NULL && confab_message_get_model (data->reply) == NULL)
+        confab_message_set_model (data->reply, chunk->model);
+      if (chunk->reasoning != NULL)
+        confab_message_append (data->reply, CONFAB_MESSAGE_PART_REASONING, chunk->reasoning, -1);
+      if (chunk->content != NULL)
+        confab_message_append (data->reply, CONFAB_MESSAGE_PART_CONTENT, chunk->content, -1);
+      if (chunk->finish_reason != NULL)
+        {
+          data->got_finish = TRUE;
+          confab_message_set_finish_reason (data->reply, chunk->finish_reason);
+        }
+      if (chunk->has_usage)
+        confab_message_set_usage (data->reply, chunk->prompt_tokens, chunk->completion_tokens);
+      break;
+
+    default:
+      g_assert_not_reached ();
+    }
+}
+
+static void
+event_cb (const ConfabSseEvent *event,
+          gpointer              user_data)
+{
+  StreamData *data = user_data;
+  g_auto(ConfabChunk) chunk = { 0 };
+  g_autoptr(GError) error = NULL;
+
+  /* Nothing after [DONE] or an error counts. */
+  if (data->done)
+    return;
+
+  data->n_events++;
+
+  if (!confab_chunk_parser_parse (data->chunks, event->type, event->data, event->data_len,
+                                  &chunk, &error))
+    {
+      /* One unreadable event is reported and skipped, not fatal: the
+       * rest of the reply is still worth having. */
+      g_debug ("skipping unreadable event of %zu bytes", event->data_len);
+      confab_message_add_skipped_event (data->reply);
+      if (data->skipped_error == NULL)
+        data->skipped_error = g_steal_pointer (&error);
+      return;
+    }
+
+  apply_chunk (data, &chunk);
+}
+
+static void
+finish_stream (GTask *task)
+{
+  StreamData *data = g_task_get_task_data (task);
+
+  if (data->stream_error != NULL)
+    {
+      return_error (task, g_steal_pointer (&data->stream_error));
+      return;
+    }
+
+  if (data->done || data->got_finish)
+    {
+      g_debug ("stream complete after %u events", data->n_events);
+      return_success (task);
+      return;
+    }
+
+  if (data->skipped_error != NULL && confab_message_get_content_length (data->reply) == 0)
+    {
+      return_error (task, g_error_new (CONFAB_CLIENT_ERROR, CONFAB_CLIENT_ERROR_PROTOCOL,
+                                       /* Translators: %s describes what was wrong */
+                                       _("The server's reply could not be read: %s"),
+                                       data->skipped_error->message));
+      return;
+    }
+
+  if (data->n_events == 0)
+    {
+      return_error (task, g_error_new_literal (CONFAB_CLIENT_ERROR, CONFAB_CLIENT_ERROR_TRUNCATED,
+                                               _("The server closed the connection without "
+                                                 "sending a reply.")));
+      return;
+    }
+
+  return_error (task, g_error_new_literal (CONFAB_CLIENT_ERROR, CONFAB_CLIENT_ERROR_TRUNCATED,
+                                           _("The connection closed before the reply was "
+                                             "complete.")));
+}
+
+static void
+read_stream_cb (GObject      *object,
+                GAsyncResult *result,
+                gpointer      user_data)
+{
+  g_autoptr(GTask) task = user_data;
+  StreamData *data = g_task_get_task_data (task);
+  g_autoptr(GBytes) bytes = NULL;
+  g_autoptr(GError) error = NULL;
+  const guint8 *buffer;
+  gsize len;
+
+  bytes = g_input_stream_read_bytes_finish (G_INPUT_STREAM (object), result, &error);
+  if (bytes == NULL)
+    {
+      return_error (task, io_error (data, g_steal_pointer (&error), TRUE));
+      return;
+    }
+
+  buffer = g_bytes_get_data (bytes, &len);
+  if (len == 0)
+    {
+      finish_stream (task);
+      return;
+    }
+
+  touch (data);
+
+  if (!confab_sse_parser_feed (data->sse, buffer, len, &error))
+    {
+      return_error (task, g_error_new (CONFAB_CLIENT_ERROR, CONFAB_CLIENT_ERROR_PROTOCOL,
+                                       /* Translators: %s describes what was wrong */
+                                       _("The server's reply could not be read: %s"),
+                                       error->message));
+      return;
+    }
+
+  if (data->done)
+    {
+      finish_stream (task);
+      return;
+    }
+
+  read_next (g_steal_pointer (&task));
+}
+
+static void
+read_next (GTask *task)
+{
+  StreamData *data = g_task_get_task_data (task);
+
+  g_input_stream_read_bytes_async (data->stream, READ_SIZE, G_PRIORITY_DEFAULT,
+                                   data->cancellable, read_stream_cb, task);
+}
+
+static void
+read_body_cb (GObject      *object,
+              GAsyncResult *result,
+              gpointer      user_data)
+{
+  g_autoptr(GTask) task = user_data;
+  StreamData *data = g_task_get_task_data (task);
+  g_autoptr(GBytes) bytes = NULL;
+  g_autoptr(GError) error = NULL;
+  gsize limit = data->body_limit;
+  gsize len;
+
+  bytes = g_input_stream_read_bytes_finish (G_INPUT_STREAM (object), result, &error);
+  if (bytes == NULL)
+    {
+      return_error (task, io_error (data, g_steal_pointer (&error), TRUE));
+      return;
+    }
+
+  len = g_bytes_get_size (bytes);
+  if (len > 0)
+    {
+      touch (data);
+      g_byte_array_append (data->body, g_bytes_get_data (bytes, NULL),
+                           MIN (len, limit - MIN (limit, data->body->len)));
+    }
+
+  if (len == 0 || data->body->len >= limit)
+    {
+      data->body_func (task);
+      return;
+    }
+
+  g_input_stream_read_bytes_async (data->stream, READ_SIZE, G_PRIORITY_DEFAULT,
+                                   data->cancellable, read_body_cb, g_steal_pointer (&task));
+}
+
+/* Reads the whole body, up to @limit bytes, then calls @func with the
+ * task borrowed. Takes the task's reference. */
+static void
+read_body (GTask    *task,
+           gsize     limit,
+           BodyFunc  func)
+{
+  StreamData *data = g_task_get_task_data (task);
+
+  g_clear_pointer (&data->body, g_byte_array_unref);
+  data->body = g_byte_array_new ();
+  data->body_func = func;
+  data->body_limit = limit;
+  g_input_stream_read_bytes_async (data->stream, READ_SIZE, G_PRIORITY_DEFAULT,
+                                   data->cancellable, read_body_cb, task);
+}
+
+static void
+error_body_read (GTask *task)
+{
+  StreamData *data = g_task_get_task_data (task);
+  g_autofree char *server_message = NULL;
+  guint status = soup_message_get_status (data->message);
+
+  server_message = find_error_message (data->body->data, data->body->len);
+  g_debug ("HTTP %u, %u bytes of error body", status, data->body->len);
+
+  /* Some servers (older Azure API versions, strict proxies) reject the
+   * stream_options field: ask once more without it, and remember. */
+  if (status == SOUP_STATUS_BAD_REQUEST && data->sent_stream_options && !data->retried)
+    {
+      g_debug ("retrying without stream_options");
+      data->retried = TRUE;
+      start_request (g_object_ref (task));
+      return;
+    }
+
+  return_error (task, http_status_error (data->client, status,
+                                         soup_message_get_reason_phrase (data->message),
+                                         server_message));
+}
+
+static void
+json_body_read (GTask *task)
+{
+  StreamData *data = g_task_get_task_data (task);
+  g_auto(ConfabChunk) chunk = { 0 };
+  g_autoptr(GError) error = NULL;
+
+  if (!confab_chunk_parser_parse (data->chunks, "message", (const char *)data->body->data,
+                                  data->body->len, &chunk, &error))
+    {
+      return_error (task, g_error_new (CONFAB_CLIENT_ERROR, CONFAB_CLIENT_ERROR_PROTOCOL,
+                                       /* Translators: %s describes what was wrong */
+                                       _("The server's reply could not be read: %s"),
+                                       error->message));
+      return;
+    }
+
+  data->n_events = 1;
+  apply_chunk (data, &chunk);
+  /* A whole answer is complete even when it names no finish reason. */
+  data->got_finish = TRUE;
+  finish_stream (task);
+}
+
+static gboolean
+is_json_answer (SoupMessage *message)
+{
+  const char *type;
+
+  type = soup_message_headers_get_content_type (soup_message_get_response_headers (message),
+                                                NULL);
+  return type != NULL && g_ascii_strcasecmp (type, "application/json") == 0;
+}
+
+static void
+send_cb (GObject      *object,
+         GAsyncResult *result,
+         gpointer      user_data)
+{
+  g_autoptr(GTask) task = user_data;
+  StreamData *data = g_task_get_task_data (task);
+  g_autoptr(GError) error = NULL;
+  guint status;
+
+  data->stream = soup_session_send_finish (SOUP_SESSION (object), result, &error);
+  if (data->stream == NULL)
+    {
+      return_error (task, io_error (data, g_steal_pointer (&error), FALSE));
+      return;
+    }
+
+  enter_waiting (data);
+  touch (data);
+
+  status = soup_message_get_status (data->message);
+  if (!SOUP_STATUS_IS_SUCCESSFUL (status))
+    {
+      read_body (g_steal_pointer (&task), MAX_ERROR_BODY, error_body_read);
+      return;
+    }
+
+  g_debug ("HTTP %u from %s", status, data->host);
+
+  if (data->retried)
+    g_hash_table_add (data->client->no_stream_options, g_strdup (data->base_url));
+
+  confab_message_set_state (data->reply, CONFAB_MESSAGE_STATE_STREAMING);
+
+  /* A server that ignores `stream: true` answers with one JSON object. */
+  if (is_json_answer (data->message))
+    {
+      read_body (g_steal_pointer (&task), MAX_JSON_BODY, json_body_read);
+      return;
+    }
+
+  read_next (g_steal_pointer (&task));
+}
+
+static char *
+chat_url (const char *base_url)
+{
+  g_autofree char *trimmed = g_strdup (base_url);
+  gsize len = strlen (trimmed);
+
+  while (len > 0 && trimmed[len - 1] == '/')
+    trimmed[--len] = '\0';
+
+  return g_strconcat (trimmed, "/chat/completions", NULL);
+}
+
+static void
+start_request (GTask *task)
+{
+  StreamData *data = g_task_get_task_data (task);
+  ConfabClient *self = data->client;
+  g_autoptr(GBytes) body = NULL;
+  g_autoptr(GUri) uri = NULL;
+  g_autofree char *url = chat_url (data->base_url);
+  SoupMessageHeaders *headers;
+  const char *scheme;
+  const char *host;
+
+  uri = g_uri_parse (url, SOUP_HTTP_URI_FLAGS, NULL);
+  scheme = uri != NULL ? g_uri_get_scheme (uri) : NULL;
+  host = uri != NULL ? g_uri_get_host (uri) : NULL;
+  /* "http:///v1" parses with an empty host, which libsoup refuses with a
+   * critical warning. */
+  if (uri == NULL || host == NULL || *host == '\0' ||
+      (g_ascii_strcasecmp (scheme, "http") != 0 && g_ascii_strcasecmp (scheme, "https") != 0))
+    {
+      return_error (task, g_error_new (CONFAB_CLIENT_ERROR, CONFAB_CLIENT_ERROR_INVALID_URL,
+                                       /* Translators: %s is the URL as configured */
+                                       _("The base URL “%s” is not an http or https address."),
+                                       data->base_url));
+      g_object_unref (task);
+      return;
+    }
+
+  g_free (data->host);
+  data->host = g_strdup (host);
+
+  if (data->retried || g_hash_table_contains (self->no_stream_options, data->base_url))
+    confab_request_set_include_usage (data->request, FALSE);
+  data->sent_stream_options = confab_request_get_stream (data->request) &&
+                              confab_request_get_include_usage (data->request);
+  body = confab_request_to_bytes (data->request);
+
+  if (data->message != NULL)
+    g_signal_handlers_disconnect_by_data (data->message, data);
+  g_clear_object (&data->message);
+  g_clear_object (&data->stream);
+  confab_sse_parser_reset (data->sse);
+
+  data->message = soup_message_new_from_uri (SOUP_METHOD_POST, uri);
+  headers = soup_message_get_request_headers (data->message);
+  soup_message_headers_replace (headers, "Accept",
+                                confab_request_get_stream (data->request)
+                                ? "text/event-stream" : "application/json");
+  /* The key goes only to the configured endpoint, only in this header. */
+  if (confab_client_has_api_key (self))
+    {
+      g_autofree char *authorization = g_strconcat ("Bearer ", self->api_key, NULL);
+
+      soup_message_headers_replace (headers, "Authorization", authorization);
+    }
+  soup_message_set_request_body_from_bytes (data->message, "application/json", body);
+
+  g_signal_connect (data->message, "network-event", G_CALLBACK (network_event_cb), data);
+  g_signal_connect (data->message, "wrote-headers", G_CALLBACK (wrote_headers_cb), data);
+
+  data->phase = PHASE_CONNECTING;
+  data->timed_out = FALSE;
+  g_clear_handle_id (&data->timeout_id, g_source_remove);
+  touch (data);
+
+  g_debug ("POST to %s, %zu bytes", data->host, g_bytes_get_size (body));
+  soup_session_send_async (self->session, data->message, G_PRIORITY_DEFAULT,
+                           data->cancellable, send_cb, task);
+}
+
+static void
+confab_client_dispose (GObject *object)
+{
+  ConfabClient *self = (ConfabClient *)object;
+
+  if (self->session != NULL)
+    soup_session_abort (self->session);
+  g_clear_object (&self->session);
+
+  G_OBJECT_CLASS (confab_client_parent_class)->dispose (object);
+}
+
+static void
+confab_client_finalize (GObject *object)
+{
+  ConfabClient *self = (ConfabClient *)object;
+
+  g_clear_pointer (&self->base_url, g_free);
+  if (self->api_key != NULL)
+    memset (self->api_key, 0, strlen (self->api_key));
+  g_clear_pointer (&self->api_key, g_free);
+  g_clear_pointer (&self->no_stream_options, g_hash_table_unref);
+
+  G_OBJECT_CLASS (confab_client_parent_class)->finalize (object);
+}
+
+static void
+confab_client_get_property (GObject    *object,
+                            guint       prop_id,
+                            GValue     *value,
+                            GParamSpec *pspec)
+{
+  ConfabClient *self = CONFAB_CLIENT (object);
+
+  switch (prop_id)
+    {
+    case PROP_BASE_URL:
+      g_value_set_string (value, self->base_url);
+      break;
+
+    case PROP_IDLE_TIMEOUT:
+      g_value_set_double (value, self->idle_timeout);
+      break;
+
+    case PROP_CONNECT_TIMEOUT:
+      g_value_set_double (value, self->connect_timeout);
+      break;
+
+    default:
+      G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
+    }
+}
+
+static void
+confab_client_set_property (GObject      *object,
+                            guint         prop_id,
+                            const GValue *value,
+                            GParamSpec   *pspec)
+{
+  ConfabClient *self = CONFAB_CLIENT (object);
+
+  switch (prop_id)
+    {
+    case PROP_BASE_URL:
+      confab_client_set_base_url (self, g_value_get_string (value));
+      break;
+
+    case PROP_API_KEY:
+      confab_client_set_api_key (self, g_value_get_string (value));
+      break;
+
+    case PROP_IDLE_TIMEOUT:
+      confab_client_set_idle_timeout (self, g_value_get_double (value));
+      break;
+
+    case PROP_CONNECT_TIMEOUT:
+      confab_client_set_connect_timeout (self, g_value_get_double (value));
+      break;
+
+    default:
+      G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
+    }
+}
+
+static void
+confab_client_class_init (ConfabClientClass *klass)
+{
+  GObjectClass *object_class = G_OBJECT_CLASS (klass);
+
+  object_class->dispose = confab_client_dispose;
+  object_class->finalize = confab_client_finalize;
+  object_class->get_property = confab_client_get_property;
+  object_class->set_property = confab_client_set_property;
+
+  properties[PROP_BASE_URL] =
+    g_param_spec_string ("base-url", NULL, NULL, CONFAB_CLIENT_DEFAULT_BASE_URL,
+                         G_PARAM_READWRITE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
+  /* Write-only, so the key never shows up in a property dump. */
+  properties[PROP_API_KEY] =
+    g_param_spec_string ("api-key", NULL, NULL, NULL,
+                         G_PARAM_WRITABLE | G_PARAM_STATIC_STRINGS);
+  properties[PROP_IDLE_TIMEOUT] =
+    g_param_spec_double ("idle-timeout", NULL, NULL, 0, 3600, 120,
+                         G_PARAM_READWRITE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
+  properties[PROP_CONNECT_TIMEOUT] =
+    g_param_spec_double ("connect-timeout", NULL, NULL, 0, 3600, 20,
+                         G_PARAM_READWRITE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
+
+  g_object_class_install_properties (object_class, N_PROPS, properties);
+}
+
+static void
+confab_client_init (ConfabClient *self)
+{
+  g_autofree char *user_agent = g_strdup_printf ("Confab/%s ", PACKAGE_VERSION);
+
+  /* Time-outs are ours (idle and connect), so libsoup's own are off. */
+  self->session = soup_session_new_with_options ("user-agent", user_agent,
+                                                 "timeout", 0,
+                                                 NULL);
+  self->base_url = g_strdup (CONFAB_CLIENT_DEFAULT_BASE_URL);
+  self->no_stream_options = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+  self->idle_timeout = 120;
+  self->connect_timeout = 20;
+}
+
+/**
+ * confab_client_new:
+ * @base_url: (nullable): the endpoint, such as `http://localhost:11434/v1`
+ * @api_key: (nullable): the key, or %NULL for servers that need none
+ *
+ * Returns: (transfer full): a new client
+ */
+ConfabClient *
+confab_client_new (const char *base_url,
+                   const char *api_key)
+{
+  return g_object_new (CONFAB_TYPE_CLIENT,
+                       "base-url", base_url ? base_url : CONFAB_CLIENT_DEFAULT_BASE_URL,
+                       "api-key", api_key,
+                       NULL);
+}
+
+/**
+ * confab_client_get_base_url:
+ * @self: a #ConfabClient
+ *
+ * Returns: (transfer none): the endpoint
+ */
+const char *
+confab_client_get_base_url (ConfabClient *self)
+{
+  g_return_val_if_fail (CONFAB_IS_CLIENT (self), NULL);
+
+  return self->base_url;
+}
+
+/**
+ * confab_client_set_base_url:
+ * @self: a #ConfabClient
+ * @base_url: (nullable): the endpoint; %NULL means OpenAI's
+ */
+void
+confab_client_set_base_url (ConfabClient *self,
+                            const char   *base_url)
+{
+  g_return_if_fail (CONFAB_IS_CLIENT (self));
+
+  if (base_url == NULL || *base_url == '\0')
+    base_url = CONFAB_CLIENT_DEFAULT_BASE_URL;
+  if (g_strcmp0 (self->base_url, base_url) == 0)
+    return;
+
+  g_free (self->base_url);
+  self->base_url = g_strdup (base_url);
+  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_BASE_URL]);
+}
+
+/**
+ * confab_client_set_api_key:
+ * @self: a #ConfabClient
+ * @api_key: (nullable): the key, or %NULL or "" for none
+ */
+void
+confab_client_set_api_key (ConfabClient *self,
+                           const char   *api_key)
+{
+  g_return_if_fail (CONFAB_IS_CLIENT (self));
+
+  if (self->api_key != NULL)
+    memset (self->api_key, 0, strlen (self->api_key));
+  g_clear_pointer (&self->api_key, g_free);
+  if (api_key != NULL && *api_key != '\0')
+    {
+      char *out;
+
+      self->api_key = g_strstrip (g_strdup (api_key));
+      /* A header value cannot hold a line break (libsoup refuses it with a
+       * critical warning), so a key pasted across lines is read joined. */
+      out = self->api_key;
+      for (const char *in = self->api_key; *in != '\0'; in++)
+        {
+          if (*in != '\r' && *in != '\n')
+            *out++ = *in;
+        }
+      *out = '\0';
+    }
+}
+
+gboolean
+confab_client_has_api_key (ConfabClient *self)
+{
+  g_return_val_if_fail (CONFAB_IS_CLIENT (self), FALSE);
+
+  return self->api_key != NULL && *self->api_key != '\0';
+}
+
+double
+confab_client_get_idle_timeout (ConfabClient *self)
+{
+  g_return_val_if_fail (CONFAB_IS_CLIENT (self), 0);
+
+  return self->idle_timeout;
+}
+
+/**
+ * confab_client_set_idle_timeout:
+ * @self: a #ConfabClient
+ * @seconds: how long the server may send nothing, 0 for no limit
+ */
+void
+confab_client_set_idle_timeout (ConfabClient *self,
+                                double        seconds)
+{
+  g_return_if_fail (CONFAB_IS_CLIENT (self));
+
+  if (self->idle_timeout == seconds)
+    return;
+
+  self->idle_timeout = seconds;
+  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_IDLE_TIMEOUT]);
+}
+
+double
+confab_client_get_connect_timeout (ConfabClient *self)
+{
+  g_return_val_if_fail (CONFAB_IS_CLIENT (self), 0);
+
+  return self->connect_timeout;
+}
+
+/**
+ * confab_client_set_connect_timeout:
+ * @self: a #ConfabClient
+ * @seconds: how long connecting may take, 0 for no limit
+ */
+void
+confab_client_set_connect_timeout (ConfabClient *self,
+                                   double        seconds)
+{
+  g_return_if_fail (CONFAB_IS_CLIENT (self));
+
+  if (self->connect_timeout == seconds)
+    return;
+
+  self->connect_timeout = seconds;
+  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_CONNECT_TIMEOUT]);
+}
+
+/**
+ * confab_client_stream_async:
+ * @self: a #ConfabClient
+ * @request: what to ask; the client may turn its include-usage off for
+ *   servers that reject `stream_options`
+ * @reply: the assistant message that receives the deltas as they arrive
+ * @cancellable: (nullable): cancels the request; the text so far stays
+ * @callback: called once, when the reply is complete, failed or stopped
+ * @user_data: data for @callback
+ *
+ * Sends @request and streams the answer into @reply. The deltas are
+ * signals on @reply; the task completes once.
+ */
+void
+confab_client_stream_async (ConfabClient        *self,
+                            ConfabRequest       *request,
+                            ConfabMessage       *reply,
+                            GCancellable        *cancellable,
+                            GAsyncReadyCallback  callback,
+                            gpointer             user_data)
+{
+  g_autoptr(GTask) task = NULL;
+  g_autoptr(StreamData) data = NULL;
+
+  g_return_if_fail (CONFAB_IS_CLIENT (self));
+  g_return_if_fail (request != NULL);
+  g_return_if_fail (CONFAB_IS_MESSAGE (reply));
+  g_return_if_fail (!cancellable || G_IS_CANCELLABLE (cancellable));
+
+  task = g_task_new (self, cancellable, callback, user_data);
+  g_task_set_source_tag (task, confab_client_stream_async);
+
+  data = g_new0 (StreamData, 1);
+  data->client = g_object_ref (self);
+  data->request = confab_request_ref (request);
+  data->reply = g_object_ref (reply);
+  data->base_url = g_strdup (self->base_url);
+  data->cancellable = g_cancellable_new ();
+  data->sse = confab_sse_parser_new (event_cb, data);
+  data->chunks = confab_chunk_parser_new ();
+  if (cancellable != NULL)
+    {
+      data->outer_cancellable = g_object_ref (cancellable);
+      data->cancelled_id = g_cancellable_connect (cancellable, G_CALLBACK (outer_cancelled_cb),
+                                                  data, NULL);
+    }
+  g_task_set_task_data (task, g_steal_pointer (&data), (GDestroyNotify)stream_data_free);
+
+  start_request (g_steal_pointer (&task));
+}
+
+/**
+ * confab_client_stream_finish:
+ * @self: a #ConfabClient
+ * @result: the result
+ * @error: return location for a #GError
+ *
+ * Returns: %TRUE when the reply is complete; on error, the text received so
+ *   far stays in the reply. %G_IO_ERROR_CANCELLED means it was stopped.
+ */
+gboolean
+confab_client_stream_finish (ConfabClient  *self,
+                             GAsyncResult  *result,
+                             GError       **error)
+{
+  g_return_val_if_fail (CONFAB_IS_CLIENT (self), FALSE);
+  g_return_val_if_fail (g_task_is_valid (result, self), FALSE);
+
+  return g_task_propagate_boolean (G_TASK (result), error);
+}

@@ -1,0 +1,63 @@
+/*
+ * SPDX-FileCopyrightText: 2026 The Confab authors
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ */
+
+#pragma once
+
+#include <gio/gio.h>
+
+#include "confab-message.h"
+#include "confab-request.h"
+
+G_BEGIN_DECLS
+
+#define CONFAB_CLIENT_ERROR (confab_client_error_quark ())
+
+typedef enum
+{
+  CONFAB_CLIENT_ERROR_INVALID_URL,
+  CONFAB_CLIENT_ERROR_CONNECT,
+  CONFAB_CLIENT_ERROR_TIMED_OUT,
+  CONFAB_CLIENT_ERROR_HTTP_STATUS,
+  CONFAB_CLIENT_ERROR_UNAUTHORIZED,
+  CONFAB_CLIENT_ERROR_NOT_FOUND,
+  CONFAB_CLIENT_ERROR_RATE_LIMITED,
+  CONFAB_CLIENT_ERROR_SERVER,
+  CONFAB_CLIENT_ERROR_TRUNCATED,
+  CONFAB_CLIENT_ERROR_PROTOCOL,
+} ConfabClientError;
+
+#define CONFAB_CLIENT_DEFAULT_BASE_URL "https://api.openai.com/v1"
+
+#define CONFAB_TYPE_CLIENT (confab_client_get_type ())
+
+G_DECLARE_FINAL_TYPE (ConfabClient, confab_client, CONFAB, CLIENT, GObject)
+
+GQuark        confab_client_error_quark       (void);
+
+ConfabClient *confab_client_new               (const char          *base_url,
+                                               const char          *api_key) G_GNUC_WARN_UNUSED_RESULT;
+const char   *confab_client_get_base_url      (ConfabClient        *self);
+void          confab_client_set_base_url      (ConfabClient        *self,
+                                               const char          *base_url);
+void          confab_client_set_api_key       (ConfabClient        *self,
+                                               const char          *api_key);
+gboolean      confab_client_has_api_key       (ConfabClient        *self);
+double        confab_client_get_idle_timeout  (ConfabClient        *self);
+void          confab_client_set_idle_timeout  (ConfabClient        *self,
+                                               double               seconds);
+double        confab_client_get_connect_timeout (ConfabClient      *self);
+void          confab_client_set_connect_timeout (ConfabClient      *self,
+                                               double               seconds);
+void          confab_client_stream_async      (ConfabClient        *self,
+                                               ConfabRequest       *request,
+                                               ConfabMessage       *reply,
+                                               GCancellable        *cancellable,
+                                               GAsyncReadyCallback  callback,
+                                               gpointer             user_data);
+gboolean      confab_client_stream_finish     (ConfabClient        *self,
+                                               GAsyncResult        *result,
+                                               GError             **error);
+
+G_END_DECLS

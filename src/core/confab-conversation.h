@@ -1,0 +1,36 @@
+/*
+ * SPDX-FileCopyrightText: 2026 The Confab authors
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ */
+
+#pragma once
+
+#include <gio/gio.h>
+
+#include "confab-client.h"
+#include "confab-message.h"
+
+G_BEGIN_DECLS
+
+#define CONFAB_TYPE_CONVERSATION (confab_conversation_get_type ())
+
+G_DECLARE_FINAL_TYPE (ConfabConversation, confab_conversation, CONFAB, CONVERSATION, GObject)
+
+ConfabConversation *confab_conversation_new               (ConfabClient       *client,
+                                                           const char         *model) G_GNUC_WARN_UNUSED_RESULT;
+GListModel         *confab_conversation_get_messages      (ConfabConversation *self);
+ConfabClient       *confab_conversation_get_client        (ConfabConversation *self);
+const char         *confab_conversation_get_model         (ConfabConversation *self);
+void                confab_conversation_set_model         (ConfabConversation *self,
+                                                           const char         *model);
+const char         *confab_conversation_get_system_prompt (ConfabConversation *self);
+void                confab_conversation_set_system_prompt (ConfabConversation *self,
+                                                           const char         *system_prompt);
+gboolean            confab_conversation_get_is_streaming  (ConfabConversation *self);
+ConfabMessage      *confab_conversation_get_last_reply    (ConfabConversation *self);
+gboolean            confab_conversation_send              (ConfabConversation *self,
+                                                           const char         *text);
+gboolean            confab_conversation_retry             (ConfabConversation *self);
+void                confab_conversation_stop              (ConfabConversation *self);
+
+G_END_DECLS

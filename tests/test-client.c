@@ -1,0 +1,1347 @@
+/*
+ * SPDX-FileCopyrightText: 2026 The Confab authors
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ */
+
+#include "config.h"
+
+#include <string.h>
+#include <sys/socket.h>
+
+#include <json-glib/json-glib.h>
+#include <libsoup/soup.h>
+
+#include "confab-client.h"
+#include "confab-conversation.h"
+#include "confab-message.h"
+#include "confab-request.h"
+
+#define MODEL "gpt-4o-mini"
+/* No wait in a test takes more than this, even under a sanitizer. */
+#define DEADLINE_SECONDS 10
+#define REPLACEMENT "\xEF\xBF\xBD"
+
+/* How the server cuts each part of a response into writes. */
+typedef enum
+{
+  WRITE_BYTES,
+  WRITE_ODD,
+  WRITE_WHOLE,
+  N_WRITE_MODES
+} WriteMode;
+
+#define ALL_MODES ((1u << N_WRITE_MODES) - 1)
+#define MODE_BIT(mode) (1u << (mode))
+
+static const char * const write_mode_names[N_WRITE_MODES] = { "1-byte", "odd", "whole" };
+
+/* Sizes that share no factor with the lines of the responses, so the
+ * writes end inside lines, fields and characters. */
+static const gsize odd_sizes[] = { 7, 13, 61 };
+
+typedef enum
+{
+  /* The body ends properly: the last chunk of the chunked encoding. */
+  END_COMPLETE,
+  /* Nothing more is written and the connection stays open. */
+  END_STALL,
+  /* The connection is closed with a TCP reset, in the middle of the body. */
+  END_RESET,
+} Ending;
+
+typedef struct
+{
+  /* 0 means 200 */
+  guint               status;
+  /* NULL means text/event-stream */
+  const char         *content_type;
+  /* The body, NULL-terminated; the server waits delay_ms after each part. */
+  const char * const *parts;
+  guint               delay_ms;
+  Ending              ending;
+} Response;
+
+typedef struct
+{
+  /* owned */
+  SoupServer *server;
+  char       *base_url;
+  GPtrArray  *bodies;
+  GPtrArray  *authorizations;
+  GList      *writers;
+
+  /* borrowed: answered in order, the last one again for any further request */
+  const Response * const *responses;
+
+  /* plain state */
+  WriteMode mode;
+  gboolean  reject_stream_options;
+} TestServer;
+
+typedef struct
+{
+  /* borrowed */
+  TestServer     *server;
+  const Response *response;
+
+  /* owned */
+  SoupServerMessage *msg;
+
+  /* source ids and handlers */
+  guint  source_id;
+  gulong finished_id;
+
+  /* plain state */
+  guint part;
+  gsize offset;
+  guint n_writes;
+} Writer;
+
+typedef struct
+{
+  const char *role;
+  const char *content;
+} Turn;
+
+typedef struct
+{
+  gboolean  done;
+  gboolean  ok;
+  GError   *error;
+} StreamResult;
+
+/* Recorded-style chunks, as OpenAI sends them. */
+#define CHUNK_HEAD \
+  "data: {\"id\":\"chatcmpl-AbC123\",\"object\":\"chat.completion.chunk\"," \
+  "\"created\":1767225600,\"model\":\"" MODEL "\",\"system_fingerprint\":\"fp_0ba0d124f1\"," \
+  "\"choices\":[{\"index\":0,\"delta\":{"
+#define ROLE \
+  CHUNK_HEAD "\"role\":\"assistant\",\"content\":\"\",\"refusal\":null}," \
+  "\"logprobs\":null,\"finish_reason\":null}]}\n\n"
+#define DELTA(text) \
+  CHUNK_HEAD "\"content\":\"" text "\"},\"logprobs\":null,\"finish_reason\":null}]}\n\n"
+#define FINISH(reason) \
+  CHUNK_HEAD "},\"logprobs\":null,\"finish_reason\":\"" reason "\"}]}\n\n"
+#define USAGE(prompt, completion, total) \
+  "data: {\"id\":\"chatcmpl-AbC123\",\"object\":\"chat.completion.chunk\"," \
+  "\"created\":1767225600,\"model\":\"" MODEL "\",\"choices\":[],\"usage\":{" \
+  "\"prompt_tokens\":" prompt ",\"completion_tokens\":" completion "," \
+  "\"total_tokens\":" total "}}\n\n"
+#define DONE "data: [DONE]\n\n"
+
+#define JAPANESE_REPLY "こんにちは！今日はとても良い天気ですね。散歩に行きましょうか？"
+
+static const char * const japanese_parts[] = {
+  ROLE,
+  DELTA ("こんにちは"), DELTA ("！"), DELTA ("今日"), DELTA ("は"), DELTA ("とても"),
+  DELTA ("良い"), DELTA ("天気"), DELTA ("です"), DELTA ("ね"), DELTA ("。"),
+  DELTA ("散歩"), DELTA ("に"), DELTA ("行き"), DELTA ("ましょう"), DELTA ("か"),
+  DELTA ("？"),
+  FINISH ("stop"),
+  USAGE ("31", "17", "48"),
+  DONE,
+  NULL
+};
+
+static const Response japanese_response = { .parts = japanese_parts };
+
+#define SECOND_REPLY "どういたしまして。"
+
+static const char * const second_parts[] = {
+  ROLE, DELTA ("どう"), DELTA ("いたしまして"), DELTA ("。"), FINISH ("stop"), DONE, NULL
+};
+
+static const Response second_response = { .parts = second_parts };
+
+/* CRLF everywhere, a byte order mark, comments as keep-alives, an id
+ * field, and one event whose JSON spans two data lines. */
+static const char * const crlf_parts[] = {
+  "\xEF\xBB\xBF" ": ping\r\n\r\n",
+  "id: 1\r\ndata: {\"choices\":[{\"index\":0,\"delta\":{\"content\":\"散歩\"}}]}\r\n\r\n",
+  ": OPENROUTER PROCESSING\r\n\r\n",
+  "data: {\"choices\":[{\"index\":0,\r\ndata:  \"delta\":{\"content\":\"に行きます\"}}]}\r\n\r\n",
+  ": ping\r\n",
+  "data: {\"choices\":[{\"index\":0,\"delta\":{},\"finish_reason\":\"stop\"}]}\r\n\r\n",
+  "data: [DONE]\r\n\r\n",
+  NULL
+};
+
+static const Response crlf_response = { .parts = crlf_parts };
+
+static const char * const reasoning_parts[] = {
+  CHUNK_HEAD "\"role\":\"assistant\",\"reasoning_content\":\"The user wants\"}}]}\n\n",
+  CHUNK_HEAD "\"reasoning_content\":\" Japanese.\",\"content\":null}}]}\n\n",
+  CHUNK_HEAD "\"reasoning\":\" Keep it short.\"}}]}\n\n",
+  DELTA ("はい"),
+  DELTA ("。"),
+  FINISH ("stop"),
+  DONE,
+  NULL
+};
+
+static const Response reasoning_response = { .parts = reasoning_parts };
+
+/* The part boundaries fall inside 語 (E8 AA 9E) and 😀 (F0 9F 98 80), and
+ * the delay makes them separate reads even when each part is one write. */
+static const char * const split_utf8_parts[] = {
+  ROLE,
+  CHUNK_HEAD "\"content\":\"日本\xE8\xAA",
+  "\x9E" "です\"},\"logprobs\":null,\"finish_reason\":null}]}\n\n" CHUNK_HEAD "\"content\":\"\xF0",
+  "\x9F\x98",
+  "\x80" "\"},\"logprobs\":null,\"finish_reason\":null}]}\n\n",
+  FINISH ("stop"),
+  DONE,
+  NULL
+};
+
+static const Response split_utf8_response = { .parts = split_utf8_parts, .delay_ms = 20 };
+
+static const char * const invalid_utf8_parts[] = {
+  ROLE,
+  DELTA ("caf\xE9 au lait"),
+  DELTA (" \xFF\xFE" "ok"),
+  FINISH ("stop"),
+  DONE,
+  NULL
+};
+
+static const Response invalid_utf8_response = { .parts = invalid_utf8_parts };
+
+static const char * const malformed_parts[] = {
+  ROLE,
+  DELTA ("一"),
+  "data: {\"choices\":[{\"index\":0,\"delta\":{\"content\":\"壊れた\"}}\n\n",
+  DELTA ("二"),
+  FINISH ("stop"),
+  DONE,
+  NULL
+};
+
+static const Response malformed_response = { .parts = malformed_parts };
+
+static const char * const error_object_parts[] = {
+  ROLE,
+  DELTA ("途中"),
+  DELTA ("まで"),
+  "data: {\"error\":{\"message\":\"Rate limit exceeded\",\"type\":\"rate_limit_error\","
+  "\"code\":\"rate_limit_exceeded\"}}\n\n",
+  DELTA ("無視"),
+  DONE,
+  NULL
+};
+
+static const Response error_object_response = { .parts = error_object_parts };
+
+static const char * const error_event_parts[] = {
+  ROLE,
+  DELTA ("途中"),
+  "event: error\ndata: Upstream provider unavailable\n\n",
+  NULL
+};
+
+static const Response error_event_response = { .parts = error_event_parts };
+
+static const char * const unauthorized_parts[] = {
+  "{\"error\":{\"message\":\"You didn't provide an API key. You need to provide your API "
+  "key in an Authorization header using Bearer auth.\",\"type\":\"invalid_request_error\","
+  "\"param\":null,\"code\":null}}",
+  NULL
+};
+
+static const Response unauthorized_response = {
+  .status = 401, .content_type = "application/json", .parts = unauthorized_parts
+};
+
+static const char * const not_found_parts[] = {
+  "{\"error\":{\"message\":\"The model `gpt-9` does not exist or you do not have access to "
+  "it.\",\"type\":\"invalid_request_error\",\"param\":null,\"code\":\"model_not_found\"}}",
+  NULL
+};
+
+static const Response not_found_response = {
+  .status = 404, .content_type = "application/json", .parts = not_found_parts
+};
+
+static const char * const rate_limited_parts[] = {
+  "{\"error\":{\"message\":\"You exceeded your current quota, please check your plan and "
+  "billing details.\",\"type\":\"insufficient_quota\",\"param\":null,"
+  "\"code\":\"insufficient_quota\"}}",
+  NULL
+};
+
+static const Response rate_limited_response = {
+  .status = 429, .content_type = "application/json", .parts = rate_limited_parts
+};
+
+static const char * const html_error_parts[] = {
+  "<html>\r\n<head><title>500 Internal Server Error</title></head>\r\n<body>\r\n"
+  "<center><h1>500 Internal Server Error</h1></center>\r\n<hr><center>nginx</center>\r\n"
+  "</body>\r\n</html>\r\n",
+  NULL
+};
+
+static const Response html_error_response = {
+  .status = 500, .content_type = "text/html", .parts = html_error_parts
+};
+
+/* Filled in by main (): one megabyte of HTML. */
+static const char *huge_error_parts[] = { NULL, NULL };
+
+static const Response huge_error_response = {
+  .status = 502, .content_type = "text/html", .parts = huge_error_parts
+};
+
+static const char * const reject_stream_options_parts[] = {
+  "{\"error\":{\"message\":\"Unrecognized request argument supplied: stream_options\","
+  "\"type\":\"invalid_request_error\",\"param\":null,\"code\":null}}",
+  NULL
+};
+
+static const Response reject_stream_options_response = {
+  .status = 400, .content_type = "application/json", .parts = reject_stream_options_parts
+};
+
+static const char * const json_answer_parts[] = {
+  "{\"id\":\"chatcmpl-AbC124\",\"object\":\"chat.completion\",\"created\":1767225600,"
+  "\"model\":\"" MODEL "\",\"choices\":[{\"index\":0,\"message\":{\"role\":\"assistant\","
+  "\"content\":\"" JAPANESE_REPLY "\",\"refusal\":null},\"logprobs\":null,"
+  "\"finish_reason\":\"stop\"}],\"usage\":{\"prompt_tokens\":31,\"completion_tokens\":17,"
+  "\"total_tokens\":48}}",
+  NULL
+};
+
+static const Response json_answer_response = {
+  .content_type = "application/json", .parts = json_answer_parts
+};
+
+static const char * const stall_parts[] = { ROLE, DELTA ("一つ"), DELTA ("二つ"), NULL };
+
+static const Response stall_response = { .parts = stall_parts, .ending = END_STALL };
+
+static const char * const slow_parts[] = {
+  ROLE DELTA ("一"), DELTA ("二"), DELTA ("三"), DELTA ("四"), DELTA ("五"), DELTA ("六"),
+  DELTA ("七"), DELTA ("八"), DELTA ("九"), FINISH ("stop") DONE, NULL
+};
+
+static const Response slow_response = { .parts = slow_parts, .delay_ms = 100 };
+
+static const char * const reset_parts[] = { ROLE, DELTA ("接続"), DELTA ("が"), NULL };
+
+static const Response reset_response = { .parts = reset_parts, .ending = END_RESET };
+
+static const char * const eof_after_finish_parts[] = {
+  ROLE, DELTA ("終わり"), FINISH ("length"), NULL
+};
+
+static const Response eof_after_finish_response = { .parts = eof_after_finish_parts };
+
+static const char * const eof_without_finish_parts[] = { ROLE, DELTA ("途中"), NULL };
+
+static const Response eof_without_finish_response = { .parts = eof_without_finish_parts };
+
+static const Turn history[] = {
+  { "system", "Translate the user's Korean into natural Japanese." },
+  { "user", "안녕하세요." },
+  { "assistant", "こんにちは。" },
+  { "user", "오늘 날씨가 정말 좋네요. 산책하러 갈까요?" },
+};
+
+/* The test server */
+
+static void writer_step (Writer *writer);
+
+static void
+writer_free (Writer *writer)
+{
+  writer->server->writers = g_list_remove (writer->server->writers, writer);
+  g_clear_handle_id (&writer->source_id, g_source_remove);
+  g_clear_signal_handler (&writer->finished_id, writer->msg);
+  g_clear_object (&writer->msg);
+  g_free (writer);
+}
+
+static void
+writer_finished_cb (SoupServerMessage *msg,
+                    Writer            *writer)
+{
+  writer_free (writer);
+}
+
+static gboolean
+writer_step_cb (gpointer user_data)
+{
+  Writer *writer = user_data;
+
+  writer->source_id = 0;
+  writer_step (writer);
+
+  return G_SOURCE_REMOVE;
+}
+
+/* A zero linger time makes the close send a TCP reset instead of a FIN. */
+static void
+reset_connection (Writer *writer)
+{
+  g_autoptr(SoupServerMessage) msg = g_object_ref (writer->msg);
+  g_autoptr(GIOStream) stream = NULL;
+  GSocket *socket = soup_server_message_get_socket (msg);
+  struct linger linger = { .l_onoff = 1, .l_linger = 0 };
+
+  g_assert_nonnull (socket);
+  g_assert_cmpint (setsockopt (g_socket_get_fd (socket), SOL_SOCKET, SO_LINGER,
+                               &linger, sizeof linger), ==, 0);
+
+  writer_free (writer);
+  stream = soup_server_message_steal_connection (msg);
+  g_assert_nonnull (stream);
+  g_io_stream_close (stream, NULL, NULL);
+}
+
+static void
+writer_step (Writer *writer)
+{
+  const Response *response = writer->response;
+  SoupMessageBody *body = soup_server_message_get_response_body (writer->msg);
+  const char *part = response->parts[writer->part];
+  gsize remaining;
+  gsize size;
+
+  if (part == NULL)
+    {
+      switch (response->ending)
+        {
+        case END_COMPLETE:
+          /* The writer goes when the message is finished. */
+          soup_message_body_complete (body);
+          soup_server_message_unpause (writer->msg);
+          break;
+
+        case END_STALL:
+          break;
+
+        case END_RESET:
+          reset_connection (writer);
+          break;
+
+        default:
+          g_assert_not_reached ();
+        }
+      return;
+    }
+
+  remaining = strlen (part) - writer->offset;
+  switch (writer->server->mode)
+    {
+    case WRITE_BYTES:
+      size = 1;
+      break;
+
+    case WRITE_ODD:
+      size = odd_sizes[writer->n_writes % G_N_ELEMENTS (odd_sizes)];
+      break;
+
+    case WRITE_WHOLE:
+      size = remaining;
+      break;
+
+    default:
+      g_assert_not_reached ();
+    }
+  size = MIN (size, remaining);
+
+  soup_message_body_append (body, SOUP_MEMORY_COPY, part + writer->offset, size);
+  soup_server_message_unpause (writer->msg);
+  writer->offset += size;
+  writer->n_writes++;
+
+  /* An idle runs only once the server has written and the client has read
+   * what was ready, so each write tends to be a read of its own. */
+  if (writer->offset < strlen (part))
+    {
+      writer->source_id = g_idle_add (writer_step_cb, writer);
+      return;
+    }
+
+  writer->part++;
+  writer->offset = 0;
+  if (response->delay_ms > 0)
+    writer->source_id = g_timeout_add (response->delay_ms, writer_step_cb, writer);
+  else
+    writer->source_id = g_idle_add (writer_step_cb, writer);
+}
+
+static void
+writer_start (TestServer        *server,
+              SoupServerMessage *msg,
+              const Response    *response)
+{
+  SoupMessageHeaders *headers = soup_server_message_get_response_headers (msg);
+  Writer *writer = g_new0 (Writer, 1);
+
+  writer->server = server;
+  writer->response = response;
+  writer->msg = g_object_ref (msg);
+  writer->finished_id = g_signal_connect (msg, "finished", G_CALLBACK (writer_finished_cb),
+                                          writer);
+  server->writers = g_list_prepend (server->writers, writer);
+
+  soup_server_message_set_status (msg, response->status != 0 ? response->status : 200, NULL);
+  soup_message_headers_set_content_type (headers,
+                                         response->content_type != NULL
+                                         ? response->content_type : "text/event-stream",
+                                         NULL);
+  soup_message_headers_set_encoding (headers, SOUP_ENCODING_CHUNKED);
+  soup_server_message_pause (msg);
+
+  writer->source_id = g_idle_add (writer_step_cb, writer);
+}
+
+static void
+completions_cb (SoupServer        *soup_server,
+                SoupServerMessage *msg,
+                const char        *path,
+                GHashTable        *query,
+                gpointer           user_data)
+{
+  TestServer *server = user_data;
+  SoupMessageHeaders *headers = soup_server_message_get_request_headers (msg);
+  g_autoptr(GBytes) bytes = NULL;
+  const Response *response;
+  char *body;
+  guint n_responses = 0;
+
+  if (strcmp (soup_server_message_get_method (msg), SOUP_METHOD_POST) != 0)
+    {
+      soup_server_message_set_status (msg, SOUP_STATUS_METHOD_NOT_ALLOWED, NULL);
+      return;
+    }
+
+  bytes = soup_message_body_flatten (soup_server_message_get_request_body (msg));
+  body = g_strndup (g_bytes_get_data (bytes, NULL), g_bytes_get_size (bytes));
+  g_ptr_array_add (server->bodies, body);
+  g_ptr_array_add (server->authorizations,
+                   g_strdup (soup_message_headers_get_one (headers, "Authorization")));
+
+  while (server->responses[n_responses] != NULL)
+    n_responses++;
+  g_assert_cmpuint (n_responses, >, 0);
+
+  if (server->reject_stream_options && strstr (body, "\"stream_options\"") != NULL)
+    response = &reject_stream_options_response;
+  else
+    response = server->responses[MIN (server->bodies->len, n_responses) - 1];
+
+  writer_start (server, msg, response);
+}
+
+static TestServer *
+test_server_new (WriteMode               mode,
+                 const Response * const *responses)
+{
+  TestServer *server = g_new0 (TestServer, 1);
+  g_autoptr(GError) error = NULL;
+  GSList *uris;
+
+  server->mode = mode;
+  server->responses = responses;
+  server->bodies = g_ptr_array_new_with_free_func (g_free);
+  server->authorizations = g_ptr_array_new_with_free_func (g_free);
+  server->server = soup_server_new ("server-header", "confab-test ", NULL);
+  soup_server_add_handler (server->server, "/v1/chat/completions", completions_cb, server, NULL);
+
+  soup_server_listen_local (server->server, 0, SOUP_SERVER_LISTEN_IPV4_ONLY, &error);
+  g_assert_no_error (error);
+
+  uris = soup_server_get_uris (server->server);
+  g_assert_nonnull (uris);
+  server->base_url = g_strdup_printf ("http://127.0.0.1:%d/v1", g_uri_get_port (uris->data));
+  g_slist_free_full (uris, (GDestroyNotify)g_uri_unref);
+
+  return server;
+}
+
+static void
+test_server_free (TestServer *server)
+{
+  while (server->writers != NULL)
+    writer_free (server->writers->data);
+
+  soup_server_disconnect (server->server);
+  g_assert_finalize_object (server->server);
+
+  g_ptr_array_unref (server->bodies);
+  g_ptr_array_unref (server->authorizations);
+  g_free (server->base_url);
+  g_free (server);
+}
+
+/* Waiting on the main loop */
+
+typedef gboolean (*Condition) (gpointer user_data);
+
+static gboolean
+deadline_cb (gpointer user_data)
+{
+  gboolean *expired = user_data;
+
+  *expired = TRUE;
+
+  return G_SOURCE_REMOVE;
+}
+
+static void
+wait_until (Condition condition,
+            gpointer  user_data)
+{
+  gboolean expired = FALSE;
+  guint deadline_id = g_timeout_add_seconds (DEADLINE_SECONDS, deadline_cb, &expired);
+
+  while (!condition (user_data) && !expired)
+    g_main_context_iteration (NULL, TRUE);
+
+  if (!expired)
+    g_source_remove (deadline_id);
+  g_assert_true (condition (user_data));
+}
+
+static gboolean
+flag_is_set (gpointer user_data)
+{
+  return *(gboolean *)user_data;
+}
+
+typedef struct
+{
+  ConfabMessage *reply;
+  const char    *text;
+} TextWait;
+
+static gboolean
+reply_has_text (gpointer user_data)
+{
+  TextWait *wait = user_data;
+
+  return g_strcmp0 (confab_message_get_content (wait->reply), wait->text) == 0;
+}
+
+static void
+wait_for_text (ConfabMessage *reply,
+               const char    *text)
+{
+  TextWait wait = { reply, text };
+
+  wait_until (reply_has_text, &wait);
+}
+
+/* Helpers */
+
+static ConfabRequest *
+new_request (void)
+{
+  ConfabRequest *request = confab_request_new (MODEL);
+
+  for (guint i = 0; i < G_N_ELEMENTS (history); i++)
+    confab_request_add_message (request, history[i].role, history[i].content);
+
+  return request;
+}
+
+static void
+stream_done_cb (GObject      *object,
+                GAsyncResult *result,
+                gpointer      user_data)
+{
+  StreamResult *stream = user_data;
+
+  g_assert_false (stream->done);
+  stream->ok = confab_client_stream_finish (CONFAB_CLIENT (object), result, &stream->error);
+  stream->done = TRUE;
+}
+
+static void
+run_stream (ConfabClient  *client,
+            ConfabRequest *request,
+            ConfabMessage *reply,
+            StreamResult  *result)
+{
+  confab_client_stream_async (client, request, reply, NULL, stream_done_cb, result);
+  wait_until (flag_is_set, &result->done);
+}
+
+static void
+assert_request (TestServer *server,
+                guint       index,
+                const Turn *turns,
+                guint       n_turns,
+                gboolean    stream_options)
+{
+  g_autoptr(JsonParser) parser = json_parser_new ();
+  g_autoptr(GError) error = NULL;
+  JsonObject *root;
+  JsonNode *node;
+  JsonArray *messages;
+
+  g_assert_cmpuint (index, <, server->bodies->len);
+  json_parser_load_from_data (parser, g_ptr_array_index (server->bodies, index), -1, &error);
+  g_assert_no_error (error);
+  g_assert_true (JSON_NODE_HOLDS_OBJECT (json_parser_get_root (parser)));
+  root = json_node_get_object (json_parser_get_root (parser));
+
+  g_assert_cmpstr (json_object_get_string_member_with_default (root, "model", NULL), ==, MODEL);
+  g_assert_true (json_object_get_boolean_member_with_default (root, "stream", FALSE));
+
+  node = json_object_get_member (root, "stream_options");
+  if (stream_options)
+    {
+      g_assert_nonnull (node);
+      g_assert_true (JSON_NODE_HOLDS_OBJECT (node));
+      g_assert_true (json_object_get_boolean_member_with_default (json_node_get_object (node),
+                                                                  "include_usage", FALSE));
+    }
+  else
+    {
+      g_assert_null (node);
+    }
+
+  node = json_object_get_member (root, "messages");
+  g_assert_nonnull (node);
+  g_assert_true (JSON_NODE_HOLDS_ARRAY (node));
+  messages = json_node_get_array (node);
+  g_assert_cmpuint (json_array_get_length (messages), ==, n_turns);
+  for (guint i = 0; i < n_turns; i++)
+    {
+      JsonNode *element = json_array_get_element (messages, i);
+      JsonObject *message;
+
+      g_assert_true (JSON_NODE_HOLDS_OBJECT (element));
+      message = json_node_get_object (element);
+      g_assert_cmpstr (json_object_get_string_member_with_default (message, "role", NULL),
+                       ==, turns[i].role);
+      g_assert_cmpstr (json_object_get_string_member_with_default (message, "content", NULL),
+                       ==, turns[i].content);
+    }
+}
+
+static void
+assert_authorization (TestServer *server,
+                      guint       index,
+                      const char *api_key)
+{
+  g_autofree char *expected = NULL;
+
+  if (api_key != NULL)
+    expected = g_strconcat ("Bearer ", api_key, NULL);
+
+  g_assert_cmpuint (index, <, server->authorizations->len);
+  g_assert_cmpstr (g_ptr_array_index (server->authorizations, index), ==, expected);
+}
+
+/* An error is a sentence for the user: valid UTF-8, short, no markup. */
+static void
+assert_readable (const GError *error)
+{
+  g_assert_nonnull (error);
+  g_assert_nonnull (error->message);
+  g_assert_cmpuint (strlen (error->message), >, 10);
+  g_assert_cmpuint (strlen (error->message), <, 1024);
+  g_assert_true (g_utf8_validate (error->message, -1, NULL));
+  g_assert_null (strchr (error->message, '<'));
+}
+
+static void
+assert_contains (const char *haystack,
+                 const char *needle)
+{
+  if (strstr (haystack, needle) == NULL)
+    g_error ("“%s” does not contain “%s”", haystack, needle);
+}
+
+/* The streaming cases */
+
+typedef struct
+{
+  const char     *name;
+  const Response *response;
+  const char     *api_key;
+  /* 0 keeps the default */
+  double          idle_timeout;
+  /* 0 means ALL_MODES */
+  guint           modes;
+
+  /* The reply afterwards; NULL means "" for the text */
+  const char     *content;
+  const char     *reasoning;
+  const char     *finish_reason;
+  gboolean        has_usage;
+  gint64          prompt_tokens;
+  gint64          completion_tokens;
+  guint           skipped;
+
+  /* The outcome: success, or an error of CONFAB_CLIENT_ERROR */
+  gboolean           fails;
+  ConfabClientError  code;
+  const char        *error_has[3];
+} StreamCase;
+
+static const StreamCase stream_cases[] = {
+  {
+    .name = "korean-japanese",
+    .response = &japanese_response,
+    .content = JAPANESE_REPLY,
+    .finish_reason = "stop",
+    .has_usage = TRUE, .prompt_tokens = 31, .completion_tokens = 17,
+  },
+  {
+    .name = "korean-japanese-api-key",
+    .response = &japanese_response,
+    .api_key = "sk-proj-Test0123456789",
+    .content = JAPANESE_REPLY,
+    .finish_reason = "stop",
+    .has_usage = TRUE, .prompt_tokens = 31, .completion_tokens = 17,
+  },
+  {
+    .name = "crlf-bom-comments-multi-line",
+    .response = &crlf_response,
+    .content = "散歩に行きます",
+    .finish_reason = "stop",
+  },
+  {
+    .name = "reasoning",
+    .response = &reasoning_response,
+    .content = "はい。",
+    .reasoning = "The user wants Japanese. Keep it short.",
+    .finish_reason = "stop",
+  },
+  {
+    .name = "split-utf8",
+    .response = &split_utf8_response,
+    .content = "日本語です😀",
+    .finish_reason = "stop",
+  },
+  {
+    .name = "invalid-utf8",
+    .response = &invalid_utf8_response,
+    .content = "caf" REPLACEMENT " au lait " REPLACEMENT REPLACEMENT "ok",
+    .finish_reason = "stop",
+  },
+  {
+    .name = "malformed-json",
+    .response = &malformed_response,
+    .content = "一二",
+    .finish_reason = "stop",
+    .skipped = 1,
+  },
+  {
+    .name = "error-object",
+    .response = &error_object_response,
+    .content = "途中まで",
+    .fails = TRUE, .code = CONFAB_CLIENT_ERROR_SERVER,
+    .error_has = { "Rate limit exceeded" },
+  },
+  {
+    .name = "error-event",
+    .response = &error_event_response,
+    .content = "途中",
+    .fails = TRUE, .code = CONFAB_CLIENT_ERROR_SERVER,
+    .error_has = { "Upstream provider unavailable" },
+  },
+  {
+    .name = "http-401-no-key",
+    .response = &unauthorized_response,
+    .fails = TRUE, .code = CONFAB_CLIENT_ERROR_UNAUTHORIZED,
+    .error_has = { "OPENAI_API_KEY", "You didn't provide an API key." },
+  },
+  {
+    .name = "http-404-model",
+    .response = &not_found_response,
+    .fails = TRUE, .code = CONFAB_CLIENT_ERROR_NOT_FOUND,
+    .error_has = { "The model `gpt-9` does not exist or you do not have access to it." },
+  },
+  {
+    .name = "http-429",
+    .response = &rate_limited_response,
+    .fails = TRUE, .code = CONFAB_CLIENT_ERROR_RATE_LIMITED,
+    .error_has = { "You exceeded your current quota" },
+  },
+  {
+    .name = "http-500-html",
+    .response = &html_error_response,
+    .fails = TRUE, .code = CONFAB_CLIENT_ERROR_HTTP_STATUS,
+    .error_has = { "500" },
+  },
+  {
+    /* One write of a megabyte: the client reads a bounded part of it. */
+    .name = "http-502-huge-body",
+    .response = &huge_error_response,
+    .modes = MODE_BIT (WRITE_WHOLE),
+    .fails = TRUE, .code = CONFAB_CLIENT_ERROR_HTTP_STATUS,
+    .error_has = { "502" },
+  },
+  {
+    .name = "json-answer",
+    .response = &json_answer_response,
+    .content = JAPANESE_REPLY,
+    .finish_reason = "stop",
+    .has_usage = TRUE, .prompt_tokens = 31, .completion_tokens = 17,
+  },
+  {
+    .name = "idle-timeout",
+    .response = &stall_response,
+    .idle_timeout = 0.3,
+    .content = "一つ二つ",
+    .fails = TRUE, .code = CONFAB_CLIENT_ERROR_TIMED_OUT,
+  },
+  {
+    .name = "slow-but-alive",
+    .response = &slow_response,
+    .idle_timeout = 0.3,
+    .content = "一二三四五六七八九",
+    .finish_reason = "stop",
+  },
+  {
+    .name = "connection-reset",
+    .response = &reset_response,
+    .content = "接続が",
+    .fails = TRUE, .code = CONFAB_CLIENT_ERROR_TRUNCATED,
+  },
+  {
+    .name = "eof-after-finish-reason",
+    .response = &eof_after_finish_response,
+    .content = "終わり",
+    .finish_reason = "length",
+  },
+  {
+    .name = "eof-without-finish-reason",
+    .response = &eof_without_finish_response,
+    .content = "途中",
+    .fails = TRUE, .code = CONFAB_CLIENT_ERROR_TRUNCATED,
+  },
+};
+
+typedef struct
+{
+  const StreamCase *stream_case;
+  WriteMode         mode;
+} Variant;
+
+static void
+test_stream_case (gconstpointer user_data)
+{
+  const Variant *variant = user_data;
+  const StreamCase *test = variant->stream_case;
+  g_autoptr(ConfabRequest) request = new_request ();
+  const Response * const responses[] = { test->response, NULL };
+  TestServer *server = test_server_new (variant->mode, responses);
+  ConfabClient *client = confab_client_new (server->base_url, test->api_key);
+  ConfabMessage *reply = confab_message_new (CONFAB_MESSAGE_ROLE_ASSISTANT, NULL);
+  StreamResult result = { 0 };
+
+  if (test->idle_timeout > 0)
+    confab_client_set_idle_timeout (client, test->idle_timeout);
+
+  run_stream (client, request, reply, &result);
+
+  if (test->fails)
+    {
+      g_assert_error (result.error, CONFAB_CLIENT_ERROR, (int)test->code);
+      g_assert_false (result.ok);
+      assert_readable (result.error);
+      for (guint i = 0; i < G_N_ELEMENTS (test->error_has) && test->error_has[i] != NULL; i++)
+        assert_contains (result.error->message, test->error_has[i]);
+    }
+  else
+    {
+      g_assert_no_error (result.error);
+      g_assert_true (result.ok);
+    }
+
+  g_assert_cmpstr (confab_message_get_content (reply), ==,
+                   test->content != NULL ? test->content : "");
+  g_assert_cmpstr (confab_message_get_reasoning (reply), ==,
+                   test->reasoning != NULL ? test->reasoning : "");
+  g_assert_cmpstr (confab_message_get_finish_reason (reply), ==, test->finish_reason);
+  g_assert_cmpint (confab_message_get_prompt_tokens (reply), ==,
+                   test->has_usage ? test->prompt_tokens : -1);
+  g_assert_cmpint (confab_message_get_completion_tokens (reply), ==,
+                   test->has_usage ? test->completion_tokens : -1);
+  g_assert_cmpuint (confab_message_get_skipped_events (reply), ==, test->skipped);
+
+  /* What the server was asked, every time: the whole history in order,
+   * with the key only when there is one. */
+  g_assert_cmpuint (server->bodies->len, ==, 1);
+  assert_request (server, 0, history, G_N_ELEMENTS (history), TRUE);
+  assert_authorization (server, 0, test->api_key);
+
+  g_clear_error (&result.error);
+  g_assert_finalize_object (reply);
+  g_assert_finalize_object (client);
+  test_server_free (server);
+}
+
+/* The other cases, each in every write mode */
+
+static void
+test_stream_options_fallback (gconstpointer user_data)
+{
+  WriteMode mode = GPOINTER_TO_UINT (user_data);
+  g_autoptr(ConfabRequest) first = new_request ();
+  g_autoptr(ConfabRequest) second = new_request ();
+  const Response * const responses[] = { &japanese_response, NULL };
+  TestServer *server = test_server_new (mode, responses);
+  ConfabClient *client = confab_client_new (server->base_url, NULL);
+  ConfabMessage *reply = confab_message_new (CONFAB_MESSAGE_ROLE_ASSISTANT, NULL);
+  ConfabMessage *again = confab_message_new (CONFAB_MESSAGE_ROLE_ASSISTANT, NULL);
+  StreamResult result = { 0 };
+  StreamResult result_again = { 0 };
+
+  server->reject_stream_options = TRUE;
+
+  /* Rejected with 400, then asked again without stream_options. */
+  run_stream (client, first, reply, &result);
+  g_assert_no_error (result.error);
+  g_assert_true (result.ok);
+  g_assert_cmpstr (confab_message_get_content (reply), ==, JAPANESE_REPLY);
+  g_assert_cmpstr (confab_message_get_finish_reason (reply), ==, "stop");
+  g_assert_cmpuint (server->bodies->len, ==, 2);
+  assert_request (server, 0, history, G_N_ELEMENTS (history), TRUE);
+  assert_request (server, 1, history, G_N_ELEMENTS (history), FALSE);
+
+  /* The client remembers: one request, not a rejected one first. */
+  run_stream (client, second, again, &result_again);
+  g_assert_no_error (result_again.error);
+  g_assert_true (result_again.ok);
+  g_assert_cmpstr (confab_message_get_content (again), ==, JAPANESE_REPLY);
+  g_assert_cmpuint (server->bodies->len, ==, 3);
+  assert_request (server, 2, history, G_N_ELEMENTS (history), FALSE);
+
+  g_assert_finalize_object (reply);
+  g_assert_finalize_object (again);
+  g_assert_finalize_object (client);
+  test_server_free (server);
+}
+
+static void
+test_stop_cancellable (gconstpointer user_data)
+{
+  WriteMode mode = GPOINTER_TO_UINT (user_data);
+  g_autoptr(ConfabRequest) request = new_request ();
+  const Response * const responses[] = { &stall_response, NULL };
+  TestServer *server = test_server_new (mode, responses);
+  ConfabClient *client = confab_client_new (server->base_url, NULL);
+  ConfabMessage *reply = confab_message_new (CONFAB_MESSAGE_ROLE_ASSISTANT, NULL);
+  GCancellable *cancellable = g_cancellable_new ();
+  StreamResult result = { 0 };
+
+  confab_client_stream_async (client, request, reply, cancellable, stream_done_cb, &result);
+  wait_for_text (reply, "一つ二つ");
+  g_assert_false (result.done);
+
+  g_cancellable_cancel (cancellable);
+  wait_until (flag_is_set, &result.done);
+  g_assert_error (result.error, G_IO_ERROR, G_IO_ERROR_CANCELLED);
+  g_assert_false (result.ok);
+  g_assert_cmpstr (confab_message_get_content (reply), ==, "一つ二つ");
+
+  g_clear_error (&result.error);
+  g_assert_finalize_object (cancellable);
+  g_assert_finalize_object (reply);
+  g_assert_finalize_object (client);
+  test_server_free (server);
+}
+
+static void
+reply_finished_cb (ConfabConversation *conversation,
+                   ConfabMessage      *reply,
+                   gboolean           *finished)
+{
+  g_assert_false (*finished);
+  g_assert_false (confab_conversation_get_is_streaming (conversation));
+  *finished = TRUE;
+}
+
+static void
+wait_for_reply (gboolean *finished)
+{
+  wait_until (flag_is_set, finished);
+  *finished = FALSE;
+}
+
+static void
+test_conversation_stop (gconstpointer user_data)
+{
+  WriteMode mode = GPOINTER_TO_UINT (user_data);
+  const Response * const responses[] = { &stall_response, NULL };
+  TestServer *server = test_server_new (mode, responses);
+  ConfabClient *client = confab_client_new (server->base_url, NULL);
+  ConfabConversation *conversation = confab_conversation_new (client, MODEL);
+  ConfabMessage *reply;
+  gboolean finished = FALSE;
+
+  g_signal_connect (conversation, "reply-finished", G_CALLBACK (reply_finished_cb), &finished);
+
+  g_assert_true (confab_conversation_send (conversation, "멈춰 주세요."));
+  g_assert_true (confab_conversation_get_is_streaming (conversation));
+  /* Only one reply streams at a time. */
+  g_assert_false (confab_conversation_send (conversation, "또"));
+
+  reply = confab_conversation_get_last_reply (conversation);
+  wait_for_text (reply, "一つ二つ");
+  g_assert_cmpint (confab_message_get_state (reply), ==, CONFAB_MESSAGE_STATE_STREAMING);
+
+  confab_conversation_stop (conversation);
+  wait_for_reply (&finished);
+  g_assert_cmpint (confab_message_get_state (reply), ==, CONFAB_MESSAGE_STATE_STOPPED);
+  g_assert_cmpstr (confab_message_get_content (reply), ==, "一つ二つ");
+  g_assert_null (confab_message_get_error (reply));
+  g_assert_false (confab_conversation_get_is_streaming (conversation));
+  g_assert_cmpuint (g_list_model_get_n_items (confab_conversation_get_messages (conversation)),
+                    ==, 2);
+
+  g_assert_finalize_object (conversation);
+  g_assert_finalize_object (client);
+  test_server_free (server);
+}
+
+static void
+test_conversation_history (gconstpointer user_data)
+{
+  WriteMode mode = GPOINTER_TO_UINT (user_data);
+  const Response * const responses[] = { &japanese_response, &second_response, NULL };
+  const Turn first_turns[] = {
+    { "system", history[0].content },
+    { "user", history[1].content },
+  };
+  const Turn second_turns[] = {
+    { "system", history[0].content },
+    { "user", history[1].content },
+    { "assistant", JAPANESE_REPLY },
+    { "user", "고마워요." },
+  };
+  TestServer *server = test_server_new (mode, responses);
+  ConfabClient *client = confab_client_new (server->base_url, "sk-proj-Test0123456789");
+  ConfabConversation *conversation = confab_conversation_new (client, MODEL);
+  ConfabMessage *reply;
+  gboolean finished = FALSE;
+
+  g_signal_connect (conversation, "reply-finished", G_CALLBACK (reply_finished_cb), &finished);
+  confab_conversation_set_system_prompt (conversation, history[0].content);
+
+  g_assert_true (confab_conversation_send (conversation, history[1].content));
+  wait_for_reply (&finished);
+  reply = confab_conversation_get_last_reply (conversation);
+  g_assert_cmpint (confab_message_get_state (reply), ==, CONFAB_MESSAGE_STATE_COMPLETE);
+  g_assert_cmpstr (confab_message_get_content (reply), ==, JAPANESE_REPLY);
+  g_assert_cmpstr (confab_message_get_model (reply), ==, MODEL);
+
+  g_assert_true (confab_conversation_send (conversation, "고마워요."));
+  wait_for_reply (&finished);
+  reply = confab_conversation_get_last_reply (conversation);
+  g_assert_cmpint (confab_message_get_state (reply), ==, CONFAB_MESSAGE_STATE_COMPLETE);
+  g_assert_cmpstr (confab_message_get_content (reply), ==, SECOND_REPLY);
+  g_assert_cmpuint (g_list_model_get_n_items (confab_conversation_get_messages (conversation)),
+                    ==, 4);
+
+  g_assert_cmpuint (server->bodies->len, ==, 2);
+  assert_request (server, 0, first_turns, G_N_ELEMENTS (first_turns), TRUE);
+  assert_request (server, 1, second_turns, G_N_ELEMENTS (second_turns), TRUE);
+  assert_authorization (server, 0, "sk-proj-Test0123456789");
+  assert_authorization (server, 1, "sk-proj-Test0123456789");
+
+  g_assert_finalize_object (conversation);
+  g_assert_finalize_object (client);
+  test_server_free (server);
+}
+
+static void
+test_conversation_retry (gconstpointer user_data)
+{
+  WriteMode mode = GPOINTER_TO_UINT (user_data);
+  const Response * const responses[] = { &reset_response, &japanese_response, NULL };
+  const Turn turns[] = { { "user", history[1].content } };
+  TestServer *server = test_server_new (mode, responses);
+  ConfabClient *client = confab_client_new (server->base_url, NULL);
+  ConfabConversation *conversation = confab_conversation_new (client, MODEL);
+  ConfabMessage *reply;
+  gboolean finished = FALSE;
+
+  g_signal_connect (conversation, "reply-finished", G_CALLBACK (reply_finished_cb), &finished);
+
+  /* Nothing to retry yet */
+  g_assert_false (confab_conversation_retry (conversation));
+
+  g_assert_true (confab_conversation_send (conversation, history[1].content));
+  wait_for_reply (&finished);
+  reply = confab_conversation_get_last_reply (conversation);
+  g_assert_cmpint (confab_message_get_state (reply), ==, CONFAB_MESSAGE_STATE_FAILED);
+  g_assert_nonnull (confab_message_get_error (reply));
+  g_assert_error ((GError *)confab_message_get_error (reply),
+                  CONFAB_CLIENT_ERROR, CONFAB_CLIENT_ERROR_TRUNCATED);
+  g_assert_cmpstr (confab_message_get_content (reply), ==, "接続が");
+
+  g_assert_true (confab_conversation_retry (conversation));
+  g_assert_true (confab_conversation_get_last_reply (conversation) == reply);
+  g_assert_cmpstr (confab_message_get_content (reply), ==, "");
+  g_assert_null (confab_message_get_error (reply));
+  wait_for_reply (&finished);
+  g_assert_cmpint (confab_message_get_state (reply), ==, CONFAB_MESSAGE_STATE_COMPLETE);
+  g_assert_cmpstr (confab_message_get_content (reply), ==, JAPANESE_REPLY);
+  g_assert_null (confab_message_get_error (reply));
+  g_assert_cmpuint (g_list_model_get_n_items (confab_conversation_get_messages (conversation)),
+                    ==, 2);
+
+  /* The retry asks the same question: the failed reply is not history. */
+  g_assert_cmpuint (server->bodies->len, ==, 2);
+  assert_request (server, 0, turns, G_N_ELEMENTS (turns), TRUE);
+  assert_request (server, 1, turns, G_N_ELEMENTS (turns), TRUE);
+
+  g_assert_finalize_object (conversation);
+  g_assert_finalize_object (client);
+  test_server_free (server);
+}
+
+/* A key pasted with spaces and line breaks still makes one header line. */
+static void
+test_api_key_line_breaks (void)
+{
+  g_autoptr(ConfabRequest) request = new_request ();
+  const Response * const responses[] = { &japanese_response, NULL };
+  TestServer *server = test_server_new (WRITE_WHOLE, responses);
+  ConfabClient *client = confab_client_new (server->base_url, "  sk-proj-Test\r\n0123\n4567 \n");
+  ConfabMessage *reply = confab_message_new (CONFAB_MESSAGE_ROLE_ASSISTANT, NULL);
+  StreamResult result = { 0 };
+
+  g_assert_true (confab_client_has_api_key (client));
+  run_stream (client, request, reply, &result);
+  g_assert_no_error (result.error);
+  g_assert_true (result.ok);
+  g_assert_cmpstr (confab_message_get_content (reply), ==, JAPANESE_REPLY);
+  assert_authorization (server, 0, "sk-proj-Test01234567");
+
+  /* Blank means no key at all. */
+  confab_client_set_api_key (client, " \r\n ");
+  g_assert_false (confab_client_has_api_key (client));
+
+  g_assert_finalize_object (reply);
+  g_assert_finalize_object (client);
+  test_server_free (server);
+}
+
+/* Cases without a response to write */
+
+static void
+test_connection_refused (void)
+{
+  g_autoptr(ConfabRequest) request = new_request ();
+  const Response * const responses[] = { &japanese_response, NULL };
+  TestServer *server = test_server_new (WRITE_WHOLE, responses);
+  g_autofree char *base_url = g_strdup (server->base_url);
+  ConfabClient *client;
+  ConfabMessage *reply = confab_message_new (CONFAB_MESSAGE_ROLE_ASSISTANT, NULL);
+  StreamResult result = { 0 };
+
+  /* Nothing listens on the port any more. */
+  test_server_free (server);
+
+  client = confab_client_new (base_url, NULL);
+  run_stream (client, request, reply, &result);
+  g_assert_error (result.error, CONFAB_CLIENT_ERROR, CONFAB_CLIENT_ERROR_CONNECT);
+  g_assert_false (result.ok);
+  assert_readable (result.error);
+  assert_contains (result.error->message, "127.0.0.1");
+  g_assert_cmpstr (confab_message_get_content (reply), ==, "");
+
+  g_clear_error (&result.error);
+  g_assert_finalize_object (reply);
+  g_assert_finalize_object (client);
+}
+
+static void
+test_invalid_url (void)
+{
+  static const char * const urls[] = {
+    "ftp://x", "not a url", "file:///v1", "http:///v1", "http://:8080/v1",
+  };
+
+  for (guint i = 0; i < G_N_ELEMENTS (urls); i++)
+    {
+      g_autoptr(ConfabRequest) request = new_request ();
+      ConfabClient *client = confab_client_new (urls[i], NULL);
+      ConfabMessage *reply = confab_message_new (CONFAB_MESSAGE_ROLE_ASSISTANT, NULL);
+      StreamResult result = { 0 };
+
+      g_test_message ("%s", urls[i]);
+      g_assert_cmpstr (confab_client_get_base_url (client), ==, urls[i]);
+      run_stream (client, request, reply, &result);
+      g_assert_error (result.error, CONFAB_CLIENT_ERROR, CONFAB_CLIENT_ERROR_INVALID_URL);
+      g_assert_false (result.ok);
+      assert_readable (result.error);
+      assert_contains (result.error->message, urls[i]);
+
+      g_clear_error (&result.error);
+      g_assert_finalize_object (reply);
+      g_assert_finalize_object (client);
+    }
+}
+
+static void
+add_per_mode (const char    *name,
+              GTestDataFunc  func)
+{
+  for (guint mode = 0; mode < N_WRITE_MODES; mode++)
+    {
+      g_autofree char *path = g_strdup_printf ("/confab/client/%s/%s", name,
+                                               write_mode_names[mode]);
+
+      g_test_add_data_func (path, GUINT_TO_POINTER (mode), func);
+    }
+}
+
+int
+main (int   argc,
+      char *argv[])
+{
+  g_autoptr(GString) huge = g_string_new ("<html><body>\n");
+
+  /* The client goes straight to 127.0.0.1, whatever proxy the
+   * environment names. */
+  g_setenv ("GIO_USE_PROXY_RESOLVER", "dummy", TRUE);
+
+  g_test_init (&argc, &argv, G_TEST_OPTION_ISOLATE_DIRS, NULL);
+
+  while (huge->len < 1024 * 1024)
+    g_string_append (huge, "<p>502 Bad Gateway: the upstream server is not answering.</p>\n");
+  g_string_append (huge, "</body></html>\n");
+  huge_error_parts[0] = huge->str;
+
+  for (guint i = 0; i < G_N_ELEMENTS (stream_cases); i++)
+    {
+      const StreamCase *test = &stream_cases[i];
+      guint modes = test->modes != 0 ? test->modes : ALL_MODES;
+
+      for (guint mode = 0; mode < N_WRITE_MODES; mode++)
+        {
+          g_autofree char *path = NULL;
+          Variant *variant;
+
+          if ((modes & MODE_BIT (mode)) == 0)
+            continue;
+
+          variant = g_new0 (Variant, 1);
+          variant->stream_case = test;
+          variant->mode = mode;
+          path = g_strdup_printf ("/confab/client/%s/%s", test->name, write_mode_names[mode]);
+          g_test_add_data_func_full (path, variant, test_stream_case, g_free);
+        }
+    }
+
+  add_per_mode ("stream-options-fallback", test_stream_options_fallback);
+  add_per_mode ("stop-cancellable", test_stop_cancellable);
+  add_per_mode ("conversation-stop", test_conversation_stop);
+  add_per_mode ("conversation-history", test_conversation_history);
+  add_per_mode ("conversation-retry", test_conversation_retry);
+  g_test_add_func ("/confab/client/api-key-line-breaks", test_api_key_line_breaks);
+  g_test_add_func ("/confab/client/connection-refused", test_connection_refused);
+  g_test_add_func ("/confab/client/invalid-url", test_invalid_url);
+
+  return g_test_run ();
+}
