@@ -1,0 +1,244 @@
+/*
+ * SPDX-FileCopyrightText: 2026 The Confab authors
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ */
+
+#define G_LOG_DOMAIN "confab-application"
+
+#include "config.h"
+
+#include "confab-application.h"
+
+#include <glib/gi18n.h>
+
+#include "confab-window.h"
+
+struct _ConfabApplication
+{
+  AdwApplication parent_instance;
+
+  /* owned */
+  GSettings    *settings;
+  ConfabClient *client;
+  char         *model;
+};
+
+G_DEFINE_FINAL_TYPE (ConfabApplication, confab_application, ADW_TYPE_APPLICATION)
+
+#define DEFAULT_MODEL "gpt-4o-mini"
+
+static const char *
+env_or (const char *name,
+        const char *fallback)
+{
+  const char *value = g_getenv (name);
+
+  return value != NULL && *value != '\0' ? value : fallback;
+}
+
+/* The environment overrides the saved settings for this run only, as the
+ * OpenAI SDKs read it. */
+static void
+load_configuration (ConfabApplication *self)
+{
+  GSettingsSchemaSource *source = g_settings_schema_source_get_default ();
+  g_autoptr(GSettingsSchema) schema = NULL;
+  g_autofree char *base_url = NULL;
+  g_autofree char *model = NULL;
+  double idle_timeout = 120;
+  double connect_timeout = 20;
+  const char *value;
+
+  if (source != NULL)
+    schema = g_settings_schema_source_lookup (source, APP_ID, TRUE);
+  if (schema != NULL)
+    {
+      self->settings = g_settings_new (APP_ID);
+      base_url = g_settings_get_string (self->settings, "base-url");
+      model = g_settings_get_string (self->settings, "model");
+      idle_timeout = g_settings_get_uint (self->settings, "idle-timeout");
+      connect_timeout = g_settings_get_uint (self->settings, "connect-timeout");
+    }
+  else
+    {
+      g_message ("The settings schema %s is not installed; using defaults", APP_ID);
+    }
+
+  if ((value = g_getenv ("CONFAB_IDLE_TIMEOUT")) != NULL)
+    idle_timeout = g_ascii_strtod (value, NULL);
+
+  self->model = g_strdup (env_or ("OPENAI_DEFAULT_MODEL",
+                                  model != NULL && *model != '\0' ? model : DEFAULT_MODEL));
+  self->client = confab_client_new (env_or ("OPENAI_BASE_URL", base_url),
+                                    g_getenv ("OPENAI_API_KEY"));
+  confab_client_set_idle_timeout (self->client, idle_timeout);
+  confab_client_set_connect_timeout (self->client, connect_timeout);
+}
+
+static void
+quit_action (GSimpleAction *action,
+             GVariant      *parameter,
+             gpointer       user_data)
+{
+  GApplication *app = user_data;
+  GList *windows = gtk_application_get_windows (GTK_APPLICATION (app));
+
+  /* Closing each window stops its streams before the process ends. */
+  for (GList *l = windows; l != NULL; l = windows)
+    {
+      windows = l->next;
+      gtk_window_destroy (l->data);
+    }
+  g_application_quit (app);
+}
+
+static void
+about_action (GSimpleAction *action,
+              GVariant      *parameter,
+              gpointer       user_data)
+{
+  GtkApplication *app = user_data;
+  static const char *developers[] = { "The Confab authors", NULL };
+
+  adw_show_about_window (gtk_application_get_active_window (app),
+                         "application-name", _("Confab"),
+                         "application-icon", APP_ID,
+                         "version", PACKAGE_VERSION,
+                         "developer-name", _("The Confab authors"),
+                         "developers", developers,
+                         "license-type", GTK_LICENSE_GPL_3_0,
+                         "comments", _("Chat with language models, token by token"),
+                         NULL);
+}
+
+static const GActionEntry app_actions[] = {
+  { "quit", quit_action, NULL, NULL, NULL },
+  { "about", about_action, NULL, NULL, NULL },
+};
+
+static void
+confab_application_startup (GApplication *app)
+{
+  ConfabApplication *self = CONFAB_APPLICATION (app);
+  static const char *quit_accels[] = { "<Control>q", NULL };
+  static const char *close_accels[] = { "<Control>w", NULL };
+
+  G_APPLICATION_CLASS (confab_application_parent_class)->startup (app);
+
+  g_set_application_name (_("Confab"));
+  gtk_window_set_default_icon_name (APP_ID);
+
+  load_configuration (self);
+
+  g_action_map_add_action_entries (G_ACTION_MAP (app), app_actions,
+                                   G_N_ELEMENTS (app_actions), app);
+  gtk_application_set_accels_for_action (GTK_APPLICATION (app), "app.quit", quit_accels);
+  gtk_application_set_accels_for_action (GTK_APPLICATION (app), "window.close", close_accels);
+}
+
+static void
+confab_application_activate (GApplication *app)
+{
+  GtkWindow *window = gtk_application_get_active_window (GTK_APPLICATION (app));
+
+  if (window == NULL)
+    window = GTK_WINDOW (confab_window_new (CONFAB_APPLICATION (app)));
+
+  gtk_window_present (window);
+}
+
+static void
+confab_application_dispose (GObject *object)
+{
+  ConfabApplication *self = (ConfabApplication *)object;
+
+  g_clear_object (&self->client);
+  g_clear_object (&self->settings);
+
+  G_OBJECT_CLASS (confab_application_parent_class)->dispose (object);
+}
+
+static void
+confab_application_finalize (GObject *object)
+{
+  ConfabApplication *self = (ConfabApplication *)object;
+
+  g_clear_pointer (&self->model, g_free);
+
+  G_OBJECT_CLASS (confab_application_parent_class)->finalize (object);
+}
+
+static void
+confab_application_class_init (ConfabApplicationClass *klass)
+{
+  GObjectClass *object_class = G_OBJECT_CLASS (klass);
+  GApplicationClass *app_class = G_APPLICATION_CLASS (klass);
+
+  object_class->dispose = confab_application_dispose;
+  object_class->finalize = confab_application_finalize;
+  app_class->startup = confab_application_startup;
+  app_class->activate = confab_application_activate;
+}
+
+static void
+confab_application_init (ConfabApplication *self)
+{
+}
+
+/**
+ * confab_application_new:
+ *
+ * Returns: (transfer full): the application
+ */
+ConfabApplication *
+confab_application_new (void)
+{
+  return g_object_new (CONFAB_TYPE_APPLICATION,
+                       "application-id", APP_ID,
+                       "flags", G_APPLICATION_DEFAULT_FLAGS,
+                       "resource-base-path", "/io/github/confab/Confab",
+                       NULL);
+}
+
+/**
+ * confab_application_get_client:
+ * @self: a #ConfabApplication
+ *
+ * Returns: (transfer none): the client for the configured endpoint
+ */
+ConfabClient *
+confab_application_get_client (ConfabApplication *self)
+{
+  g_return_val_if_fail (CONFAB_IS_APPLICATION (self), NULL);
+
+  return self->client;
+}
+
+/**
+ * confab_application_get_model:
+ * @self: a #ConfabApplication
+ *
+ * Returns: (transfer none): the model new conversations use
+ */
+const char *
+confab_application_get_model (ConfabApplication *self)
+{
+  g_return_val_if_fail (CONFAB_IS_APPLICATION (self), NULL);
+
+  return self->model;
+}
+
+/**
+ * confab_application_get_settings:
+ * @self: a #ConfabApplication
+ *
+ * Returns: (transfer none) (nullable): the settings, or %NULL when the
+ *   schema is not installed
+ */
+GSettings *
+confab_application_get_settings (ConfabApplication *self)
+{
+  g_return_val_if_fail (CONFAB_IS_APPLICATION (self), NULL);
+
+  return self->settings;
+}

@@ -1,0 +1,24 @@
+/*
+ * SPDX-FileCopyrightText: 2026 The Confab authors
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ */
+
+#pragma once
+
+#include <gtk/gtk.h>
+
+#include "confab-message.h"
+
+G_BEGIN_DECLS
+
+#define CONFAB_TYPE_MESSAGE_ROW (confab_message_row_get_type ())
+
+G_DECLARE_FINAL_TYPE (ConfabMessageRow, confab_message_row, CONFAB, MESSAGE_ROW, GtkWidget)
+
+GtkWidget     *confab_message_row_new           (ConfabMessage    *message) G_GNUC_WARN_UNUSED_RESULT;
+ConfabMessage *confab_message_row_get_message   (ConfabMessageRow *self);
+char          *confab_message_row_dup_text      (ConfabMessageRow *self) G_GNUC_WARN_UNUSED_RESULT;
+GtkTextView   *confab_message_row_get_text_view (ConfabMessageRow *self);
+void           confab_message_row_copy          (ConfabMessageRow *self);
+
+G_END_DECLS

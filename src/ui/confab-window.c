@@ -1,0 +1,347 @@
+/*
+ * SPDX-FileCopyrightText: 2026 The Confab authors
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ */
+
+#define G_LOG_DOMAIN "confab-window"
+
+#include "config.h"
+
+#include "confab-window.h"
+
+#include <glib/gi18n.h>
+
+#include "confab-composer.h"
+#include "confab-message-row.h"
+
+struct _ConfabWindow
+{
+  AdwApplicationWindow parent_instance;
+
+  /* template children */
+  AdwWindowTitle    *window_title;
+  GtkStack          *stack;
+  GtkLabel          *suggestion_label;
+  GtkScrolledWindow *scroller;
+  GtkWidget         *message_box;
+  ConfabComposer    *composer;
+
+  /* owned */
+  ConfabConversation *conversation;
+
+  /* plain state: whether the view follows the end of the conversation */
+  gboolean stick_to_bottom;
+};
+
+G_DEFINE_FINAL_TYPE (ConfabWindow, confab_window, ADW_TYPE_APPLICATION_WINDOW)
+
+/* The founding example: Korean in, Japanese out. Not translated: it is a
+ * prompt for the model, not a label. */
+static const char suggestion[] =
+  "다음을 일본어로 번역하세요: 안녕하세요? 오늘 날씨가 참 좋군요!";
+
+static void
+update_actions (ConfabWindow *self)
+{
+  gboolean streaming = confab_conversation_get_is_streaming (self->conversation);
+  ConfabMessage *last = confab_conversation_get_last_reply (self->conversation);
+  gboolean has_reply = last != NULL && confab_message_get_content_length (last) > 0;
+
+  gtk_widget_action_set_enabled (GTK_WIDGET (self), "chat.stop", streaming);
+  gtk_widget_action_set_enabled (GTK_WIDGET (self), "chat.retry", !streaming && last != NULL);
+  gtk_widget_action_set_enabled (GTK_WIDGET (self), "chat.copy-last", has_reply);
+  confab_composer_set_streaming (self->composer, streaming);
+}
+
+static void
+scroll_to_end (ConfabWindow *self)
+{
+  GtkAdjustment *adjustment = gtk_scrolled_window_get_vadjustment (self->scroller);
+
+  gtk_adjustment_set_value (adjustment,
+                            gtk_adjustment_get_upper (adjustment) -
+                            gtk_adjustment_get_page_size (adjustment));
+}
+
+/* The adjustment changes when the content grows, inside the same frame's
+ * layout: following it here keeps the end in view in every frame, where
+ * scrolling after each insert falls behind. */
+static void
+adjustment_changed_cb (ConfabWindow  *self,
+                       GtkAdjustment *adjustment)
+{
+  if (self->stick_to_bottom)
+    scroll_to_end (self);
+}
+
+static void
+adjustment_value_changed_cb (ConfabWindow  *self,
+                             GtkAdjustment *adjustment)
+{
+  double bottom = gtk_adjustment_get_upper (adjustment) -
+                  gtk_adjustment_get_page_size (adjustment);
+
+  /* The user scrolled away: stop following until they come back. */
+  self->stick_to_bottom = gtk_adjustment_get_value (adjustment) >= bottom - 4;
+}
+
+static GtkWidget *
+row_at (ConfabWindow *self,
+        guint         position)
+{
+  GtkWidget *child = gtk_widget_get_first_child (self->message_box);
+
+  for (guint i = 0; child != NULL && i < position; i++)
+    child = gtk_widget_get_next_sibling (child);
+
+  return child;
+}
+
+static void
+items_changed_cb (ConfabWindow *self,
+                  guint         position,
+                  guint         removed,
+                  guint         added,
+                  GListModel   *model)
+{
+  GtkWidget *sibling;
+
+  for (guint i = 0; i < removed; i++)
+    gtk_box_remove (GTK_BOX (self->message_box), row_at (self, position));
+
+  sibling = position > 0 ? row_at (self, position - 1) : NULL;
+  for (guint i = 0; i < added; i++)
+    {
+      g_autoptr(ConfabMessage) message = g_list_model_get_item (model, position + i);
+      GtkWidget *row = confab_message_row_new (message);
+
+      gtk_box_insert_child_after (GTK_BOX (self->message_box), row, sibling);
+      sibling = row;
+    }
+
+  /* A new message brings the view back to the end. */
+  if (added > 0)
+    self->stick_to_bottom = TRUE;
+
+  gtk_stack_set_visible_child_name (self->stack,
+                                    g_list_model_get_n_items (model) > 0 ? "chat" : "empty");
+  update_actions (self);
+}
+
+static void
+reply_finished_cb (ConfabWindow       *self,
+                   ConfabMessage      *reply,
+                   ConfabConversation *conversation)
+{
+  update_actions (self);
+}
+
+static void
+update_subtitle (ConfabWindow *self)
+{
+  const char *model = confab_conversation_get_model (self->conversation);
+
+  adw_window_title_set_subtitle (self->window_title, model != NULL ? model : "");
+}
+
+static void
+set_conversation (ConfabWindow       *self,
+                  ConfabConversation *conversation)
+{
+  GListModel *messages;
+
+  if (self->conversation != NULL)
+    {
+      confab_conversation_stop (self->conversation);
+      g_signal_handlers_disconnect_by_data (self->conversation, self);
+      g_signal_handlers_disconnect_by_data (confab_conversation_get_messages (self->conversation),
+                                            self);
+      items_changed_cb (self, 0,
+                        g_list_model_get_n_items (confab_conversation_get_messages (self->conversation)),
+                        0, confab_conversation_get_messages (self->conversation));
+    }
+  g_set_object (&self->conversation, conversation);
+
+  messages = confab_conversation_get_messages (conversation);
+  g_signal_connect_object (messages, "items-changed", G_CALLBACK (items_changed_cb),
+                           self, G_CONNECT_SWAPPED);
+  g_signal_connect_object (conversation, "notify::is-streaming", G_CALLBACK (update_actions),
+                           self, G_CONNECT_SWAPPED);
+  g_signal_connect_object (conversation, "reply-finished", G_CALLBACK (reply_finished_cb),
+                           self, G_CONNECT_SWAPPED);
+  g_signal_connect_object (conversation, "notify::model", G_CALLBACK (update_subtitle),
+                           self, G_CONNECT_SWAPPED);
+  items_changed_cb (self, 0, 0, g_list_model_get_n_items (messages), messages);
+  update_subtitle (self);
+}
+
+static void
+new_conversation (ConfabWindow *self)
+{
+  ConfabApplication *app = CONFAB_APPLICATION (gtk_window_get_application (GTK_WINDOW (self)));
+  g_autoptr(ConfabConversation) conversation = NULL;
+
+  conversation = confab_conversation_new (confab_application_get_client (app),
+                                          confab_application_get_model (app));
+  set_conversation (self, conversation);
+}
+
+static void
+composer_send_cb (ConfabWindow   *self,
+                  const char     *text,
+                  ConfabComposer *composer)
+{
+  if (confab_conversation_send (self->conversation, text))
+    confab_composer_set_text (composer, NULL);
+}
+
+static void
+suggestion_clicked_cb (ConfabWindow *self,
+                       GtkButton    *button)
+{
+  confab_conversation_send (self->conversation, suggestion);
+  confab_composer_grab_focus (self->composer);
+}
+
+static void
+stop_action (GtkWidget  *widget,
+             const char *action_name,
+             GVariant   *parameter)
+{
+  confab_conversation_stop (CONFAB_WINDOW (widget)->conversation);
+}
+
+static void
+retry_action (GtkWidget  *widget,
+              const char *action_name,
+              GVariant   *parameter)
+{
+  ConfabWindow *self = CONFAB_WINDOW (widget);
+
+  self->stick_to_bottom = TRUE;
+  confab_conversation_retry (self->conversation);
+}
+
+static void
+copy_last_action (GtkWidget  *widget,
+                  const char *action_name,
+                  GVariant   *parameter)
+{
+  ConfabWindow *self = CONFAB_WINDOW (widget);
+  ConfabMessage *last = confab_conversation_get_last_reply (self->conversation);
+
+  if (last != NULL)
+    gdk_clipboard_set_text (gtk_widget_get_clipboard (widget), confab_message_get_content (last));
+}
+
+static void
+new_action (GtkWidget  *widget,
+            const char *action_name,
+            GVariant   *parameter)
+{
+  ConfabWindow *self = CONFAB_WINDOW (widget);
+
+  new_conversation (self);
+  confab_composer_grab_focus (self->composer);
+}
+
+static void
+confab_window_dispose (GObject *object)
+{
+  ConfabWindow *self = (ConfabWindow *)object;
+
+  /* Closing the window stops its request. */
+  if (self->conversation != NULL)
+    confab_conversation_stop (self->conversation);
+  g_clear_object (&self->conversation);
+  gtk_widget_dispose_template (GTK_WIDGET (self), CONFAB_TYPE_WINDOW);
+
+  G_OBJECT_CLASS (confab_window_parent_class)->dispose (object);
+}
+
+static void
+confab_window_class_init (ConfabWindowClass *klass)
+{
+  GObjectClass *object_class = G_OBJECT_CLASS (klass);
+  GtkWidgetClass *widget_class = GTK_WIDGET_CLASS (klass);
+
+  object_class->dispose = confab_window_dispose;
+
+  g_type_ensure (CONFAB_TYPE_COMPOSER);
+
+  gtk_widget_class_set_template_from_resource (widget_class,
+                                               "/io/github/confab/Confab/ui/confab-window.ui");
+  gtk_widget_class_bind_template_child (widget_class, ConfabWindow, window_title);
+  gtk_widget_class_bind_template_child (widget_class, ConfabWindow, stack);
+  gtk_widget_class_bind_template_child (widget_class, ConfabWindow, suggestion_label);
+  gtk_widget_class_bind_template_child (widget_class, ConfabWindow, scroller);
+  gtk_widget_class_bind_template_child (widget_class, ConfabWindow, message_box);
+  gtk_widget_class_bind_template_child (widget_class, ConfabWindow, composer);
+  gtk_widget_class_bind_template_callback (widget_class, composer_send_cb);
+  gtk_widget_class_bind_template_callback (widget_class, suggestion_clicked_cb);
+
+  gtk_widget_class_install_action (widget_class, "chat.stop", NULL, stop_action);
+  gtk_widget_class_install_action (widget_class, "chat.retry", NULL, retry_action);
+  gtk_widget_class_install_action (widget_class, "chat.copy-last", NULL, copy_last_action);
+  gtk_widget_class_install_action (widget_class, "chat.new", NULL, new_action);
+
+  gtk_widget_class_add_binding_action (widget_class, GDK_KEY_Escape, 0, "chat.stop", NULL);
+  gtk_widget_class_add_binding_action (widget_class, GDK_KEY_c,
+                                       GDK_CONTROL_MASK | GDK_SHIFT_MASK,
+                                       "chat.copy-last", NULL);
+  gtk_widget_class_add_binding_action (widget_class, GDK_KEY_n, GDK_CONTROL_MASK,
+                                       "chat.new", NULL);
+}
+
+static void
+confab_window_init (ConfabWindow *self)
+{
+  GtkAdjustment *adjustment;
+
+  gtk_widget_init_template (GTK_WIDGET (self));
+
+  self->stick_to_bottom = TRUE;
+  gtk_label_set_label (self->suggestion_label, suggestion);
+
+  adjustment = gtk_scrolled_window_get_vadjustment (self->scroller);
+  g_signal_connect_object (adjustment, "changed", G_CALLBACK (adjustment_changed_cb),
+                           self, G_CONNECT_SWAPPED);
+  g_signal_connect_object (adjustment, "value-changed", G_CALLBACK (adjustment_value_changed_cb),
+                           self, G_CONNECT_SWAPPED);
+}
+
+/**
+ * confab_window_new:
+ * @application: the application
+ *
+ * Returns: (transfer full): a new window with an empty conversation
+ */
+ConfabWindow *
+confab_window_new (ConfabApplication *application)
+{
+  ConfabWindow *self;
+
+  g_return_val_if_fail (CONFAB_IS_APPLICATION (application), NULL);
+
+  self = g_object_new (CONFAB_TYPE_WINDOW, "application", application, NULL);
+  /* Not in constructed (): GObject sets "application", which is not a
+   * construct property, only after that. */
+  new_conversation (self);
+  confab_composer_grab_focus (self->composer);
+
+  return self;
+}
+
+/**
+ * confab_window_get_conversation:
+ * @self: a #ConfabWindow
+ *
+ * Returns: (transfer none): the conversation shown
+ */
+ConfabConversation *
+confab_window_get_conversation (ConfabWindow *self)
+{
+  g_return_val_if_fail (CONFAB_IS_WINDOW (self), NULL);
+
+  return self->conversation;
+}

@@ -1,0 +1,428 @@
+# SPDX-FileCopyrightText: 2026 The Confab authors
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""Drives the real Confab window as a person would, headless.
+
+Each GUI test gets its own Xvfb (display chosen by -displayfd), its own
+session bus (which activates the accessibility bus), its own HOME and XDG
+directories, and a fake OpenAI-compatible server on 127.0.0.1. The window
+is read through AT-SPI and driven with xdotool and xclip.
+"""
+
+import json
+import os
+import shutil
+import signal
+import socket
+import struct
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+DEADLINE = 20.0
+
+
+class Failure(Exception):
+    pass
+
+
+def wait_until(predicate, timeout=DEADLINE, interval=0.03, what="condition"):
+    """Polls @predicate until it returns a true value (GTK 4.8 sends few
+    AT-SPI events, so waiting means polling against a deadline)."""
+    end = time.monotonic() + timeout
+    last_error = None
+    while time.monotonic() < end:
+        try:
+            value = predicate()
+            if value:
+                return value
+        except Exception as error:  # AT-SPI objects vanish while we look
+            last_error = error
+        time.sleep(interval)
+    raise Failure(f"timed out waiting for {what}" +
+                  (f" (last error: {last_error})" if last_error else ""))
+
+
+# --------------------------------------------------------------------------
+# The fake server
+
+class Script:
+    """What the fake server answers to one request: a status, headers and
+    a list of (bytes, delay-before-in-seconds) writes. `stall` keeps the
+    connection open without writing until the test releases it."""
+
+    def __init__(self, status=200, content_type="text/event-stream", writes=(),
+                 stall=False, reset=False):
+        self.status = status
+        self.content_type = content_type
+        self.writes = list(writes)
+        self.stall = stall
+        self.reset = reset
+
+
+def sse_reply(text, pieces, delay=0.02, model="fake-model"):
+    """An OpenAI-style stream of @text cut into @pieces deltas."""
+    writes = []
+    head = {"id": "c1", "object": "chat.completion.chunk", "model": model,
+            "choices": [{"index": 0, "delta": {"role": "assistant", "content": ""},
+                         "finish_reason": None}]}
+    writes.append(("data: " + json.dumps(head, ensure_ascii=False) + "\n\n", 0))
+    step = max(1, len(text) // pieces)
+    for i in range(0, len(text), step):
+        chunk = {"id": "c1", "object": "chat.completion.chunk", "model": model,
+                 "choices": [{"index": 0, "delta": {"content": text[i:i + step]},
+                              "finish_reason": None}]}
+        writes.append(("data: " + json.dumps(chunk, ensure_ascii=False) + "\n\n", delay))
+    tail = {"id": "c1", "object": "chat.completion.chunk", "model": model,
+            "choices": [{"index": 0, "delta": {}, "finish_reason": "stop"}]}
+    writes.append(("data: " + json.dumps(tail) + "\n\n", delay))
+    writes.append(("data: [DONE]\n\n", 0))
+    return [(w.encode("utf-8"), d) for w, d in writes]
+
+
+class FakeServer:
+    def __init__(self):
+        self.scripts = []
+        self.requests = []
+        self.release = threading.Event()
+        server = self
+
+        class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def log_message(self, *args):
+                pass
+
+            def do_POST(self):
+                length = int(self.headers.get("Content-Length", "0"))
+                body = self.rfile.read(length)
+                server.requests.append({"path": self.path,
+                                        "headers": dict(self.headers),
+                                        "body": json.loads(body or b"{}")})
+                script = server.scripts.pop(0) if server.scripts else Script(
+                    status=500, content_type="text/plain",
+                    writes=[(b"no script", 0)])
+                self.send_response(script.status)
+                self.send_header("Content-Type", script.content_type)
+                self.send_header("Cache-Control", "no-cache")
+                self.send_header("Transfer-Encoding", "chunked")
+                self.end_headers()
+                try:
+                    for data, delay in script.writes:
+                        if delay:
+                            time.sleep(delay)
+                        self.wfile.write(b"%x\r\n%s\r\n" % (len(data), data))
+                        self.wfile.flush()
+                    if script.stall:
+                        server.release.wait(60)
+                    if script.reset:
+                        # Linger 0, then close the descriptor itself: the
+                        # peer sees a reset, not an orderly end.
+                        self.connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER,
+                                                   struct.pack("ii", 1, 0))
+                        os.close(self.connection.detach())
+                        self.close_connection = True
+                        return
+                    self.wfile.write(b"0\r\n\r\n")
+                    self.wfile.flush()
+                except OSError:
+                    pass
+
+        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.httpd.daemon_threads = True
+        self.port = self.httpd.server_address[1]
+        self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
+        self.thread.start()
+
+    @property
+    def base_url(self):
+        return f"http://127.0.0.1:{self.port}/v1"
+
+    def stop(self):
+        self.release.set()
+        self.httpd.shutdown()
+
+
+# --------------------------------------------------------------------------
+# The session: Xvfb, D-Bus, the app
+
+class Session:
+    def __init__(self, app_env=None, dark=False):
+        self.procs = []
+        self.tmp = tempfile.mkdtemp(prefix="confab-gui-")
+        self.env = dict(os.environ)
+        for name in ("HOME", "XDG_DATA_HOME", "XDG_CONFIG_HOME", "XDG_CACHE_HOME",
+                     "XDG_STATE_HOME", "XDG_RUNTIME_DIR"):
+            path = os.path.join(self.tmp, name.lower())
+            os.makedirs(path, mode=0o700)
+            self.env[name] = path
+        self._start_xvfb()
+        self._start_dbus()
+        self.server = FakeServer()
+        self.app = None
+        self.app_env = app_env or {}
+        self.dark = dark
+
+    def _start_xvfb(self):
+        read_fd, write_fd = os.pipe()
+        xvfb = subprocess.Popen(
+            ["Xvfb", "-displayfd", str(write_fd), "-screen", "0", "1280x800x24",
+             "-nolisten", "tcp"],
+            pass_fds=(write_fd,), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        os.close(write_fd)
+        self.procs.append(xvfb)
+        with os.fdopen(read_fd) as f:
+            number = f.readline().strip()
+        if not number:
+            raise Failure("Xvfb did not start")
+        self.display = ":" + number
+        self.env["DISPLAY"] = self.display
+        wait_until(lambda: subprocess.run(["xdotool", "getdisplaygeometry"], env=self.env,
+                                          capture_output=True).returncode == 0,
+                   what="Xvfb to accept connections")
+
+    def _start_dbus(self):
+        dbus = subprocess.Popen(
+            ["dbus-daemon", "--session", "--nofork", "--print-address=1"],
+            stdout=subprocess.PIPE, env=self.env, text=True)
+        self.procs.append(dbus)
+        address = dbus.stdout.readline().strip()
+        if not address:
+            raise Failure("dbus-daemon did not start")
+        self.env["DBUS_SESSION_BUS_ADDRESS"] = address
+        # pyatspi in this process must talk to the same buses.
+        os.environ["DBUS_SESSION_BUS_ADDRESS"] = address
+        os.environ["DISPLAY"] = self.display
+
+    def start_app(self, extra_env=None):
+        env = dict(self.env)
+        env.update({
+            "GDK_BACKEND": "x11",
+            "GSK_RENDERER": env.get("GSK_RENDERER", "cairo"),
+            "GSETTINGS_BACKEND": "memory",
+            "ADW_DISABLE_PORTAL": "1",
+            "GTK_IM_MODULE": "gtk-im-context-simple",
+            "OPENAI_BASE_URL": self.server.base_url,
+            "OPENAI_DEFAULT_MODEL": "fake-model",
+            "LANG": env.get("CONFAB_TEST_LANG", "C.UTF-8"),
+        })
+        env.pop("OPENAI_API_KEY", None)
+        env.pop("GTK_A11Y", None)
+        if self.dark:
+            env["ADW_DEBUG_COLOR_SCHEME"] = "prefer-dark"
+        env.update(self.app_env)
+        env.update(extra_env or {})
+        binary = os.environ["CONFAB_BINARY"]
+        self.log = open(os.path.join(self.tmp, "confab.log"), "w")
+        self.app = subprocess.Popen([binary], env=env, stdout=self.log, stderr=self.log)
+        self.procs.append(self.app)
+        import pyatspi  # noqa: E402 (the bus address must be set first)
+        self.pyatspi = pyatspi
+        self.window = wait_until(self._find_window, what="the Confab window")
+        self.window_id = wait_until(self._x_window_id, what="the X window")
+        subprocess.run(["xdotool", "windowactivate", "--sync", self.window_id],
+                       env=self.env, check=False, stderr=subprocess.DEVNULL)
+        subprocess.run(["xdotool", "windowfocus", "--sync", self.window_id],
+                       env=self.env, check=False)
+        return self.app
+
+    def _find_window(self):
+        if self.app.poll() is not None:
+            raise Failure(f"confab exited with {self.app.returncode}: {self.app_log()}")
+        desktop = self.pyatspi.Registry.getDesktop(0)
+        for i in range(desktop.childCount):
+            app = desktop.getChildAtIndex(i)
+            if app is None or app.name != "confab":
+                continue
+            for j in range(app.childCount):
+                window = app.getChildAtIndex(j)
+                if window is not None and window.getRoleName() in ("frame", "window"):
+                    return window
+        return None
+
+    def _x_window_id(self):
+        out = subprocess.run(["xdotool", "search", "--onlyvisible", "--pid",
+                              str(self.app.pid)],
+                             env=self.env, capture_output=True, text=True).stdout.split()
+        return out[-1] if out else None
+
+    def app_log(self):
+        try:
+            with open(os.path.join(self.tmp, "confab.log")) as f:
+                return f.read()[-4000:]
+        except OSError:
+            return ""
+
+    # ---- finding things
+
+    def find_all(self, predicate, root=None):
+        found = []
+        stack = [root or self.window]
+        while stack:
+            node = stack.pop()
+            if node is None:
+                continue
+            try:
+                if predicate(node):
+                    found.append(node)
+                # Reversed, so nodes come out in reading order.
+                stack.extend(node.getChildAtIndex(i)
+                             for i in reversed(range(node.childCount)))
+            except Exception:
+                continue
+        return found
+
+    def find(self, name=None, role=None, root=None):
+        def match(node):
+            return ((name is None or node.name == name) and
+                    (role is None or node.getRoleName() == role))
+        nodes = self.find_all(match, root)
+        return nodes[0] if nodes else None
+
+    def showing(self, node):
+        return node.getState().contains(self.pyatspi.STATE_SHOWING)
+
+    @staticmethod
+    def is_button(node):
+        return node.getRoleName() in ("push button", "button", "toggle button")
+
+    def sensitive(self, node):
+        return node.getState().contains(self.pyatspi.STATE_SENSITIVE)
+
+    def buttons(self, name):
+        """Buttons named @name that can be pressed now. GTK 4.8 reports no
+        'showing' state, and lists the hidden pages of a GtkStack too, so
+        sensitivity (the button's action is enabled) is what tells."""
+        return [b for b in self.find_all(lambda n: self.is_button(n) and n.name == name)
+                if self.sensitive(b)]
+
+    def button(self, name):
+        return wait_until(lambda: next(iter(self.buttons(name)), None),
+                          what=f"button “{name}”")
+
+    def press(self, name, node=None):
+        node = node or self.button(name)
+        action = node.queryAction()
+        for i in range(action.nActions):
+            if action.getName(i) in ("click", "press", "activate"):
+                action.doAction(i)
+                return
+        action.doAction(0)
+
+    @staticmethod
+    def text_of(node):
+        text = node.queryText()
+        return text.getText(0, text.characterCount)
+
+    def text_views(self):
+        """The message texts, in order (AT-SPI role 'text')."""
+        return [n for n in self.find_all(lambda n: n.getRoleName() in ("text", "entry"))]
+
+    def message_texts(self):
+        views = [v for v in self.text_views() if v.name not in ("Message",)]
+        return [self.text_of(v) for v in views]
+
+    def labels(self):
+        return [self.text_of(n) for n in self.find_all(lambda n: n.getRoleName() == "label")]
+
+    # ---- keyboard and clipboard
+
+    def key(self, *keys):
+        subprocess.run(["xdotool", "key", "--clearmodifiers", *keys], env=self.env, check=True)
+
+    def type_ascii(self, text):
+        subprocess.run(["xdotool", "type", "--delay", "5", text], env=self.env, check=True)
+
+    def set_clipboard(self, text):
+        """xclip keeps owning the selection while it runs in the background."""
+        proc = subprocess.Popen(["xclip", "-selection", "clipboard", "-i", "-loops", "1"],
+                                stdin=subprocess.PIPE, env=self.env,
+                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        proc.stdin.write(text.encode("utf-8"))
+        proc.stdin.close()
+        self.procs.append(proc)
+        time.sleep(0.1)
+
+    def get_clipboard(self):
+        out = subprocess.run(["xclip", "-selection", "clipboard", "-o"], env=self.env,
+                             capture_output=True, timeout=5)
+        return out.stdout.decode("utf-8", errors="replace") if out.returncode == 0 else None
+
+    def paste(self, text):
+        self.set_clipboard(text)
+        self.key("ctrl+v")
+
+    def screenshot(self, path):
+        subprocess.run(["import", "-display", self.display, "-window", "root", path],
+                       env=self.env, check=False)
+
+    def close(self):
+        if self.app is not None and self.app.poll() is None:
+            self.app.terminate()
+            try:
+                self.app.wait(5)
+            except subprocess.TimeoutExpired:
+                self.app.kill()
+        self.server.stop()
+        for proc in reversed(self.procs):
+            if proc.poll() is None:
+                proc.send_signal(signal.SIGTERM)
+                try:
+                    proc.wait(5)
+                except subprocess.TimeoutExpired:
+                    proc.kill()
+        shutil.rmtree(self.tmp, ignore_errors=True)
+
+
+# --------------------------------------------------------------------------
+# TAP
+
+def run_one(func, name):
+    """Runs one test in a fresh session; returns 0 on success."""
+    session = None
+    try:
+        session = Session()
+        func(session)
+        return 0
+    except Exception as error:
+        for line in str(error).splitlines() or ["(no message)"]:
+            print(f"# {line}", flush=True)
+        if session is not None:
+            shot = os.environ.get("CONFAB_GUI_FAILSHOT_DIR")
+            if shot:
+                session.screenshot(os.path.join(shot, f"fail-{name}.png"))
+            for line in session.app_log().splitlines()[-30:]:
+                print(f"# app: {line}", flush=True)
+        return 1
+    finally:
+        if session is not None:
+            session.close()
+
+
+def run(tests):
+    """Runs (name, function(session)) pairs and prints TAP. Each test runs
+    in a process of its own, since pyatspi binds to the session bus of the
+    first session it sees."""
+    child = os.environ.get("CONFAB_GUI_CHILD")
+    if child:
+        return run_one(dict(tests)[child], child)
+
+    print(f"1..{len(tests)}", flush=True)
+    failures = 0
+    for number, (name, _) in enumerate(tests, 1):
+        env = dict(os.environ, CONFAB_GUI_CHILD=name)
+        started = time.monotonic()
+        proc = subprocess.run([sys.executable, sys.argv[0]], env=env,
+                              stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+        took = time.monotonic() - started
+        if proc.returncode == 0:
+            print(f"ok {number} {name} # {took:.1f} s", flush=True)
+        else:
+            failures += 1
+            print(f"not ok {number} {name}", flush=True)
+            for line in proc.stdout.splitlines():
+                if line.startswith("#") or "CRITICAL" in line or "WARNING" in line:
+                    print(line if line.startswith("#") else f"# {line}", flush=True)
+    return 1 if failures else 0

@@ -1,0 +1,214 @@
+#!/usr/bin/python3
+# SPDX-FileCopyrightText: 2026 The Confab authors
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""GUI tests: the real window, driven by keyboard, mouse and clipboard."""
+
+import json
+import os
+import socket
+import sys
+import time
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+
+from confabgui import Failure, Script, run, sse_reply, wait_until  # noqa: E402
+
+PROMPT = "다음을 일본어로 번역하세요: 안녕하세요? 오늘 날씨가 참 좋군요!"
+ANSWER = "こんにちは。今日は本当にいい天気ですね！☀️ Have a nice day."
+
+
+def reply_text(s):
+    texts = s.message_texts()
+    return texts[-1] if len(texts) >= 2 else None
+
+
+def check(condition, message):
+    if not condition:
+        raise Failure(message)
+
+
+def test_korean_prompt_streams_and_copies(s):
+    s.server.scripts.append(Script(writes=sse_reply(ANSWER, pieces=len(ANSWER), delay=0.06)))
+    s.start_app()
+    s.paste(PROMPT)
+    wait_until(lambda: PROMPT in s.message_texts() + [s.text_of(s.find("Message", "text"))],
+               what="the pasted prompt in the composer")
+    s.key("Return")
+
+    # The answer visibly grows: several distinct prefixes, each a prefix
+    # of the final text, before it is complete.
+    seen = set()
+    end = time.monotonic() + 20
+    while time.monotonic() < end:
+        text = reply_text(s)
+        if text:
+            check(ANSWER.startswith(text), f"reply {text!r} is not a prefix of the answer")
+            seen.add(text)
+            if text == ANSWER:
+                break
+        time.sleep(0.02)
+    check(reply_text(s) == ANSWER, f"final reply {reply_text(s)!r}")
+    check(len(seen) >= 4, f"saw only {len(seen)} stages of the reply: {seen}")
+
+    texts = s.message_texts()
+    check(texts[0] == PROMPT, f"user message {texts[0]!r}")
+    check(s.text_of(s.find("Message", "text")) == "", "the composer was not cleared")
+
+    request = s.server.requests[0]["body"]
+    check(request["stream"] is True, "stream is not true")
+    check(request["messages"] == [{"role": "user", "content": PROMPT}], request["messages"])
+    check(request["model"] == "fake-model", request["model"])
+    check("Authorization" not in s.server.requests[0]["headers"], "sent Authorization")
+
+    # Copy on the reply (the second Copy button, in reading order) gives
+    # exactly the streamed text.
+    buttons = wait_until(lambda: len(s.buttons("Copy message")) == 2 and
+                         s.buttons("Copy message"), what="two Copy buttons")
+    s.set_clipboard("nothing yet")
+    s.press("Copy message", node=buttons[1])
+    wait_until(lambda: s.get_clipboard() == ANSWER,
+               what=f"the reply on the clipboard (it holds {s.get_clipboard()!r})")
+
+    # Ctrl+Shift+C copies the last reply too.
+    s.set_clipboard("something else")
+    s.key("ctrl+shift+c")
+    wait_until(lambda: s.get_clipboard() == ANSWER, what="Ctrl+Shift+C to copy the reply")
+
+
+def test_shift_enter_inserts_newline(s):
+    s.server.scripts.append(Script(writes=sse_reply("ok", pieces=1)))
+    s.start_app()
+    s.type_ascii("first line")
+    s.key("shift+Return")
+    s.type_ascii("second line")
+    wait_until(lambda: s.text_of(s.find("Message", "text")) == "first line\nsecond line",
+               what="two lines in the composer")
+    s.key("Return")
+    wait_until(lambda: reply_text(s) == "ok", what="the reply")
+    check(s.message_texts()[0] == "first line\nsecond line", s.message_texts())
+
+
+def test_stop_during_stall(s):
+    writes = sse_reply("partial answer that never ends", pieces=4, delay=0.01)[:3]
+    s.server.scripts.append(Script(writes=writes, stall=True))
+    s.start_app(extra_env={"CONFAB_IDLE_TIMEOUT": "60"})
+    s.type_ascii("hello")
+    s.key("Return")
+    wait_until(lambda: reply_text(s), what="some partial text")
+    partial = reply_text(s)
+    s.button("Stop generating")
+    s.key("Escape")
+    wait_until(lambda: "Stopped" in s.labels(), what="the reply to say Stopped")
+    check(reply_text(s) == partial, f"partial text changed: {reply_text(s)!r}")
+    wait_until(lambda: not s.buttons("Stop generating"), what="Stop to be disabled")
+    s.type_ascii("again")
+    s.button("Send message")
+
+
+def test_stop_button(s):
+    writes = sse_reply("partial answer that never ends", pieces=4, delay=0.01)[:2]
+    s.server.scripts.append(Script(writes=writes, stall=True))
+    s.start_app(extra_env={"CONFAB_IDLE_TIMEOUT": "60"})
+    s.type_ascii("hello")
+    s.key("Return")
+    wait_until(lambda: reply_text(s), what="some partial text")
+    s.press("Stop generating")
+    wait_until(lambda: "Stopped" in s.labels(), what="the reply to say Stopped")
+    check(reply_text(s), "the partial text is gone")
+
+
+def error_label(s):
+    for text in s.labels():
+        if "HTTP" in text or "server" in text.lower() or "connect" in text.lower():
+            if len(text) > 30:
+                return text
+    return None
+
+
+def test_http_401_inline_then_retry(s):
+    body = json.dumps({"error": {"message": "Incorrect API key provided.",
+                                 "type": "invalid_request_error",
+                                 "code": "invalid_api_key"}}).encode()
+    s.server.scripts.append(Script(status=401, content_type="application/json",
+                                   writes=[(body, 0)]))
+    s.server.scripts.append(Script(writes=sse_reply("second time lucky", pieces=3)))
+    s.start_app()
+    s.type_ascii("hi")
+    s.key("Return")
+    text = wait_until(lambda: error_label(s), what="an inline error")
+    check("OPENAI_API_KEY" in text, f"401 not explained: {text!r}")
+    check("Incorrect API key provided." in text, f"server text missing: {text!r}")
+    s.press("Retry")
+    wait_until(lambda: reply_text(s) == "second time lucky", what="the retried reply")
+    check(error_label(s) is None, "the error stayed after a successful retry")
+
+
+def test_500_html_and_partial_text_kept(s):
+    s.server.scripts.append(Script(status=500, content_type="text/html",
+                                   writes=[(b"<html><body><h1>Oops</h1></body></html>", 0)]))
+    s.start_app()
+    s.type_ascii("hi")
+    s.key("Return")
+    text = wait_until(lambda: error_label(s), what="an inline error")
+    check("500" in text and "<html" not in text, f"500 reads badly: {text!r}")
+
+
+def test_reset_mid_stream_keeps_partial_text(s):
+    writes = sse_reply("the beginning of a long answer", pieces=5, delay=0.01)[:4]
+    s.server.scripts.append(Script(writes=writes, reset=True))
+    s.start_app()
+    s.type_ascii("hi")
+    s.key("Return")
+    text = wait_until(lambda: error_label(s), what="an inline error")
+    check("connection" in text.lower(), f"reset reads badly: {text!r}")
+    check(reply_text(s) and "the beginning of a long answer".startswith(reply_text(s)),
+          f"partial text lost: {reply_text(s)!r}")
+
+
+def test_idle_timeout(s):
+    writes = sse_reply("slow start", pieces=2, delay=0.01)[:2]
+    s.server.scripts.append(Script(writes=writes, stall=True))
+    s.start_app(extra_env={"CONFAB_IDLE_TIMEOUT": "1"})
+    s.type_ascii("hi")
+    s.key("Return")
+    text = wait_until(lambda: error_label(s), what="a time-out error")
+    check("sent nothing" in text, f"time-out reads badly: {text!r}")
+    check(reply_text(s), "partial text lost")
+
+
+def test_connection_refused(s):
+    sock = socket.socket()
+    sock.bind(("127.0.0.1", 0))
+    port = sock.getsockname()[1]
+    sock.close()
+    s.start_app(extra_env={"OPENAI_BASE_URL": f"http://127.0.0.1:{port}/v1"})
+    s.type_ascii("hi")
+    s.key("Return")
+    text = wait_until(lambda: error_label(s), what="a connection error")
+    check("Could not reach" in text, f"refused reads badly: {text!r}")
+
+
+def test_suggestion(s):
+    s.server.scripts.append(Script(writes=sse_reply(ANSWER, pieces=5)))
+    s.start_app()
+    s.press("Send the example prompt")
+    wait_until(lambda: reply_text(s) == ANSWER, what="the reply to the suggestion")
+    check(s.message_texts()[0] == PROMPT, s.message_texts())
+
+
+TESTS = [
+    ("korean-prompt-streams-and-copies", test_korean_prompt_streams_and_copies),
+    ("shift-enter-inserts-newline", test_shift_enter_inserts_newline),
+    ("escape-stops-stalled-stream", test_stop_during_stall),
+    ("stop-button", test_stop_button),
+    ("http-401-inline-then-retry", test_http_401_inline_then_retry),
+    ("http-500-html", test_500_html_and_partial_text_kept),
+    ("reset-mid-stream", test_reset_mid_stream_keeps_partial_text),
+    ("idle-timeout", test_idle_timeout),
+    ("connection-refused", test_connection_refused),
+    ("suggestion", test_suggestion),
+]
+
+if __name__ == "__main__":
+    only = sys.argv[1:]
+    sys.exit(run([t for t in TESTS if not only or t[0] in only]))
