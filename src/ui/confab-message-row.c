@@ -10,6 +10,7 @@
 #include "confab-message-row.h"
 
 #include <glib/gi18n.h>
+#include <string.h>
 
 struct _ConfabMessageRow
 {
@@ -32,9 +33,13 @@ struct _ConfabMessageRow
   /* source ids */
   guint tick_id;
 
+  /* borrowed, from the buffer's tag table */
+  GtkTextTag *soft_break_tag;
+
   /* plain state: how many bytes of the message's content the buffer
-   * already shows */
+   * already shows, and how long its last displayed paragraph is */
   gsize shown;
+  gsize paragraph_len;
 };
 
 G_DEFINE_FINAL_TYPE (ConfabMessageRow, confab_message_row, GTK_TYPE_WIDGET)
@@ -47,24 +52,164 @@ enum {
 
 static GParamSpec *properties[N_PROPS];
 
+/* GtkTextView lays a whole paragraph out again each time it changes: a
+ * 50 KB paragraph costs 120–180 ms a frame here. So a paragraph longer
+ * than this is shown as several, cut where a line may break anyway. The
+ * cut is a newline tagged "soft-break" in the buffer only; the message,
+ * Copy and a copied selection never contain it. */
+#define SOFT_BREAK_AFTER 2048
+#define SOFT_BREAK_FORCE 4096
+
+/* Finds where, between @from and @to bytes into @text, a line may break:
+ * after a space, or before a wide (CJK) character. Returns 0 if nowhere. */
+static gsize
+find_soft_break (const char *text,
+                 gsize       len,
+                 gsize       from,
+                 gsize       to)
+{
+  const char *end = text + MIN (len, to);
+  const char *p = text + from;
+
+  /* Start on a character boundary. */
+  while (p < end && (*p & 0xc0) == 0x80)
+    p++;
+
+  for (; p < end; p = g_utf8_next_char (p))
+    {
+      if (p > text && p[-1] == ' ')
+        return p - text;
+      if (g_unichar_iswide (g_utf8_get_char (p)))
+        return p - text;
+    }
+
+  return 0;
+}
+
+static void
+insert_text (ConfabMessageRow *self,
+             const char       *text,
+             gsize             len)
+{
+  GtkTextBuffer *buffer = gtk_text_view_get_buffer (self->text_view);
+  GtkTextIter end;
+
+  gtk_text_buffer_get_end_iter (buffer, &end);
+  gtk_text_buffer_insert (buffer, &end, text, len);
+}
+
+static void
+insert_soft_break (ConfabMessageRow *self)
+{
+  GtkTextBuffer *buffer = gtk_text_view_get_buffer (self->text_view);
+  GtkTextIter end;
+
+  gtk_text_buffer_get_end_iter (buffer, &end);
+  gtk_text_buffer_insert_with_tags (buffer, &end, "\n", 1, self->soft_break_tag, NULL);
+  self->paragraph_len = 0;
+}
+
 /* Inserts what arrived since the last frame in one go. Its cost is that
- * of the new text (plus GTK's relayout of the last paragraph), never that
- * of the whole reply. */
+ * of the new text plus the relayout of a paragraph of bounded length,
+ * never that of the whole reply. */
 static void
 flush_pending (ConfabMessageRow *self)
 {
-  GtkTextBuffer *buffer = gtk_text_view_get_buffer (self->text_view);
-  const char *content = confab_message_get_content (self->message);
-  gsize len = confab_message_get_content_length (self->message);
-  GtkTextIter end;
+  const char *p = confab_message_get_content (self->message) + self->shown;
+  gsize n = confab_message_get_content_length (self->message) - self->shown;
 
-  if (len <= self->shown)
+  if (n == 0)
     return;
 
-  gtk_text_buffer_get_end_iter (buffer, &end);
-  gtk_text_buffer_insert (buffer, &end, content + self->shown, len - self->shown);
-  self->shown = len;
+  self->shown += n;
   gtk_widget_set_visible (GTK_WIDGET (self->copy_button), TRUE);
+
+  while (n > 0)
+    {
+      const char *newline = memchr (p, '\n', n);
+      gsize run = newline != NULL ? (gsize)(newline - p) : n;
+      gsize cut;
+
+      if (self->paragraph_len + run > SOFT_BREAK_AFTER)
+        {
+          gsize from = SOFT_BREAK_AFTER > self->paragraph_len
+                       ? SOFT_BREAK_AFTER - self->paragraph_len : 0;
+          gsize to = SOFT_BREAK_FORCE > self->paragraph_len
+                     ? SOFT_BREAK_FORCE - self->paragraph_len : 0;
+
+          cut = find_soft_break (p, run, from, to);
+          if (cut == 0 && self->paragraph_len + run >= SOFT_BREAK_FORCE)
+            {
+              /* No place to break at all (a long URL, base64): cut on a
+               * character boundary. */
+              cut = g_utf8_find_prev_char (p, p + MAX (to, 1)) - p;
+              if (cut == 0)
+                cut = g_utf8_next_char (p) - p;
+            }
+          if (cut > 0)
+            {
+              insert_text (self, p, cut);
+              insert_soft_break (self);
+              p += cut;
+              n -= cut;
+              continue;
+            }
+        }
+
+      if (newline != NULL)
+        {
+          insert_text (self, p, run + 1);
+          self->paragraph_len = 0;
+          p += run + 1;
+          n -= run + 1;
+        }
+      else
+        {
+          insert_text (self, p, run);
+          self->paragraph_len += run;
+          p += run;
+          n -= run;
+        }
+    }
+}
+
+/* Copies the selection without the soft breaks, so what the user copies
+ * is what the model wrote. */
+static void
+copy_clipboard_cb (ConfabMessageRow *self,
+                   GtkTextView      *text_view)
+{
+  GtkTextBuffer *buffer = gtk_text_view_get_buffer (text_view);
+  g_autoptr(GString) text = g_string_new (NULL);
+  GtkTextIter start, end, iter;
+
+  g_signal_stop_emission_by_name (text_view, "copy-clipboard");
+
+  if (!gtk_text_buffer_get_selection_bounds (buffer, &start, &end))
+    return;
+
+  iter = start;
+  while (gtk_text_iter_compare (&iter, &end) < 0)
+    {
+      GtkTextIter next = iter;
+      g_autofree char *piece = NULL;
+
+      if (gtk_text_iter_has_tag (&iter, self->soft_break_tag))
+        {
+          gtk_text_iter_forward_char (&iter);
+          continue;
+        }
+
+      if (!gtk_text_iter_forward_to_tag_toggle (&next, self->soft_break_tag) ||
+          gtk_text_iter_compare (&next, &end) > 0)
+        next = end;
+
+      piece = gtk_text_iter_get_text (&iter, &next);
+      g_string_append (text, piece);
+      iter = next;
+    }
+
+  gdk_clipboard_set_text (gtk_widget_get_clipboard (GTK_WIDGET (text_view)), text->str);
 }
 
 static gboolean
@@ -104,6 +249,7 @@ text_cleared_cb (ConfabMessageRow *self,
 {
   gtk_text_buffer_set_text (gtk_text_view_get_buffer (self->text_view), "", 0);
   self->shown = 0;
+  self->paragraph_len = 0;
 }
 
 static const char *
@@ -368,7 +514,14 @@ confab_message_row_class_init (ConfabMessageRowClass *klass)
 static void
 confab_message_row_init (ConfabMessageRow *self)
 {
+  GtkTextBuffer *buffer;
+
   gtk_widget_init_template (GTK_WIDGET (self));
+
+  buffer = gtk_text_view_get_buffer (self->text_view);
+  self->soft_break_tag = gtk_text_buffer_create_tag (buffer, "soft-break", NULL);
+  g_signal_connect_object (self->text_view, "copy-clipboard",
+                           G_CALLBACK (copy_clipboard_cb), self, G_CONNECT_SWAPPED);
 }
 
 /**
