@@ -18,6 +18,7 @@ struct _ConfabComposer
   /* template children */
   GtkWidget   *box;
   GtkTextView *text_view;
+  GtkWidget   *placeholder;
   GtkStack    *button_stack;
 
   /* plain state */
@@ -57,6 +58,9 @@ has_text (ConfabComposer *self)
 static void
 update_actions (ConfabComposer *self)
 {
+  GtkTextBuffer *buffer = gtk_text_view_get_buffer (self->text_view);
+
+  gtk_widget_set_visible (self->placeholder, gtk_text_buffer_get_char_count (buffer) == 0);
   gtk_widget_action_set_enabled (GTK_WIDGET (self), "composer.send",
                                  !self->streaming && has_text (self));
 }
@@ -198,6 +202,7 @@ confab_composer_class_init (ConfabComposerClass *klass)
                                                "/io/github/confab/Confab/ui/confab-composer.ui");
   gtk_widget_class_bind_template_child (widget_class, ConfabComposer, box);
   gtk_widget_class_bind_template_child (widget_class, ConfabComposer, text_view);
+  gtk_widget_class_bind_template_child (widget_class, ConfabComposer, placeholder);
   gtk_widget_class_bind_template_child (widget_class, ConfabComposer, button_stack);
 
   gtk_widget_class_install_action (widget_class, "composer.send", NULL, send_action);

@@ -335,6 +335,34 @@ class Session:
     def type_ascii(self, text):
         subprocess.run(["xdotool", "type", "--delay", "5", text], env=self.env, check=True)
 
+    def type_text(self, text):
+        """Types any text on the keyboard. xdotool alone loses or doubles
+        characters outside the keymap (it remaps one scratch keycode per
+        character while GTK re-reads the keymap late), so each such
+        character first gets a free keycode of its own; with more of them
+        than free keycodes, the text is typed in parts."""
+        table = subprocess.run(["xmodmap", "-pke"], env=self.env, capture_output=True,
+                               text=True, check=True).stdout
+        free = [int(line.split()[1]) for line in table.splitlines()
+                if line.startswith("keycode") and line.rstrip().endswith("=")]
+        part, wanted = "", []
+        for char in text + "\0":
+            new = ord(char) > 126 and char not in wanted
+            if char == "\0" or (new and len(wanted) == len(free)):
+                args = []
+                for c, keycode in zip(wanted, free):
+                    args += ["-e", f"keycode {keycode} = U{ord(c):04X}"]
+                if args:
+                    subprocess.run(["xmodmap", *args], env=self.env, check=True)
+                    time.sleep(0.3)
+                subprocess.run(["xdotool", "type", "--delay", "20", part], env=self.env,
+                               check=True)
+                part, wanted = "", []
+                new = ord(char) > 126
+            if new:
+                wanted.append(char)
+            part += char if char != "\0" else ""
+
     def set_clipboard(self, text):
         """xclip keeps owning the selection while it runs in the background."""
         proc = subprocess.Popen(["xclip", "-selection", "clipboard", "-i", "-loops", "1"],

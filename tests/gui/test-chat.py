@@ -27,12 +27,16 @@ def check(condition, message):
         raise Failure(message)
 
 
+def composer_text(s):
+    return s.text_of(s.find("Message", "text"))
+
+
 def test_korean_prompt_streams_and_copies(s):
     s.server.scripts.append(Script(writes=sse_reply(ANSWER, pieces=len(ANSWER), delay=0.06)))
     s.start_app()
-    s.paste(PROMPT)
-    wait_until(lambda: PROMPT in s.message_texts() + [s.text_of(s.find("Message", "text"))],
-               what="the pasted prompt in the composer")
+    s.type_text(PROMPT)
+    wait_until(lambda: composer_text(s) == PROMPT,
+               what=f"the typed prompt in the composer (it holds {composer_text(s)!r})")
     s.key("Return")
 
     # The answer visibly grows: several distinct prefixes, each a prefix
@@ -52,7 +56,7 @@ def test_korean_prompt_streams_and_copies(s):
 
     texts = s.message_texts()
     check(texts[0] == PROMPT, f"user message {texts[0]!r}")
-    check(s.text_of(s.find("Message", "text")) == "", "the composer was not cleared")
+    check(composer_text(s) == "", "the composer was not cleared")
 
     request = s.server.requests[0]["body"]
     check(request["stream"] is True, "stream is not true")
@@ -81,7 +85,7 @@ def test_shift_enter_inserts_newline(s):
     s.type_ascii("first line")
     s.key("shift+Return")
     s.type_ascii("second line")
-    wait_until(lambda: s.text_of(s.find("Message", "text")) == "first line\nsecond line",
+    wait_until(lambda: composer_text(s) == "first line\nsecond line",
                what="two lines in the composer")
     s.key("Return")
     wait_until(lambda: reply_text(s) == "ok", what="the reply")
@@ -188,6 +192,15 @@ def test_connection_refused(s):
     check("Could not reach" in text, f"refused reads badly: {text!r}")
 
 
+def test_paste_korean(s):
+    s.server.scripts.append(Script(writes=sse_reply(ANSWER, pieces=12)))
+    s.start_app()
+    s.paste(PROMPT)
+    wait_until(lambda: composer_text(s) == PROMPT, what="the pasted prompt in the composer")
+    s.key("Return")
+    wait_until(lambda: reply_text(s) == ANSWER, what="the reply")
+
+
 def test_suggestion(s):
     s.server.scripts.append(Script(writes=sse_reply(ANSWER, pieces=5)))
     s.start_app()
@@ -206,6 +219,7 @@ TESTS = [
     ("reset-mid-stream", test_reset_mid_stream_keeps_partial_text),
     ("idle-timeout", test_idle_timeout),
     ("connection-refused", test_connection_refused),
+    ("paste-korean", test_paste_korean),
     ("suggestion", test_suggestion),
 ]
 
