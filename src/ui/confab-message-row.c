@@ -32,6 +32,7 @@ struct _ConfabMessageRow
 
   /* source ids */
   guint tick_id;
+  guint resize_tick_id;
 
   /* borrowed, from the buffer's tag table */
   GtkTextTag *soft_break_tag;
@@ -358,6 +359,47 @@ copy_clicked_cb (ConfabMessageRow *self,
   confab_message_row_copy (self);
 }
 
+static gboolean
+resize_tick_cb (GtkWidget     *widget,
+                GdkFrameClock *frame_clock,
+                gpointer       user_data)
+{
+  ConfabMessageRow *self = CONFAB_MESSAGE_ROW (widget);
+
+  self->resize_tick_id = 0;
+  gtk_widget_queue_resize (GTK_WIDGET (self->text_view));
+
+  return G_SOURCE_REMOVE;
+}
+
+static void
+confab_message_row_size_allocate (GtkWidget *widget,
+                                  int        width,
+                                  int        height,
+                                  int        baseline)
+{
+  ConfabMessageRow *self = CONFAB_MESSAGE_ROW (widget);
+
+  GTK_WIDGET_CLASS (confab_message_row_parent_class)->size_allocate (widget, width, height,
+                                                                    baseline);
+
+  /* GtkTextView measures its height for the width it last had, and when
+   * a new width changes that height, GTK 4.8 drops the resize it queues
+   * from inside the allocation: a new row could stay as tall as its text
+   * wrapped at the minimum width. When the view now wants another height
+   * than it got, ask again in the next frame. */
+  if (gtk_widget_get_visible (GTK_WIDGET (self->text_view)) && self->resize_tick_id == 0)
+    {
+      int wanted;
+
+      gtk_widget_measure (GTK_WIDGET (self->text_view), GTK_ORIENTATION_VERTICAL,
+                          gtk_widget_get_width (GTK_WIDGET (self->text_view)),
+                          NULL, &wanted, NULL, NULL);
+      if (wanted != gtk_widget_get_height (GTK_WIDGET (self->text_view)))
+        self->resize_tick_id = gtk_widget_add_tick_callback (widget, resize_tick_cb, NULL, NULL);
+    }
+}
+
 static void
 confab_message_row_map (GtkWidget *widget)
 {
@@ -377,6 +419,11 @@ confab_message_row_unmap (GtkWidget *widget)
     {
       gtk_widget_remove_tick_callback (widget, self->tick_id);
       self->tick_id = 0;
+    }
+  if (self->resize_tick_id != 0)
+    {
+      gtk_widget_remove_tick_callback (widget, self->resize_tick_id);
+      self->resize_tick_id = 0;
     }
 
   GTK_WIDGET_CLASS (confab_message_row_parent_class)->unmap (widget);
@@ -432,6 +479,11 @@ confab_message_row_dispose (GObject *object)
       gtk_widget_remove_tick_callback (GTK_WIDGET (self), self->tick_id);
       self->tick_id = 0;
     }
+  if (self->resize_tick_id != 0)
+    {
+      gtk_widget_remove_tick_callback (GTK_WIDGET (self), self->resize_tick_id);
+      self->resize_tick_id = 0;
+    }
   gtk_widget_dispose_template (GTK_WIDGET (self), CONFAB_TYPE_MESSAGE_ROW);
   g_clear_object (&self->message);
 
@@ -485,6 +537,7 @@ confab_message_row_class_init (ConfabMessageRowClass *klass)
   object_class->dispose = confab_message_row_dispose;
   object_class->get_property = confab_message_row_get_property;
   object_class->set_property = confab_message_row_set_property;
+  widget_class->size_allocate = confab_message_row_size_allocate;
   widget_class->map = confab_message_row_map;
   widget_class->unmap = confab_message_row_unmap;
 

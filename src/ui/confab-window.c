@@ -53,25 +53,22 @@ update_actions (ConfabWindow *self)
   confab_composer_set_streaming (self->composer, streaming);
 }
 
+/* Keeps the end in view in the frame that grew the content. GtkViewport
+ * configures its adjustment inside its allocation with notifications
+ * frozen, so "changed" arrives after the child is placed, and the
+ * re-allocation a new value queues from there is dropped: the frame shows
+ * the old position. After the window's layout, a new value queues a fresh
+ * layout, which the frame clock runs before it paints. */
 static void
-scroll_to_end (ConfabWindow *self)
+frame_layout_cb (ConfabWindow  *self,
+                 GdkFrameClock *frame_clock)
 {
   GtkAdjustment *adjustment = gtk_scrolled_window_get_vadjustment (self->scroller);
+  double bottom = gtk_adjustment_get_upper (adjustment) -
+                  gtk_adjustment_get_page_size (adjustment);
 
-  gtk_adjustment_set_value (adjustment,
-                            gtk_adjustment_get_upper (adjustment) -
-                            gtk_adjustment_get_page_size (adjustment));
-}
-
-/* The adjustment changes when the content grows, inside the same frame's
- * layout: following it here keeps the end in view in every frame, where
- * scrolling after each insert falls behind. */
-static void
-adjustment_changed_cb (ConfabWindow  *self,
-                       GtkAdjustment *adjustment)
-{
-  if (self->stick_to_bottom)
-    scroll_to_end (self);
+  if (self->stick_to_bottom && gtk_adjustment_get_value (adjustment) < bottom)
+    gtk_adjustment_set_value (adjustment, bottom);
 }
 
 static void
@@ -81,7 +78,8 @@ adjustment_value_changed_cb (ConfabWindow  *self,
   double bottom = gtk_adjustment_get_upper (adjustment) -
                   gtk_adjustment_get_page_size (adjustment);
 
-  /* The user scrolled away: stop following until they come back. */
+  /* The user scrolled away: stop following until they come back. A
+   * smaller upper also lands here, clamped to the new bottom. */
   self->stick_to_bottom = gtk_adjustment_get_value (adjustment) >= bottom - 4;
 }
 
@@ -246,6 +244,28 @@ new_action (GtkWidget  *widget,
 }
 
 static void
+confab_window_realize (GtkWidget *widget)
+{
+  ConfabWindow *self = CONFAB_WINDOW (widget);
+
+  GTK_WIDGET_CLASS (confab_window_parent_class)->realize (widget);
+
+  /* After GTK's own layout handler, which was connected first. */
+  g_signal_connect_object (gtk_widget_get_frame_clock (widget), "layout",
+                           G_CALLBACK (frame_layout_cb), self,
+                           G_CONNECT_SWAPPED | G_CONNECT_AFTER);
+}
+
+static void
+confab_window_unrealize (GtkWidget *widget)
+{
+  g_signal_handlers_disconnect_by_func (gtk_widget_get_frame_clock (widget),
+                                        frame_layout_cb, widget);
+
+  GTK_WIDGET_CLASS (confab_window_parent_class)->unrealize (widget);
+}
+
+static void
 confab_window_dispose (GObject *object)
 {
   ConfabWindow *self = (ConfabWindow *)object;
@@ -266,6 +286,8 @@ confab_window_class_init (ConfabWindowClass *klass)
   GtkWidgetClass *widget_class = GTK_WIDGET_CLASS (klass);
 
   object_class->dispose = confab_window_dispose;
+  widget_class->realize = confab_window_realize;
+  widget_class->unrealize = confab_window_unrealize;
 
   g_type_ensure (CONFAB_TYPE_COMPOSER);
 
@@ -304,8 +326,6 @@ confab_window_init (ConfabWindow *self)
   gtk_label_set_label (self->suggestion_label, suggestion);
 
   adjustment = gtk_scrolled_window_get_vadjustment (self->scroller);
-  g_signal_connect_object (adjustment, "changed", G_CALLBACK (adjustment_changed_cb),
-                           self, G_CONNECT_SWAPPED);
   g_signal_connect_object (adjustment, "value-changed", G_CALLBACK (adjustment_value_changed_cb),
                            self, G_CONNECT_SWAPPED);
 }

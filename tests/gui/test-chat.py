@@ -201,6 +201,62 @@ def test_paste_korean(s):
     wait_until(lambda: reply_text(s) == ANSWER, what="the reply")
 
 
+def extents(s, node):
+    box = node.queryComponent().getExtents(s.pyatspi.WINDOW_COORDS)
+    return box.x, box.y, box.width, box.height
+
+
+def test_view_follows_the_end_unless_scrolled_away(s):
+    lines = "".join(f"line {i} of a long reply 長い返事の{i}行目\n" for i in range(120))
+    s.server.scripts.append(Script(writes=sse_reply(lines, pieces=120, delay=0.06)))
+    s.start_app()
+    s.type_ascii("write a lot")
+    s.key("Return")
+    pane = wait_until(lambda: s.find_all(lambda n: n.getRoleName() == "scroll pane"
+                                         and s.find("Conversation", root=n)),
+                      what="the conversation's scroll pane")[0]
+
+    def reply_view():
+        return [v for v in s.text_views() if v.name != "Message"][-1]
+
+    # While it streams, the end of the reply stays in view.
+    wait_until(lambda: (reply_text(s) or "").count("\n") > 30, what="a reply taller than the view")
+    for _ in range(5):
+        _, py, _, ph = extents(s, pane)
+        _, ry, _, rh = extents(s, reply_view())
+        check(ry + rh <= py + ph + 2 and ry + rh >= py + ph - 60,
+              f"the end of the reply is out of view: reply ends at {ry + rh}, "
+              f"view at {py + ph}")
+        time.sleep(0.1)
+
+    # Scrolled up by the user, the view stays where it is.
+    x, y, w, h = extents(s, pane)
+    wx, wy = (int(v) for v in subprocess_out(s, ["xdotool", "getwindowgeometry", "--shell",
+                                                   s.window_id], ("X", "Y")))
+    subprocess_run(s, ["xdotool", "mousemove", str(wx + x + w // 2), str(wy + y + h // 2)])
+    for _ in range(5):
+        subprocess_run(s, ["xdotool", "click", "4"])
+    time.sleep(0.3)
+    _, ry1, _, rh1 = extents(s, reply_view())
+    time.sleep(0.6)
+    _, ry2, _, rh2 = extents(s, reply_view())
+    check(rh2 > rh1, "the reply stopped growing")
+    check(ry2 == ry1, f"the view moved although the user scrolled away ({ry1} -> {ry2})")
+    wait_until(lambda: reply_text(s) == lines, what="the whole reply")
+
+
+def subprocess_run(s, args):
+    import subprocess
+    subprocess.run(args, env=s.env, check=True)
+
+
+def subprocess_out(s, args, names):
+    import subprocess
+    out = subprocess.run(args, env=s.env, check=True, capture_output=True, text=True).stdout
+    values = dict(line.split("=", 1) for line in out.split())
+    return [values[n] for n in names]
+
+
 def test_suggestion(s):
     s.server.scripts.append(Script(writes=sse_reply(ANSWER, pieces=5)))
     s.start_app()
@@ -220,6 +276,7 @@ TESTS = [
     ("idle-timeout", test_idle_timeout),
     ("connection-refused", test_connection_refused),
     ("paste-korean", test_paste_korean),
+    ("view-follows-the-end", test_view_follows_the_end_unless_scrolled_away),
     ("suggestion", test_suggestion),
 ]
 
