@@ -110,20 +110,23 @@ typedef struct
   GError   *error;
 } StreamResult;
 
-/* Recorded-style chunks, as OpenAI sends them. */
+/* Recorded-style chunks. The first is as OpenAI sends it; the deltas are
+ * as short as vLLM's, because each of their bytes is a write of its own in
+ * the 1-byte cases. */
 #define CHUNK_HEAD \
-  "data: {\"id\":\"chatcmpl-AbC123\",\"object\":\"chat.completion.chunk\"," \
-  "\"created\":1767225600,\"model\":\"" MODEL "\",\"system_fingerprint\":\"fp_0ba0d124f1\"," \
-  "\"choices\":[{\"index\":0,\"delta\":{"
+  "data: {\"id\":\"chatcmpl-1\",\"object\":\"chat.completion.chunk\"," \
+  "\"created\":1767225600,\"model\":\"" MODEL "\",\"choices\":[{\"index\":0,\"delta\":{"
 #define ROLE \
-  CHUNK_HEAD "\"role\":\"assistant\",\"content\":\"\",\"refusal\":null}," \
-  "\"logprobs\":null,\"finish_reason\":null}]}\n\n"
+  "data: {\"id\":\"chatcmpl-1\",\"object\":\"chat.completion.chunk\"," \
+  "\"created\":1767225600,\"model\":\"" MODEL "\",\"system_fingerprint\":\"fp_0ba0d124f1\"," \
+  "\"choices\":[{\"index\":0,\"delta\":{\"role\":\"assistant\",\"content\":\"\"," \
+  "\"refusal\":null},\"logprobs\":null,\"finish_reason\":null}]}\n\n"
 #define DELTA(text) \
-  CHUNK_HEAD "\"content\":\"" text "\"},\"logprobs\":null,\"finish_reason\":null}]}\n\n"
+  CHUNK_HEAD "\"content\":\"" text "\"},\"finish_reason\":null}]}\n\n"
 #define FINISH(reason) \
   CHUNK_HEAD "},\"logprobs\":null,\"finish_reason\":\"" reason "\"}]}\n\n"
 #define USAGE(prompt, completion, total) \
-  "data: {\"id\":\"chatcmpl-AbC123\",\"object\":\"chat.completion.chunk\"," \
+  "data: {\"id\":\"chatcmpl-1\",\"object\":\"chat.completion.chunk\"," \
   "\"created\":1767225600,\"model\":\"" MODEL "\",\"choices\":[],\"usage\":{" \
   "\"prompt_tokens\":" prompt ",\"completion_tokens\":" completion "," \
   "\"total_tokens\":" total "}}\n\n"
@@ -144,6 +147,15 @@ static const char * const japanese_parts[] = {
 };
 
 static const Response japanese_response = { .parts = japanese_parts };
+
+/* Shorter replies, for the cases about what happens around a stream */
+#define SHORT_REPLY "はい、行きましょう。"
+
+static const char * const short_parts[] = {
+  ROLE, DELTA ("はい、"), DELTA ("行き"), DELTA ("ましょう。"), FINISH ("stop"), DONE, NULL
+};
+
+static const Response short_response = { .parts = short_parts };
 
 #define SECOND_REPLY "どういたしまして。"
 
@@ -186,9 +198,9 @@ static const Response reasoning_response = { .parts = reasoning_parts };
 static const char * const split_utf8_parts[] = {
   ROLE,
   CHUNK_HEAD "\"content\":\"日本\xE8\xAA",
-  "\x9E" "です\"},\"logprobs\":null,\"finish_reason\":null}]}\n\n" CHUNK_HEAD "\"content\":\"\xF0",
+  "\x9E" "です\"},\"finish_reason\":null}]}\n\n" CHUNK_HEAD "\"content\":\"\xF0",
   "\x9F\x98",
-  "\x80" "\"},\"logprobs\":null,\"finish_reason\":null}]}\n\n",
+  "\x80" "\"},\"finish_reason\":null}]}\n\n",
   FINISH ("stop"),
   DONE,
   NULL
@@ -503,9 +515,9 @@ completions_cb (SoupServer        *soup_server,
                 GHashTable        *query,
                 gpointer           user_data)
 {
+  g_autoptr(GBytes) bytes = NULL;
   TestServer *server = user_data;
   SoupMessageHeaders *headers = soup_server_message_get_request_headers (msg);
-  g_autoptr(GBytes) bytes = NULL;
   const Response *response;
   char *body;
   guint n_responses = 0;
@@ -538,8 +550,8 @@ static TestServer *
 test_server_new (WriteMode               mode,
                  const Response * const *responses)
 {
-  TestServer *server = g_new0 (TestServer, 1);
   g_autoptr(GError) error = NULL;
+  TestServer *server = g_new0 (TestServer, 1);
   GSList *uris;
 
   server->mode = mode;
@@ -792,9 +804,11 @@ static const StreamCase stream_cases[] = {
     .has_usage = TRUE, .prompt_tokens = 31, .completion_tokens = 17,
   },
   {
+    /* The key changes a header, not the stream. */
     .name = "korean-japanese-api-key",
     .response = &japanese_response,
     .api_key = "sk-proj-Test0123456789",
+    .modes = MODE_BIT (WRITE_WHOLE),
     .content = JAPANESE_REPLY,
     .finish_reason = "stop",
     .has_usage = TRUE, .prompt_tokens = 31, .completion_tokens = 17,
@@ -986,7 +1000,7 @@ test_stream_options_fallback (gconstpointer user_data)
   WriteMode mode = GPOINTER_TO_UINT (user_data);
   g_autoptr(ConfabRequest) first = new_request ();
   g_autoptr(ConfabRequest) second = new_request ();
-  const Response * const responses[] = { &japanese_response, NULL };
+  const Response * const responses[] = { &short_response, NULL };
   TestServer *server = test_server_new (mode, responses);
   ConfabClient *client = confab_client_new (server->base_url, NULL);
   ConfabMessage *reply = confab_message_new (CONFAB_MESSAGE_ROLE_ASSISTANT, NULL);
@@ -1000,7 +1014,7 @@ test_stream_options_fallback (gconstpointer user_data)
   run_stream (client, first, reply, &result);
   g_assert_no_error (result.error);
   g_assert_true (result.ok);
-  g_assert_cmpstr (confab_message_get_content (reply), ==, JAPANESE_REPLY);
+  g_assert_cmpstr (confab_message_get_content (reply), ==, SHORT_REPLY);
   g_assert_cmpstr (confab_message_get_finish_reason (reply), ==, "stop");
   g_assert_cmpuint (server->bodies->len, ==, 2);
   assert_request (server, 0, history, G_N_ELEMENTS (history), TRUE);
@@ -1010,7 +1024,7 @@ test_stream_options_fallback (gconstpointer user_data)
   run_stream (client, second, again, &result_again);
   g_assert_no_error (result_again.error);
   g_assert_true (result_again.ok);
-  g_assert_cmpstr (confab_message_get_content (again), ==, JAPANESE_REPLY);
+  g_assert_cmpstr (confab_message_get_content (again), ==, SHORT_REPLY);
   g_assert_cmpuint (server->bodies->len, ==, 3);
   assert_request (server, 2, history, G_N_ELEMENTS (history), FALSE);
 
@@ -1106,7 +1120,7 @@ static void
 test_conversation_history (gconstpointer user_data)
 {
   WriteMode mode = GPOINTER_TO_UINT (user_data);
-  const Response * const responses[] = { &japanese_response, &second_response, NULL };
+  const Response * const responses[] = { &short_response, &second_response, NULL };
   const Turn first_turns[] = {
     { "system", history[0].content },
     { "user", history[1].content },
@@ -1114,7 +1128,7 @@ test_conversation_history (gconstpointer user_data)
   const Turn second_turns[] = {
     { "system", history[0].content },
     { "user", history[1].content },
-    { "assistant", JAPANESE_REPLY },
+    { "assistant", SHORT_REPLY },
     { "user", "고마워요." },
   };
   TestServer *server = test_server_new (mode, responses);
@@ -1130,7 +1144,7 @@ test_conversation_history (gconstpointer user_data)
   wait_for_reply (&finished);
   reply = confab_conversation_get_last_reply (conversation);
   g_assert_cmpint (confab_message_get_state (reply), ==, CONFAB_MESSAGE_STATE_COMPLETE);
-  g_assert_cmpstr (confab_message_get_content (reply), ==, JAPANESE_REPLY);
+  g_assert_cmpstr (confab_message_get_content (reply), ==, SHORT_REPLY);
   g_assert_cmpstr (confab_message_get_model (reply), ==, MODEL);
 
   g_assert_true (confab_conversation_send (conversation, "고마워요."));
@@ -1156,7 +1170,7 @@ static void
 test_conversation_retry (gconstpointer user_data)
 {
   WriteMode mode = GPOINTER_TO_UINT (user_data);
-  const Response * const responses[] = { &reset_response, &japanese_response, NULL };
+  const Response * const responses[] = { &reset_response, &short_response, NULL };
   const Turn turns[] = { { "user", history[1].content } };
   TestServer *server = test_server_new (mode, responses);
   ConfabClient *client = confab_client_new (server->base_url, NULL);
@@ -1184,7 +1198,7 @@ test_conversation_retry (gconstpointer user_data)
   g_assert_null (confab_message_get_error (reply));
   wait_for_reply (&finished);
   g_assert_cmpint (confab_message_get_state (reply), ==, CONFAB_MESSAGE_STATE_COMPLETE);
-  g_assert_cmpstr (confab_message_get_content (reply), ==, JAPANESE_REPLY);
+  g_assert_cmpstr (confab_message_get_content (reply), ==, SHORT_REPLY);
   g_assert_null (confab_message_get_error (reply));
   g_assert_cmpuint (g_list_model_get_n_items (confab_conversation_get_messages (conversation)),
                     ==, 2);
@@ -1232,14 +1246,15 @@ static void
 test_connection_refused (void)
 {
   g_autoptr(ConfabRequest) request = new_request ();
+  g_autofree char *base_url = NULL;
   const Response * const responses[] = { &japanese_response, NULL };
   TestServer *server = test_server_new (WRITE_WHOLE, responses);
-  g_autofree char *base_url = g_strdup (server->base_url);
   ConfabClient *client;
   ConfabMessage *reply = confab_message_new (CONFAB_MESSAGE_ROLE_ASSISTANT, NULL);
   StreamResult result = { 0 };
 
   /* Nothing listens on the port any more. */
+  base_url = g_strdup (server->base_url);
   test_server_free (server);
 
   client = confab_client_new (base_url, NULL);
