@@ -104,6 +104,14 @@ static const ChunkCase chunk_cases[] = {
     .model = OPENAI_MODEL,
   },
   {
+    .name = "openai/refusal",
+    .data = OPENAI_HEAD "[{\"index\":0,\"delta\":{\"content\":null,\"refusal\":"
+            "\"I'm sorry, I can't help with that.\"},\"logprobs\":null,"
+            "\"finish_reason\":null}],\"usage\":null}",
+    .content = "I'm sorry, I can't help with that.",
+    .model = OPENAI_MODEL,
+  },
+  {
     .name = "openai/finish",
     .data = OPENAI_HEAD "[{\"index\":0,\"delta\":{},\"logprobs\":null,\"finish_reason\":\"stop\"}],"
             "\"usage\":null}",

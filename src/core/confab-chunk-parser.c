@@ -579,6 +579,11 @@ read_delta (JsonObject  *delta,
   else
     chunk->content = dup_valid (get_string (delta, "content"));
 
+  /* OpenAI sends a refusal instead of content; it is the answer the user
+   * gets, so it is shown as one. */
+  if (chunk->content == NULL)
+    chunk->content = dup_valid (get_string (delta, "refusal"));
+
   if (chunk->reasoning == NULL)
     chunk->reasoning = dup_valid (reasoning);
 
