@@ -183,6 +183,13 @@ class Session:
                                           capture_output=True).returncode == 0,
                    what="Xvfb to accept connections")
 
+    def _restart_xvfb(self):
+        xvfb = self.procs.pop(0)
+        self._start_xvfb()
+        self.procs.insert(0, self.procs.pop())
+        xvfb.terminate()
+        xvfb.wait(5)
+
     def _start_dbus(self):
         dbus = subprocess.Popen(
             ["dbus-daemon", "--session", "--nofork", "--print-address=1"],
@@ -215,9 +222,21 @@ class Session:
         env.update(self.app_env)
         env.update(extra_env or {})
         binary = os.environ["CONFAB_BINARY"]
-        self.log = open(os.path.join(self.tmp, "confab.log"), "w")
-        self.app = subprocess.Popen([binary], env=env, stdout=self.log, stderr=self.log)
-        self.procs.append(self.app)
+        for attempt in range(3):
+            self.log = open(os.path.join(self.tmp, "confab.log"), "w")
+            self.app = subprocess.Popen([binary], env=env, stdout=self.log, stderr=self.log)
+            self.procs.append(self.app)
+            # Seen in a loaded CI run: a fresh Xvfb that answered xdotool
+            # still refused the app. Another server on another display
+            # has always worked.
+            end = time.monotonic() + 3
+            while (time.monotonic() < end and self.app.poll() is None
+                   and not self._x_window_id()):
+                time.sleep(0.05)
+            if self.app.poll() is None or "cannot open display" not in self.app_log():
+                break
+            self._restart_xvfb()
+            env["DISPLAY"] = self.display
         import pyatspi  # noqa: E402 (the bus address must be set first)
         self.pyatspi = pyatspi
         self.window = wait_until(self._find_window, what="the Confab window")
