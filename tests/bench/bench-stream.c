@@ -1,0 +1,951 @@
+/*
+ * SPDX-FileCopyrightText: 2026 The Confab authors
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ */
+
+/* The real window while a reply streams in at a given rate: how many
+ * deltas it absorbs, how regular and how costly its frames are, how long
+ * the main loop stalls, and whether the end of the reply stays in view.
+ * It prints figures and fails only when the text that arrived is wrong.
+ * Runs named on the command line ("5000/s") run alone. */
+
+#define G_LOG_DOMAIN "confab-bench"
+
+#include "config.h"
+
+#include <adwaita.h>
+#include <glib/gstdio.h>
+#include <libsoup/soup.h>
+#include <string.h>
+
+#include "bench-util.h"
+#include "confab-application.h"
+#include "confab-conversation.h"
+#include "confab-message-row.h"
+#include "confab-message.h"
+#include "confab-window.h"
+
+#define SEED 20260102
+#define REPLY_BYTES (1024 * 1024)
+#define PARAGRAPH_BYTES (50 * 1024)
+/* The server writes every event that is due, each millisecond, so the
+ * rate holds on average even when a tick comes late. */
+#define SERVER_TICK_MS 1
+/* The first event waits until the stack's crossfade to the chat is over,
+ * so the figures are those of streaming alone. */
+#define START_DELAY_US (300 * G_TIME_SPAN_MILLISECOND)
+/* An estimate, for the deadlines only. */
+#define BYTES_PER_DELTA 14
+#define PROMPT "다음을 일본어로 번역하세요: 안녕하세요? 오늘 날씨가 참 좋군요!"
+
+typedef struct
+{
+  const char   *name;
+  guint         rate;
+  /* The reply ends after this many bytes of text, or else after
+   * n_deltas deltas. */
+  gsize         bytes;
+  guint         n_deltas;
+  BenchNewlines newlines;
+} RunSpec;
+
+static const RunSpec specs[] = {
+  { "100/s (5 s)", 100, 0, 500, BENCH_NEWLINES_PARAGRAPHS },
+  { "1000/s", 1000, REPLY_BYTES, 0, BENCH_NEWLINES_PARAGRAPHS },
+  { "5000/s", 5000, REPLY_BYTES, 0, BENCH_NEWLINES_PARAGRAPHS },
+  { "20000/s", 20000, REPLY_BYTES, 0, BENCH_NEWLINES_PARAGRAPHS },
+  { "50 KB para 5000/s", 5000, PARAGRAPH_BYTES, 0, BENCH_NEWLINES_NONE },
+};
+
+/* Shared by the main thread, which says what the next reply is, and the
+ * server thread, which publishes what it sent. */
+typedef struct
+{
+  GMutex         mutex;
+  const RunSpec *spec;
+  guint32        seed;
+  GString       *sent;
+  guint          n_sent;
+} Plan;
+
+/* One reply being written, in the server thread. */
+typedef struct
+{
+  /* borrowed */
+  Plan          *plan;
+  const RunSpec *spec;
+  GSource       *timer;
+
+  /* owned */
+  SoupServerMessage *msg;
+  BenchTextGen      *gen;
+  GString           *text;
+  GString           *json;
+
+  /* plain state */
+  gint64  start;
+  guint   n_deltas;
+  gulong  finished_id;
+} Writer;
+
+typedef struct
+{
+  double seconds;
+  double achieved;
+  guint  n_deltas;
+  gsize  bytes;
+  guint  n_frames;
+  double interval_median;
+  double interval_p99;
+  double interval_max;
+  double cost_median;
+  double cost_p99;
+  double cost_max;
+  double stall;
+  guint  off_bottom;
+  double max_behind;
+  guint  painted_off_bottom;
+  double painted_max_behind;
+  double cost_first;
+  double cost_first_max;
+  double cost_last;
+  double cost_last_max;
+} RunResult;
+
+typedef struct
+{
+  /* borrowed */
+  Plan              *plan;
+  GtkWidget         *window;
+  GdkFrameClock     *clock;
+  GtkScrolledWindow *scroller;
+  ConfabMessage     *reply;
+
+  /* owned, per run: milliseconds, and the reply's bytes at each frame */
+  GArray *intervals;
+  GArray *costs;
+  GArray *lengths;
+
+  /* plain state */
+  gboolean recording;
+  gboolean finished;
+  gboolean failed;
+  guint    n_paints;
+  guint    n_deltas;
+  gint64   first_delta;
+  gint64   last_delta;
+  gint64   frame_before;
+  gint64   frame_update;
+  gint64   last_paint;
+  gint64   last_tick;
+  gint64   max_gap;
+  guint    off_bottom;
+  double   max_behind;
+  guint    painted_off_bottom;
+  double   painted_max_behind;
+  gboolean selected[G_N_ELEMENTS (specs)];
+  RunResult results[G_N_ELEMENTS (specs)];
+} Bench;
+
+/* The server */
+
+static void
+writer_free (Writer *writer)
+{
+  if (writer->timer != NULL)
+    g_source_destroy (writer->timer);
+  g_clear_signal_handler (&writer->finished_id, writer->msg);
+  g_clear_object (&writer->msg);
+  g_clear_pointer (&writer->gen, bench_text_gen_free);
+  if (writer->text != NULL)
+    g_string_free (writer->text, TRUE);
+  g_string_free (writer->json, TRUE);
+  g_free (writer);
+}
+
+static void
+writer_finished_cb (SoupServerMessage *msg,
+                    Writer            *writer)
+{
+  writer_free (writer);
+}
+
+static gboolean
+writer_is_done (Writer *writer)
+{
+  if (writer->spec->bytes > 0)
+    return writer->text->len >= writer->spec->bytes;
+
+  return writer->n_deltas >= writer->spec->n_deltas;
+}
+
+static gboolean
+writer_tick_cb (gpointer user_data)
+{
+  Writer *writer = user_data;
+  SoupMessageBody *body = soup_server_message_get_response_body (writer->msg);
+  g_autoptr(GString) out = NULL;
+  gint64 now = g_get_monotonic_time ();
+  guint64 due;
+  gboolean done = FALSE;
+  gsize len;
+
+  if (now < writer->start)
+    return G_SOURCE_CONTINUE;
+
+  /* The first event is due at once, the next 1/rate s later, and so on. */
+  due = (guint64)(now - writer->start) * writer->spec->rate / G_USEC_PER_SEC + 1;
+  out = g_string_new (NULL);
+  while (writer->n_deltas < due && !done)
+    {
+      g_string_truncate (writer->json, 0);
+      bench_text_gen_next (writer->gen, writer->text, writer->json);
+      bench_append_delta_event (out, writer->json->str, writer->json->len);
+      writer->n_deltas++;
+      done = writer_is_done (writer);
+    }
+
+  if (done)
+    {
+      bench_append_finish_event (out);
+      bench_append_done_event (out);
+
+      /* Published before the client can read [DONE]. */
+      g_mutex_lock (&writer->plan->mutex);
+      if (writer->plan->sent != NULL)
+        g_string_free (writer->plan->sent, TRUE);
+      writer->plan->sent = g_steal_pointer (&writer->text);
+      writer->plan->n_sent = writer->n_deltas;
+      g_mutex_unlock (&writer->plan->mutex);
+    }
+
+  len = out->len;
+  if (len > 0)
+    soup_message_body_append (body, SOUP_MEMORY_TAKE, g_string_free (g_steal_pointer (&out), FALSE),
+                              len);
+  if (done)
+    soup_message_body_complete (body);
+  soup_server_message_unpause (writer->msg);
+
+  if (done)
+    {
+      writer->timer = NULL;
+      return G_SOURCE_REMOVE;
+    }
+
+  return G_SOURCE_CONTINUE;
+}
+
+static void
+completions_cb (SoupServer        *server,
+                SoupServerMessage *msg,
+                const char        *path,
+                GHashTable        *query,
+                gpointer           user_data)
+{
+  Plan *plan = user_data;
+  SoupMessageHeaders *headers = soup_server_message_get_response_headers (msg);
+  Writer *writer = g_new0 (Writer, 1);
+  guint32 seed;
+
+  g_mutex_lock (&plan->mutex);
+  writer->spec = plan->spec;
+  seed = plan->seed;
+  g_mutex_unlock (&plan->mutex);
+
+  writer->plan = plan;
+  writer->msg = g_object_ref (msg);
+  writer->gen = bench_text_gen_new (seed, writer->spec->newlines);
+  writer->text = g_string_new (NULL);
+  writer->json = g_string_new (NULL);
+  writer->start = g_get_monotonic_time () + START_DELAY_US;
+
+  soup_server_message_set_status (msg, SOUP_STATUS_OK, NULL);
+  soup_message_headers_set_content_type (headers, "text/event-stream", NULL);
+  soup_message_headers_set_encoding (headers, SOUP_ENCODING_CHUNKED);
+  /* Written chunks are dropped: libsoup looks a chunk up by walking the
+   * list, which would cost the server O(n) a write. */
+  soup_message_body_set_accumulate (soup_server_message_get_response_body (msg), FALSE);
+  soup_server_message_pause (msg);
+  writer->finished_id = g_signal_connect (msg, "finished", G_CALLBACK (writer_finished_cb), writer);
+
+  writer->timer = g_timeout_source_new (SERVER_TICK_MS);
+  g_source_set_callback (writer->timer, writer_tick_cb, writer, NULL);
+  g_source_attach (writer->timer, g_main_context_get_thread_default ());
+  g_source_unref (writer->timer);
+}
+
+/* Measuring */
+
+static void
+before_paint_cb (GdkFrameClock *clock,
+                 Bench         *self)
+{
+  self->frame_before = g_get_monotonic_time ();
+  self->frame_update = 0;
+}
+
+static void
+update_cb (GdkFrameClock *clock,
+           Bench         *self)
+{
+  if (self->frame_update == 0)
+    self->frame_update = g_get_monotonic_time ();
+}
+
+/* The adjustment can say "bottom" while the frame still shows the content
+ * where the last allocation put it: how far the end of the content was
+ * below the viewport's bottom edge in the frame just painted. */
+static double
+painted_behind (Bench *self)
+{
+  GtkWidget *viewport = gtk_scrolled_window_get_child (self->scroller);
+  GtkWidget *content = GTK_IS_VIEWPORT (viewport)
+                       ? gtk_viewport_get_child (GTK_VIEWPORT (viewport)) : NULL;
+  graphene_rect_t bounds;
+
+  if (content == NULL || !gtk_widget_compute_bounds (content, viewport, &bounds))
+    return 0;
+
+  return bounds.origin.y + bounds.size.height - gtk_widget_get_height (viewport);
+}
+
+static void
+after_paint_cb (GdkFrameClock *clock,
+                Bench         *self)
+{
+  gint64 now = g_get_monotonic_time ();
+  /* A frame without the update phase has only layout and paint. */
+  gint64 start = self->frame_update != 0 ? self->frame_update : self->frame_before;
+  GtkAdjustment *adjustment;
+  double behind;
+  double value;
+
+  self->n_paints++;
+  if (!self->recording)
+    {
+      self->last_paint = 0;
+      return;
+    }
+
+  if (start != 0)
+    {
+      value = (now - start) / 1000.0;
+      g_array_append_val (self->costs, value);
+      value = confab_message_get_content_length (self->reply);
+      g_array_append_val (self->lengths, value);
+    }
+  if (self->last_paint != 0)
+    {
+      value = (now - self->last_paint) / 1000.0;
+      g_array_append_val (self->intervals, value);
+    }
+  self->last_paint = now;
+
+  adjustment = gtk_scrolled_window_get_vadjustment (self->scroller);
+  behind = gtk_adjustment_get_upper (adjustment) - gtk_adjustment_get_page_size (adjustment) -
+           gtk_adjustment_get_value (adjustment);
+  if (behind > 1)
+    {
+      self->off_bottom++;
+      self->max_behind = MAX (self->max_behind, behind);
+    }
+
+  behind = painted_behind (self);
+  if (behind > 1)
+    {
+      self->painted_off_bottom++;
+      self->painted_max_behind = MAX (self->painted_max_behind, behind);
+    }
+
+  /* The frame after the reply finished shows its last text: it is the
+   * last one measured. */
+  if (self->finished)
+    self->recording = FALSE;
+}
+
+/* A high-priority 1 ms timer: the longest gap between two of its
+ * dispatches, less the millisecond, is the worst stall of the loop. */
+static gboolean
+stall_tick_cb (gpointer user_data)
+{
+  Bench *self = user_data;
+  gint64 now = g_get_monotonic_time ();
+
+  if (self->recording && self->last_tick != 0)
+    self->max_gap = MAX (self->max_gap, now - self->last_tick);
+  self->last_tick = now;
+
+  return G_SOURCE_CONTINUE;
+}
+
+static void
+delta_appended_cb (ConfabMessage *message,
+                   int            part,
+                   Bench         *self)
+{
+  gint64 now = g_get_monotonic_time ();
+
+  if (self->n_deltas == 0)
+    {
+      self->first_delta = now;
+      self->recording = TRUE;
+    }
+  self->n_deltas++;
+  self->last_delta = now;
+}
+
+static void
+reply_finished_cb (ConfabConversation *conversation,
+                   ConfabMessage      *reply,
+                   Bench              *self)
+{
+  self->finished = TRUE;
+}
+
+/* Waiting on the main loop, which tests may do against a deadline. */
+
+typedef gboolean (*Condition) (Bench *self);
+
+static gboolean
+deadline_cb (gpointer user_data)
+{
+  gboolean *expired = user_data;
+
+  *expired = TRUE;
+
+  return G_SOURCE_REMOVE;
+}
+
+static gboolean
+wait_until (Bench     *self,
+            Condition  condition,
+            guint      seconds)
+{
+  gboolean expired = FALSE;
+  guint deadline_id = g_timeout_add_seconds (seconds, deadline_cb, &expired);
+
+  while (!condition (self) && !expired)
+    g_main_context_iteration (NULL, TRUE);
+
+  if (!expired)
+    g_source_remove (deadline_id);
+
+  return condition (self);
+}
+
+static gboolean
+has_painted (Bench *self)
+{
+  return self->n_paints > 0;
+}
+
+static gboolean
+has_finished (Bench *self)
+{
+  return self->finished;
+}
+
+static gboolean
+has_stopped_recording (Bench *self)
+{
+  return !self->recording;
+}
+
+/* Finding widgets without changing src/ */
+
+static gboolean
+contains_row (GtkWidget *widget)
+{
+  for (GtkWidget *child = gtk_widget_get_first_child (widget);
+       child != NULL;
+       child = gtk_widget_get_next_sibling (child))
+    {
+      if (CONFAB_IS_MESSAGE_ROW (child) || contains_row (child))
+        return TRUE;
+    }
+
+  return FALSE;
+}
+
+/* The scrolled window of the conversation, not the composer's. */
+static GtkScrolledWindow *
+find_scroller (GtkWidget *widget)
+{
+  if (GTK_IS_SCROLLED_WINDOW (widget) && contains_row (widget))
+    return GTK_SCROLLED_WINDOW (widget);
+
+  for (GtkWidget *child = gtk_widget_get_first_child (widget);
+       child != NULL;
+       child = gtk_widget_get_next_sibling (child))
+    {
+      GtkScrolledWindow *found = find_scroller (child);
+
+      if (found != NULL)
+        return found;
+    }
+
+  return NULL;
+}
+
+static ConfabMessageRow *
+find_row (GtkWidget     *widget,
+          ConfabMessage *message)
+{
+  if (CONFAB_IS_MESSAGE_ROW (widget) &&
+      confab_message_row_get_message (CONFAB_MESSAGE_ROW (widget)) == message)
+    return CONFAB_MESSAGE_ROW (widget);
+
+  for (GtkWidget *child = gtk_widget_get_first_child (widget);
+       child != NULL;
+       child = gtk_widget_get_next_sibling (child))
+    {
+      ConfabMessageRow *found = find_row (child, message);
+
+      if (found != NULL)
+        return found;
+    }
+
+  return NULL;
+}
+
+/* The buffer's text without the characters tagged "soft-break": the row
+ * may break a long paragraph for display only. */
+static char *
+dup_shown_text (GtkTextBuffer *buffer)
+{
+  GtkTextTag *tag = gtk_text_tag_table_lookup (gtk_text_buffer_get_tag_table (buffer),
+                                               "soft-break");
+  g_autoptr(GString) text = NULL;
+  GtkTextIter iter;
+  GtkTextIter end;
+
+  gtk_text_buffer_get_bounds (buffer, &iter, &end);
+  if (tag == NULL)
+    return gtk_text_buffer_get_text (buffer, &iter, &end, TRUE);
+
+  text = g_string_new (NULL);
+  while (gtk_text_iter_compare (&iter, &end) < 0)
+    {
+      GtkTextIter next = iter;
+      g_autofree char *piece = NULL;
+
+      if (gtk_text_iter_has_tag (&iter, tag))
+        {
+          gtk_text_iter_forward_char (&iter);
+          continue;
+        }
+
+      if (!gtk_text_iter_forward_to_tag_toggle (&next, tag) ||
+          gtk_text_iter_compare (&next, &end) > 0)
+        next = end;
+
+      piece = gtk_text_iter_get_text (&iter, &next);
+      g_string_append (text, piece);
+      iter = next;
+    }
+
+  return g_string_free (g_steal_pointer (&text), FALSE);
+}
+
+/* Running */
+
+static void
+reset_probe (Bench *self)
+{
+  g_clear_pointer (&self->intervals, g_array_unref);
+  g_clear_pointer (&self->costs, g_array_unref);
+  g_clear_pointer (&self->lengths, g_array_unref);
+  self->intervals = g_array_new (FALSE, FALSE, sizeof (double));
+  self->costs = g_array_new (FALSE, FALSE, sizeof (double));
+  self->lengths = g_array_new (FALSE, FALSE, sizeof (double));
+  self->recording = FALSE;
+  self->finished = FALSE;
+  self->n_deltas = 0;
+  self->first_delta = 0;
+  self->last_delta = 0;
+  self->last_paint = 0;
+  self->last_tick = 0;
+  self->max_gap = 0;
+  self->off_bottom = 0;
+  self->max_behind = 0;
+  self->painted_off_bottom = 0;
+  self->painted_max_behind = 0;
+}
+
+/* The mean and the largest cost of the frames painted while the reply
+ * was between @from and @to of its final length. The mean, not the
+ * median: frames that scroll the view alternate with frames that do
+ * little, so a median swings between the two kinds. */
+static void
+cost_between (Bench  *self,
+              double  from,
+              double  to,
+              gsize   total,
+              double *mean,
+              double *max)
+{
+  double sum = 0;
+  guint n = 0;
+
+  *max = 0;
+  for (guint i = 0; i < self->costs->len; i++)
+    {
+      double len = g_array_index (self->lengths, double, i);
+      double cost = g_array_index (self->costs, double, i);
+
+      if (len < from * total || len > to * total)
+        continue;
+
+      sum += cost;
+      n++;
+      *max = MAX (*max, cost);
+    }
+
+  *mean = n > 0 ? sum / n : 0;
+}
+
+static gboolean
+check_reply (Bench         *self,
+             const RunSpec *spec)
+{
+  g_autofree char *shown = NULL;
+  ConfabMessageRow *row;
+  const char *content = confab_message_get_content (self->reply);
+  gsize len = confab_message_get_content_length (self->reply);
+  gboolean ok = TRUE;
+
+  if (confab_message_get_state (self->reply) != CONFAB_MESSAGE_STATE_COMPLETE)
+    {
+      const GError *error = confab_message_get_error (self->reply);
+
+      g_printerr ("stream: %s: the reply did not complete: %s\n", spec->name,
+                  error != NULL ? error->message : "stopped");
+      return FALSE;
+    }
+
+  g_mutex_lock (&self->plan->mutex);
+  if (self->plan->sent == NULL || self->plan->sent->len != len ||
+      memcmp (self->plan->sent->str, content, len) != 0)
+    {
+      g_printerr ("stream: %s: the reply (%zu bytes) differs from what the server sent "
+                  "(%zu bytes)\n", spec->name, len,
+                  self->plan->sent != NULL ? self->plan->sent->len : 0);
+      ok = FALSE;
+    }
+  if (self->n_deltas != self->plan->n_sent)
+    {
+      g_printerr ("stream: %s: %u deltas arrived, the server sent %u\n", spec->name,
+                  self->n_deltas, self->plan->n_sent);
+      ok = FALSE;
+    }
+  g_mutex_unlock (&self->plan->mutex);
+
+  row = find_row (self->window, self->reply);
+  if (row == NULL)
+    {
+      g_printerr ("stream: %s: no row shows the reply\n", spec->name);
+      return FALSE;
+    }
+
+  shown = dup_shown_text (gtk_text_view_get_buffer (confab_message_row_get_text_view (row)));
+  if (strcmp (shown, content) != 0)
+    {
+      g_printerr ("stream: %s: the view shows %zu bytes, not the reply's %zu\n", spec->name,
+                  strlen (shown), len);
+      ok = FALSE;
+    }
+
+  return ok;
+}
+
+static void
+print_result (const RunSpec   *spec,
+              const RunResult *r)
+{
+  g_print ("stream: %s: achieved %.0f deltas/s (%.1f%% of %u), %u deltas, %zu bytes in %.2f s\n",
+           spec->name, r->achieved, 100 * r->achieved / spec->rate, spec->rate, r->n_deltas,
+           r->bytes, r->seconds);
+  g_print ("stream: %s: frame interval median %.1f / p99 %.1f / max %.1f ms (%u frames)\n",
+           spec->name, r->interval_median, r->interval_p99, r->interval_max, r->n_frames);
+  g_print ("stream: %s: frame cost median %.1f / p99 %.1f / max %.1f ms\n",
+           spec->name, r->cost_median, r->cost_p99, r->cost_max);
+  g_print ("stream: %s: worst main-loop stall %.1f ms\n", spec->name, r->stall);
+  if (r->off_bottom == 0)
+    g_print ("stream: %s: adjustment at the bottom in every frame\n", spec->name);
+  else
+    g_print ("stream: %s: adjustment NOT at the bottom in %u of %u frames (up to %.0f px)\n",
+             spec->name, r->off_bottom, r->n_frames, r->max_behind);
+  if (r->painted_off_bottom == 0)
+    g_print ("stream: %s: end of the reply painted in view in every frame\n", spec->name);
+  else
+    g_print ("stream: %s: end of the reply painted out of view in %u of %u frames "
+             "(up to %.0f px below)\n",
+             spec->name, r->painted_off_bottom, r->n_frames, r->painted_max_behind);
+  g_print ("stream: %s: frame cost in the first 10%% of the reply mean %.1f / max %.1f ms, "
+           "in the last 10%% mean %.1f / max %.1f ms\n",
+           spec->name, r->cost_first, r->cost_first_max, r->cost_last, r->cost_last_max);
+}
+
+static gboolean
+run_one (Bench         *self,
+         const RunSpec *spec,
+         RunResult     *r)
+{
+  ConfabConversation *conversation;
+  guint expected_deltas;
+  guint deadline;
+  gulong finished_id;
+  gulong delta_id;
+  gboolean ok;
+
+  gtk_widget_activate_action (self->window, "chat.new", NULL);
+  conversation = confab_window_get_conversation (CONFAB_WINDOW (self->window));
+
+  g_mutex_lock (&self->plan->mutex);
+  self->plan->spec = spec;
+  self->plan->seed++;
+  if (self->plan->sent != NULL)
+    g_string_free (self->plan->sent, TRUE);
+  self->plan->sent = NULL;
+  g_mutex_unlock (&self->plan->mutex);
+
+  reset_probe (self);
+  finished_id = g_signal_connect (conversation, "reply-finished",
+                                  G_CALLBACK (reply_finished_cb), self);
+  if (!confab_conversation_send (conversation, PROMPT))
+    g_error ("stream: %s: the conversation did not send", spec->name);
+  self->reply = confab_conversation_get_last_reply (conversation);
+  delta_id = g_signal_connect (self->reply, "delta-appended", G_CALLBACK (delta_appended_cb), self);
+
+  if (self->scroller == NULL)
+    self->scroller = find_scroller (self->window);
+  if (self->scroller == NULL)
+    g_error ("stream: the conversation's scrolled window was not found");
+
+  expected_deltas = spec->n_deltas > 0 ? spec->n_deltas : spec->bytes / BYTES_PER_DELTA;
+  deadline = 30 + 3 * expected_deltas / spec->rate;
+  if (!wait_until (self, has_finished, deadline))
+    {
+      g_printerr ("stream: %s: the reply did not finish within %u s\n", spec->name, deadline);
+      self->recording = FALSE;
+      g_signal_handler_disconnect (self->reply, delta_id);
+      g_signal_handler_disconnect (conversation, finished_id);
+      return FALSE;
+    }
+
+  /* The frame that shows the last text ends the measurement; a window
+   * that paints no more frames ends it too. */
+  if (!wait_until (self, has_stopped_recording, 5))
+    self->recording = FALSE;
+
+  ok = check_reply (self, spec);
+  g_signal_handler_disconnect (self->reply, delta_id);
+  g_signal_handler_disconnect (conversation, finished_id);
+
+  r->n_deltas = self->n_deltas;
+  r->bytes = confab_message_get_content_length (self->reply);
+  r->seconds = (self->last_delta - self->first_delta) / (double)G_USEC_PER_SEC;
+  r->achieved = r->seconds > 0 ? (r->n_deltas - 1) / r->seconds : 0;
+  r->n_frames = self->costs->len;
+  r->interval_median = bench_percentile (self->intervals, 50);
+  r->interval_p99 = bench_percentile (self->intervals, 99);
+  r->interval_max = bench_max (self->intervals);
+  r->cost_median = bench_percentile (self->costs, 50);
+  r->cost_p99 = bench_percentile (self->costs, 99);
+  r->cost_max = bench_max (self->costs);
+  r->stall = MAX (0, self->max_gap / 1000.0 - SERVER_TICK_MS);
+  r->off_bottom = self->off_bottom;
+  r->max_behind = self->max_behind;
+  r->painted_off_bottom = self->painted_off_bottom;
+  r->painted_max_behind = self->painted_max_behind;
+  cost_between (self, 0, 0.1, r->bytes, &r->cost_first, &r->cost_first_max);
+  cost_between (self, 0.9, 1, r->bytes, &r->cost_last, &r->cost_last_max);
+  self->reply = NULL;
+
+  print_result (spec, r);
+
+  return ok;
+}
+
+static void
+print_summary (Bench *self)
+{
+  g_print ("\nstream summary (GTK %u.%u.%u, GSK_RENDERER=%s; times in ms)\n",
+           gtk_get_major_version (), gtk_get_minor_version (), gtk_get_micro_version (),
+           g_getenv ("GSK_RENDERER") != NULL ? g_getenv ("GSK_RENDERER") : "default");
+  g_print ("  %-18s %7s %8s %6s %20s %17s %6s %9s %9s %18s\n",
+           "run", "target", "achieved", "abs%", "interval med/p99/max",
+           "cost med/p99/max", "stall", "bottom", "painted", "mean cost 10%/90%");
+  for (guint i = 0; i < G_N_ELEMENTS (specs); i++)
+    {
+      const RunResult *r = &self->results[i];
+      g_autofree char *interval = g_strdup_printf ("%.1f/%.1f/%.1f", r->interval_median,
+                                                   r->interval_p99, r->interval_max);
+      g_autofree char *cost = g_strdup_printf ("%.1f/%.1f/%.1f", r->cost_median, r->cost_p99,
+                                               r->cost_max);
+      g_autofree char *bottom = g_strdup_printf ("%u/%u", r->n_frames - r->off_bottom,
+                                                 r->n_frames);
+      g_autofree char *painted = g_strdup_printf ("%u/%u", r->n_frames - r->painted_off_bottom,
+                                                  r->n_frames);
+      g_autofree char *flat = g_strdup_printf ("%.1f/%.1f", r->cost_first, r->cost_last);
+
+      if (!self->selected[i])
+        continue;
+
+      g_print ("  %-18s %7u %8.0f %6.1f %20s %17s %6.1f %9s %9s %18s\n",
+               specs[i].name, specs[i].rate, r->achieved, 100 * r->achieved / specs[i].rate,
+               interval, cost, r->stall, bottom, painted, flat);
+    }
+}
+
+static gboolean
+run_all_cb (gpointer user_data)
+{
+  Bench *self = user_data;
+  GSource *stall_timer;
+
+  self->clock = gtk_widget_get_frame_clock (self->window);
+  if (self->clock == NULL)
+    g_error ("stream: the window has no frame clock");
+
+  g_signal_connect (self->clock, "before-paint", G_CALLBACK (before_paint_cb), self);
+  g_signal_connect (self->clock, "update", G_CALLBACK (update_cb), self);
+  g_signal_connect (self->clock, "after-paint", G_CALLBACK (after_paint_cb), self);
+
+  stall_timer = g_timeout_source_new (1);
+  g_source_set_priority (stall_timer, G_PRIORITY_HIGH);
+  g_source_set_callback (stall_timer, stall_tick_cb, self, NULL);
+  g_source_attach (stall_timer, NULL);
+
+  if (!wait_until (self, has_painted, 10))
+    g_error ("stream: the window never painted");
+
+  for (guint i = 0; i < G_N_ELEMENTS (specs); i++)
+    {
+      if (self->selected[i] && !run_one (self, &specs[i], &self->results[i]))
+        self->failed = TRUE;
+    }
+
+  print_summary (self);
+
+  g_source_destroy (stall_timer);
+  g_source_unref (stall_timer);
+  g_signal_handlers_disconnect_by_data (self->clock, self);
+  gtk_window_destroy (GTK_WINDOW (self->window));
+  self->window = NULL;
+
+  return G_SOURCE_REMOVE;
+}
+
+static void
+activate_cb (GApplication *app,
+             Bench        *self)
+{
+  if (self->window != NULL)
+    return;
+
+  self->window = GTK_WIDGET (gtk_application_get_active_window (GTK_APPLICATION (app)));
+  if (self->window == NULL)
+    g_error ("stream: the application has no window");
+
+  g_idle_add (run_all_cb, self);
+}
+
+static char *
+make_dir (const char *parent,
+          const char *name)
+{
+  char *path = g_build_filename (parent, name, NULL);
+
+  if (g_mkdir_with_parents (path, 0700) != 0)
+    g_error ("Cannot create %s", path);
+
+  return path;
+}
+
+static void
+remove_tree (const char *path)
+{
+  g_autoptr(GDir) dir = g_dir_open (path, 0, NULL);
+  const char *name;
+
+  while (dir != NULL && (name = g_dir_read_name (dir)) != NULL)
+    {
+      g_autofree char *child = g_build_filename (path, name, NULL);
+
+      if (g_file_test (child, G_FILE_TEST_IS_DIR) && !g_file_test (child, G_FILE_TEST_IS_SYMLINK))
+        remove_tree (child);
+      else
+        g_unlink (child);
+    }
+  g_rmdir (path);
+}
+
+int
+main (int   argc,
+      char *argv[])
+{
+  static const char * const xdg_dirs[][2] = {
+    { "HOME", "home" },
+    { "XDG_CONFIG_HOME", "config" },
+    { "XDG_DATA_HOME", "data" },
+    { "XDG_CACHE_HOME", "cache" },
+    { "XDG_STATE_HOME", "state" },
+    { "XDG_RUNTIME_DIR", "runtime" },
+  };
+  g_autoptr(ConfabApplication) app = NULL;
+  g_autofree char *root = NULL;
+  BenchServer *server;
+  Plan plan = { 0 };
+  Bench bench = { 0 };
+  int status;
+
+  /* Runs named on the command line, or all of them. */
+  for (guint i = 0; i < G_N_ELEMENTS (specs); i++)
+    {
+      bench.selected[i] = argc < 2;
+      for (int j = 1; j < argc; j++)
+        bench.selected[i] |= strcmp (argv[j], specs[i].name) == 0;
+    }
+
+  /* Before anything reads them: nothing here touches the user's files. */
+  root = g_dir_make_tmp ("confab-bench-XXXXXX", NULL);
+  if (root == NULL)
+    g_error ("Cannot create a temporary directory");
+  for (guint i = 0; i < G_N_ELEMENTS (xdg_dirs); i++)
+    {
+      g_autofree char *dir = make_dir (root, xdg_dirs[i][1]);
+
+      g_setenv (xdg_dirs[i][0], dir, TRUE);
+    }
+
+  g_mutex_init (&plan.mutex);
+  plan.seed = SEED;
+  bench.plan = &plan;
+  server = bench_server_start (completions_cb, &plan);
+
+  g_setenv ("OPENAI_BASE_URL", bench_server_get_base_url (server), TRUE);
+  g_setenv ("OPENAI_DEFAULT_MODEL", "m", TRUE);
+  g_unsetenv ("OPENAI_API_KEY");
+
+  app = confab_application_new ();
+  g_application_set_flags (G_APPLICATION (app), G_APPLICATION_NON_UNIQUE);
+  g_signal_connect_after (app, "activate", G_CALLBACK (activate_cb), &bench);
+  status = g_application_run (G_APPLICATION (app), 0, NULL);
+  g_clear_object (&app);
+
+  bench_server_stop (server);
+  if (plan.sent != NULL)
+    g_string_free (plan.sent, TRUE);
+  g_mutex_clear (&plan.mutex);
+  g_clear_pointer (&bench.intervals, g_array_unref);
+  g_clear_pointer (&bench.costs, g_array_unref);
+  g_clear_pointer (&bench.lengths, g_array_unref);
+  remove_tree (root);
+
+  if (status == 0 && bench.failed)
+    status = 1;
+
+  return status;
+}
