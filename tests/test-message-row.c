@@ -14,45 +14,40 @@
  * paragraph out on every change), yet the message, Copy and a copied
  * selection keep the text exactly as the model wrote it. */
 
-static char *
-buffer_text_without_soft_breaks (GtkTextBuffer *buffer,
-                                 guint         *n_breaks,
-                                 gsize         *longest)
+/* Checks the display's bounds: no block over 8 KB plus a paragraph, no
+ * displayed paragraph over 4 KB. Returns the number of soft breaks. */
+static guint
+check_blocks (ConfabMessageRow *row)
 {
-  GtkTextTag *tag = gtk_text_tag_table_lookup (gtk_text_buffer_get_tag_table (buffer),
-                                               "soft-break");
-  GString *text = g_string_new (NULL);
-  GtkTextIter iter;
-  gsize paragraph = 0;
+  guint n_breaks = 0;
 
-  *n_breaks = 0;
-  *longest = 0;
-  for (gtk_text_buffer_get_start_iter (buffer, &iter);
-       !gtk_text_iter_is_end (&iter);
-       gtk_text_iter_forward_char (&iter))
+  for (guint i = 0; i < confab_message_row_get_n_blocks (row); i++)
     {
-      gunichar c = gtk_text_iter_get_char (&iter);
+      GtkTextBuffer *buffer = gtk_text_view_get_buffer (confab_message_row_get_block (row, i));
+      GtkTextTag *tag = gtk_text_tag_table_lookup (gtk_text_buffer_get_tag_table (buffer),
+                                                   "soft-break");
+      g_autofree char *text = NULL;
+      GtkTextIter start, end, iter;
+      gsize paragraph = 0;
 
-      if (c == '\n')
-        {
-          *longest = MAX (*longest, paragraph);
-          paragraph = 0;
-        }
-      else
-        {
-          paragraph += g_unichar_to_utf8 (c, NULL);
-        }
+      gtk_text_buffer_get_bounds (buffer, &start, &end);
+      text = gtk_text_buffer_get_text (buffer, &start, &end, TRUE);
+      g_assert_cmpuint (strlen (text), <=, 8192 + 4096);
 
-      if (gtk_text_iter_has_tag (&iter, tag))
+      for (iter = start; !gtk_text_iter_is_end (&iter); gtk_text_iter_forward_char (&iter))
         {
-          (*n_breaks)++;
-          continue;
+          if (gtk_text_iter_get_char (&iter) == '\n')
+            {
+              n_breaks += gtk_text_iter_has_tag (&iter, tag);
+              paragraph = 0;
+              continue;
+            }
+          paragraph += g_unichar_to_utf8 (gtk_text_iter_get_char (&iter), NULL);
+          g_assert_cmpuint (paragraph, <=, 4096);
         }
-      g_string_append_unichar (text, c);
     }
-  *longest = MAX (*longest, paragraph);
 
-  return g_string_free (text, FALSE);
+  return n_breaks;
 }
 
 static void
@@ -85,15 +80,17 @@ typedef struct
   const char *piece;
   gsize       total;
   gboolean    expect_breaks;
+  guint       min_blocks;
 } LongCase;
 
 static const LongCase long_cases[] = {
-  { "english", "the quick brown fox jumps over the lazy dog ", 50 * 1024, TRUE },
-  { "japanese", "今日は本当にいい天気ですね。", 50 * 1024, TRUE },
-  { "korean", "안녕하세요 오늘 날씨가 참 좋군요 ", 50 * 1024, TRUE },
-  { "no-break-at-all", "aGVsbG8gd29ybGQ=", 50 * 1024, TRUE },
-  { "emoji", "☀️👋🏽", 20 * 1024, TRUE },
-  { "short-lines", "a short line\n", 50 * 1024, FALSE },
+  { "english", "the quick brown fox jumps over the lazy dog ", 50 * 1024, TRUE, 5 },
+  { "japanese", "今日は本当にいい天気ですね。", 50 * 1024, TRUE, 5 },
+  { "korean", "안녕하세요 오늘 날씨가 참 좋군요 ", 50 * 1024, TRUE, 5 },
+  { "no-break-at-all", "aGVsbG8gd29ybGQ=", 50 * 1024, TRUE, 5 },
+  { "emoji", "☀️👋🏽", 20 * 1024, TRUE, 2 },
+  { "short-lines", "a short line\n", 50 * 1024, FALSE, 5 },
+  { "short-reply", "こんにちは。\n", 100, FALSE, 1 },
 };
 
 static void
@@ -106,11 +103,10 @@ test_long_paragraph (gconstpointer data)
   g_autofree char *copied = NULL;
   GtkWidget *window = gtk_window_new ();
   GtkWidget *row = confab_message_row_new (message);
-  GtkTextView *view = confab_message_row_get_text_view (CONFAB_MESSAGE_ROW (row));
-  GtkTextBuffer *buffer = gtk_text_view_get_buffer (view);
+  GtkTextView *view;
+  GtkTextBuffer *buffer;
   GtkTextIter start, end;
   guint n_breaks;
-  gsize longest;
 
   gtk_window_set_child (GTK_WINDOW (window), row);
   confab_message_set_state (message, CONFAB_MESSAGE_STATE_STREAMING);
@@ -132,21 +128,31 @@ test_long_paragraph (gconstpointer data)
     }
   confab_message_set_state (message, CONFAB_MESSAGE_STATE_COMPLETE);
 
-  shown = buffer_text_without_soft_breaks (buffer, &n_breaks, &longest);
+  shown = confab_message_row_dup_shown_text (CONFAB_MESSAGE_ROW (row));
   g_assert_cmpstr (shown, ==, expected->str);
   g_assert_cmpstr (confab_message_get_content (message), ==, expected->str);
-  g_assert_cmpuint (longest, <=, 4096);
+  g_assert_cmpuint (confab_message_row_get_n_blocks (CONFAB_MESSAGE_ROW (row)), >=,
+                    c->min_blocks);
+  n_breaks = check_blocks (CONFAB_MESSAGE_ROW (row));
   if (c->expect_breaks)
     g_assert_cmpuint (n_breaks, >, 0);
   else
     g_assert_cmpuint (n_breaks, ==, 0);
 
-  /* A selection copied with Ctrl+C has no soft breaks in it. */
+  /* A selection copied with Ctrl+C has no soft breaks in it: the first
+   * block, selected whole, copies as the start of the text. */
+  view = confab_message_row_get_block (CONFAB_MESSAGE_ROW (row), 0);
+  buffer = gtk_text_view_get_buffer (view);
   gtk_text_buffer_get_bounds (buffer, &start, &end);
   gtk_text_buffer_select_range (buffer, &start, &end);
   g_signal_emit_by_name (view, "copy-clipboard");
   copied = read_clipboard (GTK_WIDGET (view));
-  g_assert_cmpstr (copied, ==, expected->str);
+  g_assert_true (g_str_has_prefix (expected->str, copied));
+  g_assert_cmpuint (strlen (copied), >, 0);
+  /* A newline that ends the reply is not shown, so not selected either. */
+  if (confab_message_row_get_n_blocks (CONFAB_MESSAGE_ROW (row)) == 1)
+    g_assert_cmpmem (copied, strlen (copied), expected->str,
+                     expected->len - g_str_has_suffix (expected->str, "\n"));
 
   /* So does the Copy button. */
   g_clear_pointer (&copied, g_free);
@@ -165,12 +171,9 @@ test_retry_clears (void)
   g_autoptr(ConfabMessage) message = confab_message_new (CONFAB_MESSAGE_ROLE_ASSISTANT, NULL);
   GtkWidget *window = gtk_window_new ();
   GtkWidget *row = confab_message_row_new (message);
-  GtkTextBuffer *buffer;
-  GtkTextIter start, end;
   g_autofree char *text = NULL;
 
   gtk_window_set_child (GTK_WINDOW (window), row);
-  buffer = gtk_text_view_get_buffer (confab_message_row_get_text_view (CONFAB_MESSAGE_ROW (row)));
 
   confab_message_set_state (message, CONFAB_MESSAGE_STATE_STREAMING);
   confab_message_append (message, CONFAB_MESSAGE_PART_CONTENT, "first try", -1);
@@ -180,9 +183,9 @@ test_retry_clears (void)
   confab_message_append (message, CONFAB_MESSAGE_PART_CONTENT, "second", -1);
   confab_message_set_state (message, CONFAB_MESSAGE_STATE_COMPLETE);
 
-  gtk_text_buffer_get_bounds (buffer, &start, &end);
-  text = gtk_text_buffer_get_text (buffer, &start, &end, TRUE);
+  text = confab_message_row_dup_shown_text (CONFAB_MESSAGE_ROW (row));
   g_assert_cmpstr (text, ==, "second");
+  g_assert_cmpuint (confab_message_row_get_n_blocks (CONFAB_MESSAGE_ROW (row)), ==, 1);
 
   gtk_window_destroy (GTK_WINDOW (window));
   g_assert_finalize_object (g_steal_pointer (&message));

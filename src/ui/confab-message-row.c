@@ -17,30 +17,35 @@ struct _ConfabMessageRow
   GtkWidget parent_instance;
 
   /* template children */
-  GtkWidget   *box;
+  GtkWidget   *header;
   GtkLabel    *author_label;
   GtkSpinner  *spinner;
   GtkLabel    *status_label;
   GtkButton   *copy_button;
-  GtkTextView *text_view;
   GtkWidget   *error_box;
   GtkLabel    *error_label;
   GtkWidget   *retry_button;
 
   /* owned */
   ConfabMessage *message;
+  GtkAdjustment *vadjustment;
 
-  /* source ids */
-  guint tick_id;
-  guint resize_tick_id;
+  /* borrowed: the block that grows, a child of the row */
+  GtkTextView *last_block;
 
-  /* borrowed, from the buffer's tag table */
-  GtkTextTag *soft_break_tag;
+  /* source ids and handlers */
+  guint  tick_id;
+  guint  resize_tick_id;
+  gulong scrolled_id;
 
-  /* plain state: how many bytes of the message's content the buffer
-   * already shows, and how long its last displayed paragraph is */
+  /* plain state: how many bytes of the message's content the blocks
+   * already show, how long the last block and its last displayed
+   * paragraph are, and how many blocks there are */
   gsize shown;
-  gsize paragraph_len;
+  gsize block_len;
+  gsize    paragraph_len;
+  guint    n_blocks;
+  gboolean held_newline;
 };
 
 G_DEFINE_FINAL_TYPE (ConfabMessageRow, confab_message_row, GTK_TYPE_WIDGET)
@@ -60,6 +65,14 @@ static GParamSpec *properties[N_PROPS];
  * Copy and a copied selection never contain it. */
 #define SOFT_BREAK_AFTER 2048
 #define SOFT_BREAK_FORCE 4096
+
+/* And a text view draws all of its text in every frame it changes, and
+ * the cairo renderer draws all of it whenever the view scrolls: a 1 MB
+ * reply cost 50–80 ms a frame. So the text is shown in blocks of about
+ * this size, one text view each, cut where a paragraph (or a soft break)
+ * ends; only the last block changes while the reply streams, and only
+ * the blocks in view are drawn. */
+#define BLOCK_AFTER 8192
 
 /* Finds where, between @from and @to bytes into @text, a line may break:
  * after a space, or before a wide (CJK) character. Returns 0 if nowhere. */
@@ -87,32 +100,94 @@ find_soft_break (const char *text,
   return 0;
 }
 
-static void
-insert_text (ConfabMessageRow *self,
-             const char       *text,
-             gsize             len)
-{
-  GtkTextBuffer *buffer = gtk_text_view_get_buffer (self->text_view);
-  GtkTextIter end;
+static void copy_clipboard_cb (ConfabMessageRow *self,
+                               GtkTextView      *text_view);
 
-  gtk_text_buffer_get_end_iter (buffer, &end);
-  gtk_text_buffer_insert (buffer, &end, text, len);
+static void
+add_block (ConfabMessageRow *self)
+{
+  GtkWidget *view = g_object_new (GTK_TYPE_TEXT_VIEW,
+                                  "editable", FALSE,
+                                  "cursor-visible", FALSE,
+                                  "wrap-mode", GTK_WRAP_WORD_CHAR,
+                                  "pixels-below-lines", 2,
+                                  NULL);
+
+  gtk_widget_add_css_class (view, "message-text");
+  gtk_text_buffer_create_tag (gtk_text_view_get_buffer (GTK_TEXT_VIEW (view)), "soft-break",
+                              NULL);
+  g_signal_connect_object (view, "copy-clipboard", G_CALLBACK (copy_clipboard_cb),
+                           self, G_CONNECT_SWAPPED);
+  gtk_accessible_update_property (GTK_ACCESSIBLE (view),
+                                  GTK_ACCESSIBLE_PROPERTY_LABEL,
+                                  gtk_label_get_label (self->author_label),
+                                  -1);
+  gtk_widget_insert_before (view, GTK_WIDGET (self), self->error_box);
+
+  self->last_block = GTK_TEXT_VIEW (view);
+  self->block_len = 0;
+  self->paragraph_len = 0;
+  self->n_blocks++;
 }
 
 static void
-insert_soft_break (ConfabMessageRow *self)
+remove_blocks (ConfabMessageRow *self)
 {
-  GtkTextBuffer *buffer = gtk_text_view_get_buffer (self->text_view);
+  GtkWidget *child = gtk_widget_get_first_child (GTK_WIDGET (self));
+
+  while (child != NULL)
+    {
+      GtkWidget *next = gtk_widget_get_next_sibling (child);
+
+      if (GTK_IS_TEXT_VIEW (child))
+        gtk_widget_unparent (child);
+      child = next;
+    }
+
+  self->last_block = NULL;
+  self->n_blocks = 0;
+}
+
+static void
+insert_text (ConfabMessageRow *self,
+             const char       *text,
+             gsize             len,
+             GtkTextTag       *tag)
+{
+  GtkTextBuffer *buffer = gtk_text_view_get_buffer (self->last_block);
   GtkTextIter end;
 
   gtk_text_buffer_get_end_iter (buffer, &end);
-  gtk_text_buffer_insert_with_tags (buffer, &end, "\n", 1, self->soft_break_tag, NULL);
+  gtk_text_buffer_insert_with_tags (buffer, &end, text, len, tag, NULL);
+  self->block_len += len;
+}
+
+/* Ends the displayed paragraph: with a newline (tagged when it is only a
+ * soft break), or, once the block is full, with a new block. */
+static void
+end_paragraph (ConfabMessageRow *self,
+               gboolean          soft)
+{
+  GtkTextBuffer *buffer = gtk_text_view_get_buffer (self->last_block);
+
+  if (self->block_len >= BLOCK_AFTER)
+    {
+      g_object_set_data (G_OBJECT (self->last_block), "confab-ends-paragraph",
+                         GINT_TO_POINTER (!soft));
+      add_block (self);
+      return;
+    }
+
+  insert_text (self, "\n", 1,
+               soft ? gtk_text_tag_table_lookup (gtk_text_buffer_get_tag_table (buffer),
+                                                 "soft-break")
+                    : NULL);
   self->paragraph_len = 0;
 }
 
 /* Inserts what arrived since the last frame in one go. Its cost is that
- * of the new text plus the relayout of a paragraph of bounded length,
- * never that of the whole reply. */
+ * of the new text plus the relayout of a paragraph of bounded length in a
+ * block of bounded size, never that of the whole reply. */
 static void
 flush_pending (ConfabMessageRow *self)
 {
@@ -124,6 +199,12 @@ flush_pending (ConfabMessageRow *self)
 
   self->shown += n;
   gtk_widget_set_visible (GTK_WIDGET (self->copy_button), TRUE);
+
+  if (self->held_newline)
+    {
+      self->held_newline = FALSE;
+      end_paragraph (self, FALSE);
+    }
 
   while (n > 0)
     {
@@ -149,27 +230,29 @@ flush_pending (ConfabMessageRow *self)
             }
           if (cut > 0)
             {
-              insert_text (self, p, cut);
-              insert_soft_break (self);
+              insert_text (self, p, cut, NULL);
+              end_paragraph (self, TRUE);
               p += cut;
               n -= cut;
               continue;
             }
         }
 
+      insert_text (self, p, run, NULL);
+      self->paragraph_len += run;
+      p += run;
+      n -= run;
+
       if (newline != NULL)
         {
-          insert_text (self, p, run + 1);
-          self->paragraph_len = 0;
-          p += run + 1;
-          n -= run + 1;
-        }
-      else
-        {
-          insert_text (self, p, run);
-          self->paragraph_len += run;
-          p += run;
-          n -= run;
+          /* A newline that ends the text so far is held back until more
+           * follows, so a reply does not end in an empty line. */
+          if (n == 1)
+            self->held_newline = TRUE;
+          else
+            end_paragraph (self, FALSE);
+          p++;
+          n--;
         }
     }
 }
@@ -181,6 +264,8 @@ copy_clipboard_cb (ConfabMessageRow *self,
                    GtkTextView      *text_view)
 {
   GtkTextBuffer *buffer = gtk_text_view_get_buffer (text_view);
+  GtkTextTag *soft_break = gtk_text_tag_table_lookup (gtk_text_buffer_get_tag_table (buffer),
+                                                      "soft-break");
   g_autoptr(GString) text = g_string_new (NULL);
   GtkTextIter start, end, iter;
 
@@ -195,13 +280,13 @@ copy_clipboard_cb (ConfabMessageRow *self,
       GtkTextIter next = iter;
       g_autofree char *piece = NULL;
 
-      if (gtk_text_iter_has_tag (&iter, self->soft_break_tag))
+      if (gtk_text_iter_has_tag (&iter, soft_break))
         {
           gtk_text_iter_forward_char (&iter);
           continue;
         }
 
-      if (!gtk_text_iter_forward_to_tag_toggle (&next, self->soft_break_tag) ||
+      if (!gtk_text_iter_forward_to_tag_toggle (&next, soft_break) ||
           gtk_text_iter_compare (&next, &end) > 0)
         next = end;
 
@@ -248,9 +333,10 @@ static void
 text_cleared_cb (ConfabMessageRow *self,
                  ConfabMessage    *message)
 {
-  gtk_text_buffer_set_text (gtk_text_view_get_buffer (self->text_view), "", 0);
+  remove_blocks (self);
+  add_block (self);
   self->shown = 0;
-  self->paragraph_len = 0;
+  self->held_newline = FALSE;
 }
 
 static const char *
@@ -313,7 +399,7 @@ update_state (ConfabMessageRow *self)
                           confab_message_get_content_length (self->message) > 0);
   gtk_widget_set_visible (self->error_box, failed);
   gtk_label_set_label (self->error_label, failed && error ? error->message : "");
-  gtk_widget_set_visible (GTK_WIDGET (self->text_view),
+  gtk_widget_set_visible (GTK_WIDGET (self->last_block),
                           !failed || confab_message_get_content_length (self->message) > 0);
 
   if (failed)
@@ -344,9 +430,13 @@ update_author (ConfabMessageRow *self)
     }
 
   gtk_label_set_label (self->author_label, author);
-  gtk_accessible_update_property (GTK_ACCESSIBLE (self->text_view),
-                                  GTK_ACCESSIBLE_PROPERTY_LABEL, author,
-                                  -1);
+  for (GtkWidget *child = gtk_widget_get_first_child (GTK_WIDGET (self));
+       child != NULL;
+       child = gtk_widget_get_next_sibling (child))
+    if (GTK_IS_TEXT_VIEW (child))
+      gtk_accessible_update_property (GTK_ACCESSIBLE (child),
+                                      GTK_ACCESSIBLE_PROPERTY_LABEL, author,
+                                      -1);
   gtk_accessible_update_property (GTK_ACCESSIBLE (self),
                                   GTK_ACCESSIBLE_PROPERTY_LABEL, author,
                                   -1);
@@ -367,7 +457,11 @@ resize_tick_cb (GtkWidget     *widget,
   ConfabMessageRow *self = CONFAB_MESSAGE_ROW (widget);
 
   self->resize_tick_id = 0;
-  gtk_widget_queue_resize (GTK_WIDGET (self->text_view));
+  for (GtkWidget *child = gtk_widget_get_first_child (widget);
+       child != NULL;
+       child = gtk_widget_get_next_sibling (child))
+    if (GTK_IS_TEXT_VIEW (child))
+      gtk_widget_queue_resize (child);
 
   return G_SOURCE_REMOVE;
 }
@@ -388,16 +482,58 @@ confab_message_row_size_allocate (GtkWidget *widget,
    * from inside the allocation: a new row could stay as tall as its text
    * wrapped at the minimum width. When the view now wants another height
    * than it got, ask again in the next frame. */
-  if (gtk_widget_get_visible (GTK_WIDGET (self->text_view)) && self->resize_tick_id == 0)
+  for (GtkWidget *child = gtk_widget_get_first_child (widget);
+       child != NULL && self->resize_tick_id == 0;
+       child = gtk_widget_get_next_sibling (child))
     {
       int wanted;
 
-      gtk_widget_measure (GTK_WIDGET (self->text_view), GTK_ORIENTATION_VERTICAL,
-                          gtk_widget_get_width (GTK_WIDGET (self->text_view)),
+      if (!GTK_IS_TEXT_VIEW (child) || !gtk_widget_get_visible (child))
+        continue;
+
+      gtk_widget_measure (child, GTK_ORIENTATION_VERTICAL, gtk_widget_get_width (child),
                           NULL, &wanted, NULL, NULL);
-      if (wanted != gtk_widget_get_height (GTK_WIDGET (self->text_view)))
+      if (wanted != gtk_widget_get_height (child))
         self->resize_tick_id = gtk_widget_add_tick_callback (widget, resize_tick_cb, NULL, NULL);
     }
+}
+
+/* Draws only the blocks in view (see BLOCK_AFTER). */
+static void
+confab_message_row_snapshot (GtkWidget   *widget,
+                             GtkSnapshot *snapshot)
+{
+  ConfabMessageRow *self = CONFAB_MESSAGE_ROW (widget);
+  GtkWidget *scroller = NULL;
+  graphene_rect_t visible;
+  gboolean cull;
+
+  if (self->n_blocks > 1)
+    scroller = gtk_widget_get_ancestor (widget, GTK_TYPE_SCROLLED_WINDOW);
+  cull = scroller != NULL && gtk_widget_compute_bounds (scroller, widget, &visible);
+
+  for (GtkWidget *child = gtk_widget_get_first_child (widget);
+       child != NULL;
+       child = gtk_widget_get_next_sibling (child))
+    {
+      graphene_rect_t bounds;
+
+      if (cull && GTK_IS_TEXT_VIEW (child) &&
+          gtk_widget_compute_bounds (child, widget, &bounds) &&
+          !graphene_rect_intersection (&bounds, &visible, NULL))
+        continue;
+
+      gtk_widget_snapshot_child (widget, child, snapshot);
+    }
+}
+
+static void
+scrolled_cb (ConfabMessageRow *self,
+             GtkAdjustment    *adjustment)
+{
+  /* The blocks in view change: the row's drawing, cached, would not. */
+  if (self->n_blocks > 1)
+    gtk_widget_queue_draw (GTK_WIDGET (self));
 }
 
 static void
@@ -405,7 +541,18 @@ confab_message_row_map (GtkWidget *widget)
 {
   ConfabMessageRow *self = CONFAB_MESSAGE_ROW (widget);
 
+  GtkWidget *scroller;
+
   GTK_WIDGET_CLASS (confab_message_row_parent_class)->map (widget);
+
+  scroller = gtk_widget_get_ancestor (widget, GTK_TYPE_SCROLLED_WINDOW);
+  if (scroller != NULL)
+    {
+      g_set_object (&self->vadjustment,
+                    gtk_scrolled_window_get_vadjustment (GTK_SCROLLED_WINDOW (scroller)));
+      self->scrolled_id = g_signal_connect_swapped (self->vadjustment, "value-changed",
+                                                    G_CALLBACK (scrolled_cb), self);
+    }
 
   flush_pending (self);
 }
@@ -425,6 +572,9 @@ confab_message_row_unmap (GtkWidget *widget)
       gtk_widget_remove_tick_callback (widget, self->resize_tick_id);
       self->resize_tick_id = 0;
     }
+  if (self->vadjustment != NULL)
+    g_clear_signal_handler (&self->scrolled_id, self->vadjustment);
+  g_clear_object (&self->vadjustment);
 
   GTK_WIDGET_CLASS (confab_message_row_parent_class)->unmap (widget);
 }
@@ -484,6 +634,10 @@ confab_message_row_dispose (GObject *object)
       gtk_widget_remove_tick_callback (GTK_WIDGET (self), self->resize_tick_id);
       self->resize_tick_id = 0;
     }
+  if (self->vadjustment != NULL)
+    g_clear_signal_handler (&self->scrolled_id, self->vadjustment);
+  g_clear_object (&self->vadjustment);
+  remove_blocks (self);
   gtk_widget_dispose_template (GTK_WIDGET (self), CONFAB_TYPE_MESSAGE_ROW);
   g_clear_object (&self->message);
 
@@ -538,6 +692,7 @@ confab_message_row_class_init (ConfabMessageRowClass *klass)
   object_class->get_property = confab_message_row_get_property;
   object_class->set_property = confab_message_row_set_property;
   widget_class->size_allocate = confab_message_row_size_allocate;
+  widget_class->snapshot = confab_message_row_snapshot;
   widget_class->map = confab_message_row_map;
   widget_class->unmap = confab_message_row_unmap;
 
@@ -548,18 +703,17 @@ confab_message_row_class_init (ConfabMessageRowClass *klass)
 
   gtk_widget_class_set_template_from_resource (widget_class,
                                                "/io/github/confab/Confab/ui/confab-message-row.ui");
-  gtk_widget_class_bind_template_child (widget_class, ConfabMessageRow, box);
+  gtk_widget_class_bind_template_child (widget_class, ConfabMessageRow, header);
   gtk_widget_class_bind_template_child (widget_class, ConfabMessageRow, author_label);
   gtk_widget_class_bind_template_child (widget_class, ConfabMessageRow, spinner);
   gtk_widget_class_bind_template_child (widget_class, ConfabMessageRow, status_label);
   gtk_widget_class_bind_template_child (widget_class, ConfabMessageRow, copy_button);
-  gtk_widget_class_bind_template_child (widget_class, ConfabMessageRow, text_view);
   gtk_widget_class_bind_template_child (widget_class, ConfabMessageRow, error_box);
   gtk_widget_class_bind_template_child (widget_class, ConfabMessageRow, error_label);
   gtk_widget_class_bind_template_child (widget_class, ConfabMessageRow, retry_button);
   gtk_widget_class_bind_template_callback (widget_class, copy_clicked_cb);
 
-  gtk_widget_class_set_layout_manager_type (widget_class, GTK_TYPE_BIN_LAYOUT);
+  gtk_widget_class_set_layout_manager_type (widget_class, GTK_TYPE_BOX_LAYOUT);
   gtk_widget_class_set_css_name (widget_class, "confab-message-row");
   gtk_widget_class_set_accessible_role (widget_class, GTK_ACCESSIBLE_ROLE_GROUP);
 }
@@ -567,14 +721,14 @@ confab_message_row_class_init (ConfabMessageRowClass *klass)
 static void
 confab_message_row_init (ConfabMessageRow *self)
 {
-  GtkTextBuffer *buffer;
+  GtkLayoutManager *layout = gtk_widget_get_layout_manager (GTK_WIDGET (self));
+
+  /* No spacing: blocks follow each other as lines do. The header and the
+   * error keep their distance with margins. */
+  gtk_orientable_set_orientation (GTK_ORIENTABLE (layout), GTK_ORIENTATION_VERTICAL);
 
   gtk_widget_init_template (GTK_WIDGET (self));
-
-  buffer = gtk_text_view_get_buffer (self->text_view);
-  self->soft_break_tag = gtk_text_buffer_create_tag (buffer, "soft-break", NULL);
-  g_signal_connect_object (self->text_view, "copy-clipboard",
-                           G_CALLBACK (copy_clipboard_cb), self, G_CONNECT_SWAPPED);
+  add_block (self);
 }
 
 /**
@@ -619,18 +773,82 @@ confab_message_row_dup_text (ConfabMessageRow *self)
   return g_strdup (confab_message_get_content (self->message));
 }
 
+guint
+confab_message_row_get_n_blocks (ConfabMessageRow *self)
+{
+  g_return_val_if_fail (CONFAB_IS_MESSAGE_ROW (self), 0);
+
+  return self->n_blocks;
+}
+
 /**
- * confab_message_row_get_text_view:
+ * confab_message_row_get_block:
  * @self: a #ConfabMessageRow
+ * @index: which block, from 0
  *
- * Returns: (transfer none): the view showing the text
+ * Returns: (transfer none) (nullable): the text view showing that block of
+ *   the text, or %NULL
  */
 GtkTextView *
-confab_message_row_get_text_view (ConfabMessageRow *self)
+confab_message_row_get_block (ConfabMessageRow *self,
+                              guint             index)
 {
   g_return_val_if_fail (CONFAB_IS_MESSAGE_ROW (self), NULL);
 
-  return self->text_view;
+  for (GtkWidget *child = gtk_widget_get_first_child (GTK_WIDGET (self));
+       child != NULL;
+       child = gtk_widget_get_next_sibling (child))
+    if (GTK_IS_TEXT_VIEW (child) && index-- == 0)
+      return GTK_TEXT_VIEW (child);
+
+  return NULL;
+}
+
+/**
+ * confab_message_row_dup_shown_text:
+ * @self: a #ConfabMessageRow
+ *
+ * Reads back what the blocks show, without the soft breaks and with a
+ * newline where a block ends a paragraph: the message's text, if the
+ * display is right.
+ *
+ * Returns: (transfer full): the text shown
+ */
+char *
+confab_message_row_dup_shown_text (ConfabMessageRow *self)
+{
+  GString *text;
+
+  g_return_val_if_fail (CONFAB_IS_MESSAGE_ROW (self), NULL);
+
+  text = g_string_new (NULL);
+  for (GtkWidget *child = gtk_widget_get_first_child (GTK_WIDGET (self));
+       child != NULL;
+       child = gtk_widget_get_next_sibling (child))
+    {
+      GtkTextBuffer *buffer;
+      GtkTextTag *soft_break;
+      GtkTextIter iter;
+
+      if (!GTK_IS_TEXT_VIEW (child))
+        continue;
+
+      buffer = gtk_text_view_get_buffer (GTK_TEXT_VIEW (child));
+      soft_break = gtk_text_tag_table_lookup (gtk_text_buffer_get_tag_table (buffer),
+                                              "soft-break");
+      for (gtk_text_buffer_get_start_iter (buffer, &iter);
+           !gtk_text_iter_is_end (&iter);
+           gtk_text_iter_forward_char (&iter))
+        if (!gtk_text_iter_has_tag (&iter, soft_break))
+          g_string_append_unichar (text, gtk_text_iter_get_char (&iter));
+
+      if (g_object_get_data (G_OBJECT (child), "confab-ends-paragraph") != NULL)
+        g_string_append_c (text, '\n');
+    }
+  if (self->held_newline)
+    g_string_append_c (text, '\n');
+
+  return g_string_free (text, FALSE);
 }
 
 /**

@@ -18,7 +18,10 @@ G_DECLARE_FINAL_TYPE (ConfabMessageRow, confab_message_row, CONFAB, MESSAGE_ROW,
 GtkWidget     *confab_message_row_new           (ConfabMessage    *message) G_GNUC_WARN_UNUSED_RESULT;
 ConfabMessage *confab_message_row_get_message   (ConfabMessageRow *self);
 char          *confab_message_row_dup_text      (ConfabMessageRow *self) G_GNUC_WARN_UNUSED_RESULT;
-GtkTextView   *confab_message_row_get_text_view (ConfabMessageRow *self);
+guint          confab_message_row_get_n_blocks  (ConfabMessageRow *self);
+GtkTextView   *confab_message_row_get_block     (ConfabMessageRow *self,
+                                                 guint             index);
+char          *confab_message_row_dup_shown_text (ConfabMessageRow *self) G_GNUC_WARN_UNUSED_RESULT;
 void           confab_message_row_copy          (ConfabMessageRow *self);
 
 G_END_DECLS

@@ -509,45 +509,6 @@ find_row (GtkWidget     *widget,
   return NULL;
 }
 
-/* The buffer's text without the characters tagged "soft-break": the row
- * may break a long paragraph for display only. */
-static char *
-dup_shown_text (GtkTextBuffer *buffer)
-{
-  GtkTextTag *tag = gtk_text_tag_table_lookup (gtk_text_buffer_get_tag_table (buffer),
-                                               "soft-break");
-  g_autoptr(GString) text = NULL;
-  GtkTextIter iter;
-  GtkTextIter end;
-
-  gtk_text_buffer_get_bounds (buffer, &iter, &end);
-  if (tag == NULL)
-    return gtk_text_buffer_get_text (buffer, &iter, &end, TRUE);
-
-  text = g_string_new (NULL);
-  while (gtk_text_iter_compare (&iter, &end) < 0)
-    {
-      GtkTextIter next = iter;
-      g_autofree char *piece = NULL;
-
-      if (gtk_text_iter_has_tag (&iter, tag))
-        {
-          gtk_text_iter_forward_char (&iter);
-          continue;
-        }
-
-      if (!gtk_text_iter_forward_to_tag_toggle (&next, tag) ||
-          gtk_text_iter_compare (&next, &end) > 0)
-        next = end;
-
-      piece = gtk_text_iter_get_text (&iter, &next);
-      g_string_append (text, piece);
-      iter = next;
-    }
-
-  return g_string_free (g_steal_pointer (&text), FALSE);
-}
-
 /* Running */
 
 static void
@@ -648,7 +609,7 @@ check_reply (Bench         *self,
       return FALSE;
     }
 
-  shown = dup_shown_text (gtk_text_view_get_buffer (confab_message_row_get_text_view (row)));
+  shown = confab_message_row_dup_shown_text (row);
   if (strcmp (shown, content) != 0)
     {
       g_printerr ("stream: %s: the view shows %zu bytes, not the reply's %zu\n", spec->name,
