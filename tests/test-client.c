@@ -68,6 +68,8 @@ typedef struct
   char       *base_url;
   GPtrArray  *bodies;
   GPtrArray  *authorizations;
+  /* guint: the client's port of each request, which names its connection */
+  GArray     *ports;
   GList      *writers;
 
   /* borrowed: answered in order, the last one again for any further request */
@@ -351,6 +353,15 @@ static const char * const eof_without_finish_parts[] = { ROLE, DELTA ("途中"),
 
 static const Response eof_without_finish_response = { .parts = eof_without_finish_parts };
 
+/* The reply is complete at [DONE]; the end of the body never comes. */
+static const Response done_then_stall_response = { .parts = short_parts, .ending = END_STALL };
+
+/* A reset before the status line: what a client sees when the server
+ * closes a kept-alive connection just as the next request goes out. */
+static const char * const unanswered_parts[] = { NULL };
+
+static const Response unanswered_response = { .parts = unanswered_parts, .ending = END_RESET };
+
 static const Turn history[] = {
   { "system", "Translate the user's Korean into natural Japanese." },
   { "user", "안녕하세요." },
@@ -518,9 +529,11 @@ completions_cb (SoupServer        *soup_server,
   g_autoptr(GBytes) bytes = NULL;
   TestServer *server = user_data;
   SoupMessageHeaders *headers = soup_server_message_get_request_headers (msg);
+  GSocketAddress *address = soup_server_message_get_remote_address (msg);
   const Response *response;
   char *body;
   guint n_responses = 0;
+  guint port;
 
   if (strcmp (soup_server_message_get_method (msg), SOUP_METHOD_POST) != 0)
     {
@@ -533,6 +546,9 @@ completions_cb (SoupServer        *soup_server,
   g_ptr_array_add (server->bodies, body);
   g_ptr_array_add (server->authorizations,
                    g_strdup (soup_message_headers_get_one (headers, "Authorization")));
+  g_assert_true (G_IS_INET_SOCKET_ADDRESS (address));
+  port = g_inet_socket_address_get_port (G_INET_SOCKET_ADDRESS (address));
+  g_array_append_val (server->ports, port);
 
   while (server->responses[n_responses] != NULL)
     n_responses++;
@@ -558,6 +574,7 @@ test_server_new (WriteMode               mode,
   server->responses = responses;
   server->bodies = g_ptr_array_new_with_free_func (g_free);
   server->authorizations = g_ptr_array_new_with_free_func (g_free);
+  server->ports = g_array_new (FALSE, FALSE, sizeof (guint));
   server->server = soup_server_new ("server-header", "confab-test ", NULL);
   soup_server_add_handler (server->server, "/v1/chat/completions", completions_cb, server, NULL);
 
@@ -583,6 +600,7 @@ test_server_free (TestServer *server)
 
   g_ptr_array_unref (server->bodies);
   g_ptr_array_unref (server->authorizations);
+  g_array_unref (server->ports);
   g_free (server->base_url);
   g_free (server);
 }
@@ -643,6 +661,33 @@ wait_for_text (ConfabMessage *reply,
   TextWait wait = { reply, text };
 
   wait_until (reply_has_text, &wait);
+}
+
+static gboolean
+server_is_done (gpointer user_data)
+{
+  TestServer *server = user_data;
+
+  return server->writers == NULL;
+}
+
+/* As a person reads a reply before writing again: the server has
+ * written all of it, and the client has nothing left to do. */
+static void
+wait_for_quiet (TestServer *server)
+{
+  wait_until (server_is_done, server);
+  while (g_main_context_iteration (NULL, FALSE))
+    ;
+}
+
+static guint
+request_port (TestServer *server,
+              guint       index)
+{
+  g_assert_cmpuint (index, <, server->ports->len);
+
+  return g_array_index (server->ports, guint, index);
 }
 
 /* Helpers */
@@ -925,6 +970,14 @@ static const StreamCase stream_cases[] = {
     .finish_reason = "length",
   },
   {
+    /* Complete at [DONE]: nothing waits for the end of the body. */
+    .name = "done-then-stall",
+    .response = &done_then_stall_response,
+    .idle_timeout = 0.3,
+    .content = SHORT_REPLY,
+    .finish_reason = "stop",
+  },
+  {
     .name = "eof-without-finish-reason",
     .response = &eof_without_finish_response,
     .content = "途中",
@@ -1019,14 +1072,18 @@ test_stream_options_fallback (gconstpointer user_data)
   g_assert_cmpuint (server->bodies->len, ==, 2);
   assert_request (server, 0, history, G_N_ELEMENTS (history), TRUE);
   assert_request (server, 1, history, G_N_ELEMENTS (history), FALSE);
+  /* The error body is read to its end, so the connection is reused. */
+  g_assert_cmpuint (request_port (server, 1), ==, request_port (server, 0));
 
   /* The client remembers: one request, not a rejected one first. */
+  wait_for_quiet (server);
   run_stream (client, second, again, &result_again);
   g_assert_no_error (result_again.error);
   g_assert_true (result_again.ok);
   g_assert_cmpstr (confab_message_get_content (again), ==, SHORT_REPLY);
   g_assert_cmpuint (server->bodies->len, ==, 3);
   assert_request (server, 2, history, G_N_ELEMENTS (history), FALSE);
+  g_assert_cmpuint (request_port (server, 2), ==, request_port (server, 0));
 
   g_assert_finalize_object (reply);
   g_assert_finalize_object (again);
@@ -1213,6 +1270,82 @@ test_conversation_retry (gconstpointer user_data)
   test_server_free (server);
 }
 
+/* A reply is read to the end of its body after [DONE], so the next one
+ * comes over the same connection: no new TCP or TLS handshake. */
+static void
+test_connection_reuse (gconstpointer user_data)
+{
+  WriteMode mode = GPOINTER_TO_UINT (user_data);
+  const Response * const responses[] = { &short_response, &second_response, NULL };
+  TestServer *server = test_server_new (mode, responses);
+  ConfabClient *client = confab_client_new (server->base_url, NULL);
+  ConfabConversation *conversation = confab_conversation_new (client, MODEL);
+  ConfabMessage *reply;
+  gboolean finished = FALSE;
+
+  g_signal_connect (conversation, "reply-finished", G_CALLBACK (reply_finished_cb), &finished);
+
+  g_assert_true (confab_conversation_send (conversation, history[1].content));
+  wait_for_reply (&finished);
+  reply = confab_conversation_get_last_reply (conversation);
+  g_assert_cmpint (confab_message_get_state (reply), ==, CONFAB_MESSAGE_STATE_COMPLETE);
+  g_assert_cmpstr (confab_message_get_content (reply), ==, SHORT_REPLY);
+  wait_for_quiet (server);
+
+  g_assert_true (confab_conversation_send (conversation, "고마워요."));
+  wait_for_reply (&finished);
+  reply = confab_conversation_get_last_reply (conversation);
+  g_assert_cmpint (confab_message_get_state (reply), ==, CONFAB_MESSAGE_STATE_COMPLETE);
+  g_assert_cmpstr (confab_message_get_content (reply), ==, SECOND_REPLY);
+
+  g_assert_cmpuint (server->ports->len, ==, 2);
+  g_assert_cmpuint (request_port (server, 1), ==, request_port (server, 0));
+
+  g_assert_finalize_object (conversation);
+  g_assert_finalize_object (client);
+  test_server_free (server);
+}
+
+/* A kept-alive connection that the server closes as the next request
+ * goes out costs nothing: the request is sent again on a new one. */
+static void
+test_stale_connection (void)
+{
+  g_autoptr(ConfabRequest) first = new_request ();
+  g_autoptr(ConfabRequest) second = new_request ();
+  const Response * const responses[] = {
+    &short_response, &unanswered_response, &second_response, NULL
+  };
+  TestServer *server = test_server_new (WRITE_WHOLE, responses);
+  ConfabClient *client = confab_client_new (server->base_url, NULL);
+  ConfabMessage *reply = confab_message_new (CONFAB_MESSAGE_ROLE_ASSISTANT, NULL);
+  ConfabMessage *again = confab_message_new (CONFAB_MESSAGE_ROLE_ASSISTANT, NULL);
+  StreamResult result = { 0 };
+  StreamResult result_again = { 0 };
+
+  run_stream (client, first, reply, &result);
+  g_assert_no_error (result.error);
+  g_assert_true (result.ok);
+  g_assert_cmpstr (confab_message_get_content (reply), ==, SHORT_REPLY);
+  wait_for_quiet (server);
+
+  run_stream (client, second, again, &result_again);
+  g_assert_no_error (result_again.error);
+  g_assert_true (result_again.ok);
+  g_assert_cmpstr (confab_message_get_content (again), ==, SECOND_REPLY);
+
+  g_assert_cmpuint (server->bodies->len, ==, 3);
+  assert_request (server, 1, history, G_N_ELEMENTS (history), TRUE);
+  assert_request (server, 2, history, G_N_ELEMENTS (history), TRUE);
+  g_assert_cmpuint (request_port (server, 1), ==, request_port (server, 0));
+  g_assert_cmpuint (request_port (server, 2), !=, request_port (server, 1));
+
+  g_assert_finalize_object (reply);
+  g_assert_finalize_object (again);
+  g_assert_finalize_object (client);
+  test_server_free (server);
+}
+
 /* A key pasted with spaces and line breaks still makes one header line. */
 static void
 test_api_key_line_breaks (void)
@@ -1354,6 +1487,8 @@ main (int   argc,
   add_per_mode ("conversation-stop", test_conversation_stop);
   add_per_mode ("conversation-history", test_conversation_history);
   add_per_mode ("conversation-retry", test_conversation_retry);
+  add_per_mode ("connection-reuse", test_connection_reuse);
+  g_test_add_func ("/confab/client/stale-connection", test_stale_connection);
   g_test_add_func ("/confab/client/api-key-line-breaks", test_api_key_line_breaks);
   g_test_add_func ("/confab/client/connection-refused", test_connection_refused);
   g_test_add_func ("/confab/client/invalid-url", test_invalid_url);

@@ -26,6 +26,11 @@
 #define MAX_JSON_BODY (64 * 1024 * 1024)
 /* Quoted server text is shortened so an error stays a sentence. */
 #define MAX_QUOTED_CHARS 400
+/* After [DONE] only the last chunk of the chunked encoding should come.
+ * A server that sends more, or takes longer, costs its connection
+ * instead of holding it. */
+#define MAX_DRAIN_BYTES (64 * 1024)
+#define DRAIN_TIMEOUT_MS 2000
 
 struct _ConfabClient
 {
@@ -36,6 +41,8 @@ struct _ConfabClient
   char        *base_url;
   char        *api_key;
   GHashTable  *no_stream_options;
+  /* Drain structs, each freed by its own last callback */
+  GPtrArray   *drains;
 
   /* plain state */
   double idle_timeout;
@@ -94,10 +101,30 @@ typedef struct
   gboolean timed_out;
   gboolean sent_stream_options;
   gboolean retried;
+  gboolean fresh_connection;
+  gboolean resent;
   gboolean done;
   gboolean got_finish;
   guint    n_events;
 } StreamData;
+
+/* The rest of a body whose reply is complete, read in the background
+ * so that libsoup can give the connection to the next request. */
+typedef struct
+{
+  /* borrowed: NULL once the client is disposed */
+  ConfabClient *client;
+
+  /* owned */
+  GInputStream *stream;
+  GCancellable *cancellable;
+
+  /* source ids */
+  guint timeout_id;
+
+  /* plain state */
+  gsize n_read;
+} Drain;
 
 static void start_request (GTask *task);
 static void read_next (GTask *task);
@@ -128,6 +155,115 @@ stream_data_free (StreamData *data)
 }
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (StreamData, stream_data_free)
+
+static void
+drain_free (Drain *drain)
+{
+  if (drain->client != NULL)
+    g_ptr_array_remove_fast (drain->client->drains, drain);
+  g_clear_handle_id (&drain->timeout_id, g_source_remove);
+  g_clear_object (&drain->cancellable);
+  g_clear_object (&drain->stream);
+  g_free (drain);
+}
+
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (Drain, drain_free)
+
+static gboolean
+drain_timeout_cb (gpointer user_data)
+{
+  Drain *drain = user_data;
+
+  drain->timeout_id = 0;
+  g_debug ("end of body not read within %d ms", DRAIN_TIMEOUT_MS);
+  g_cancellable_cancel (drain->cancellable);
+
+  return G_SOURCE_REMOVE;
+}
+
+static void
+drain_closed_cb (GObject      *object,
+                 GAsyncResult *result,
+                 gpointer      user_data)
+{
+  g_autoptr(Drain) drain = user_data;
+  g_autoptr(GError) error = NULL;
+
+  if (!g_input_stream_close_finish (G_INPUT_STREAM (object), result, &error))
+    g_debug ("closing a drained body failed: %s", error->message);
+}
+
+static void
+drain_read_cb (GObject      *object,
+               GAsyncResult *result,
+               gpointer      user_data)
+{
+  g_autoptr(Drain) drain = user_data;
+  g_autoptr(GBytes) bytes = NULL;
+  g_autoptr(GError) error = NULL;
+  GInputStream *stream = drain->stream;
+  GCancellable *cancellable = drain->cancellable;
+  gsize len;
+
+  /* On an error, a time-out or too much data the stream is dropped
+   * unread: that closes it without I/O, and libsoup closes the
+   * connection instead of reusing it. */
+  bytes = g_input_stream_read_bytes_finish (G_INPUT_STREAM (object), result, &error);
+  if (bytes == NULL)
+    {
+      g_debug ("end of body not read: %s", error->message);
+      return;
+    }
+
+  len = g_bytes_get_size (bytes);
+  drain->n_read += len;
+  if (drain->n_read > MAX_DRAIN_BYTES)
+    {
+      g_debug ("more than %d bytes after the end of the reply", MAX_DRAIN_BYTES);
+      return;
+    }
+
+  if (len > 0)
+    {
+      g_input_stream_read_bytes_async (stream, READ_SIZE, G_PRIORITY_DEFAULT, cancellable,
+                                       drain_read_cb, g_steal_pointer (&drain));
+      return;
+    }
+
+  /* libsoup 3.2 marks the connection reusable only when the body was
+   * read to its end, and gives it back to the pool only when the stream
+   * is closed: then the message is finished. */
+  g_debug ("%zu bytes after the end of the reply", drain->n_read);
+  g_clear_handle_id (&drain->timeout_id, g_source_remove);
+  g_input_stream_close_async (stream, G_PRIORITY_DEFAULT, cancellable, drain_closed_cb,
+                              g_steal_pointer (&drain));
+}
+
+/* Takes @stream. Nothing waits for the drain: the reply is already
+ * complete, and the drain never sees the task or the message model. */
+static void
+drain_start (ConfabClient *self,
+             GInputStream *stream)
+{
+  Drain *drain;
+
+  /* A disposed client has no pool to give the connection to. */
+  if (self->drains == NULL)
+    {
+      g_object_unref (stream);
+      return;
+    }
+
+  drain = g_new0 (Drain, 1);
+  drain->client = self;
+  drain->stream = stream;
+  drain->cancellable = g_cancellable_new ();
+  drain->timeout_id = g_timeout_add (DRAIN_TIMEOUT_MS, drain_timeout_cb, drain);
+  g_ptr_array_add (self->drains, drain);
+
+  g_input_stream_read_bytes_async (stream, READ_SIZE, G_PRIORITY_DEFAULT, drain->cancellable,
+                                   drain_read_cb, drain);
+}
 
 /* Server text is untrusted: it is repaired, stripped and shortened
  * before it goes into a sentence for the user. */
@@ -394,6 +530,8 @@ network_event_cb (SoupMessage        *message,
                   GIOStream          *connection,
                   StreamData         *data)
 {
+  /* Only a new connection sends network events. */
+  data->fresh_connection = TRUE;
   if (event == G_SOCKET_CLIENT_COMPLETE)
     enter_waiting (data);
 }
@@ -569,6 +707,7 @@ read_stream_cb (GObject      *object,
 
   if (data->done)
     {
+      drain_start (data->client, g_steal_pointer (&data->stream));
       finish_stream (task);
       return;
     }
@@ -698,6 +837,23 @@ is_json_answer (SoupMessage *message)
   return type != NULL && g_ascii_strcasecmp (type, "application/json") == 0;
 }
 
+/* A server may close a kept-alive connection just as a request goes
+ * out on it. libsoup resends only idempotent methods by itself, so a
+ * request that failed on a reused connection before any answer is sent
+ * once more, on a new one. */
+static gboolean
+is_stale_connection (StreamData   *data,
+                     const GError *error)
+{
+  if (data->fresh_connection || data->resent || data->timed_out)
+    return FALSE;
+
+  return g_error_matches (error, G_IO_ERROR, G_IO_ERROR_PARTIAL_INPUT) ||
+         g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CONNECTION_CLOSED) ||
+         g_error_matches (error, G_IO_ERROR, G_IO_ERROR_BROKEN_PIPE) ||
+         g_error_matches (error, G_IO_ERROR, G_IO_ERROR_NOT_CONNECTED);
+}
+
 static void
 send_cb (GObject      *object,
          GAsyncResult *result,
@@ -709,6 +865,14 @@ send_cb (GObject      *object,
   guint status;
 
   data->stream = soup_session_send_finish (SOUP_SESSION (object), result, &error);
+  if (data->stream == NULL && is_stale_connection (data, error))
+    {
+      g_debug ("kept-alive connection to %s was closed (%s), sending again", data->host,
+               error->message);
+      data->resent = TRUE;
+      start_request (g_steal_pointer (&task));
+      return;
+    }
   if (data->stream == NULL)
     {
       return_error (task, io_error (data, g_steal_pointer (&error), FALSE));
@@ -725,7 +889,8 @@ send_cb (GObject      *object,
       return;
     }
 
-  g_debug ("HTTP %u from %s", status, data->host);
+  g_debug ("HTTP %u from %s on a %s connection", status, data->host,
+           data->fresh_connection ? "new" : "reused");
 
   if (data->retried)
     g_hash_table_add (data->client->no_stream_options, g_strdup (data->base_url));
@@ -791,6 +956,8 @@ start_request (GTask *task)
                               confab_request_get_include_usage (data->request);
   body = confab_request_to_bytes (data->request);
 
+  /* An error body read to its end closes without I/O here, and its
+   * connection can carry the request sent again. */
   if (data->message != NULL)
     g_signal_handlers_disconnect_by_data (data->message, data);
   g_clear_object (&data->message);
@@ -798,6 +965,12 @@ start_request (GTask *task)
   confab_sse_parser_reset (data->sse);
 
   data->message = soup_message_new_from_uri (SOUP_METHOD_POST, uri);
+  /* libsoup sends a POST only on a new connection, because it cannot
+   * resend one safely, unless the message is marked idempotent; then a
+   * kept-alive connection saves the TCP and TLS handshakes. A chat
+   * request may be sent again: is_stale_connection () does it once. */
+  soup_message_add_flags (data->message,
+                          data->resent ? SOUP_MESSAGE_NEW_CONNECTION : SOUP_MESSAGE_IDEMPOTENT);
   headers = soup_message_get_request_headers (data->message);
   soup_message_headers_replace (headers, "Accept",
                                 confab_request_get_stream (data->request)
@@ -816,6 +989,7 @@ start_request (GTask *task)
 
   data->phase = PHASE_CONNECTING;
   data->timed_out = FALSE;
+  data->fresh_connection = FALSE;
   g_clear_handle_id (&data->timeout_id, g_source_remove);
   touch (data);
 
@@ -828,6 +1002,18 @@ static void
 confab_client_dispose (GObject *object)
 {
   ConfabClient *self = (ConfabClient *)object;
+  g_autoptr(GPtrArray) drains = g_steal_pointer (&self->drains);
+
+  /* Each drain ends in its cancelled callback, which then no longer
+   * sees the client. */
+  for (guint i = 0; drains != NULL && i < drains->len; i++)
+    {
+      Drain *drain = g_ptr_array_index (drains, i);
+
+      drain->client = NULL;
+      g_clear_handle_id (&drain->timeout_id, g_source_remove);
+      g_cancellable_cancel (drain->cancellable);
+    }
 
   if (self->session != NULL)
     soup_session_abort (self->session);
@@ -946,6 +1132,7 @@ confab_client_init (ConfabClient *self)
                                                  NULL);
   self->base_url = g_strdup (CONFAB_CLIENT_DEFAULT_BASE_URL);
   self->no_stream_options = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+  self->drains = g_ptr_array_new ();
   self->idle_timeout = 120;
   self->connect_timeout = 20;
 }
