@@ -1,0 +1,2544 @@
+/*
+ * SPDX-FileCopyrightText: 2026 The Confab authors
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ */
+
+#define G_LOG_DOMAIN "confab-store"
+
+#include "config.h"
+
+#include "confab-store.h"
+
+#include <errno.h>
+#include <string.h>
+
+#include <glib/gi18n.h>
+#include <glib/gstdio.h>
+#include <sqlite3.h>
+
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (sqlite3_stmt, sqlite3_finalize)
+
+/* Only another process (the sqlite3 shell, a backup tool) can hold the
+ * write lock: wait for it rather than fail a save. */
+#define BUSY_TIMEOUT_MS 5000
+
+/* Characters of context a search snippet shows around a match. The FTS
+ * snippet counts trigram tokens, which are about one character each. */
+#define SNIPPET_TOKENS "32"
+#define SNIPPET_BEFORE 12
+#define SNIPPET_AFTER 20
+
+/* Step N takes the schema from version N to N + 1. A released step is never
+ * edited: a change to the schema is a new step at the end. */
+static const char * const migrations[] = {
+  /* 0 → 1 */
+  "CREATE TABLE conversations ("
+  "  id INTEGER PRIMARY KEY AUTOINCREMENT,"
+  "  title TEXT NOT NULL DEFAULT '',"
+  "  created_at INTEGER NOT NULL,"
+  "  updated_at INTEGER NOT NULL,"
+  "  model TEXT,"
+  "  system_prompt TEXT,"
+  "  pinned INTEGER NOT NULL DEFAULT 0 CHECK (pinned IN (0, 1))"
+  ");"
+  /* Scanned backwards, this gives pinned first, newest first, and the
+   * newest id first among equal times, with no sort. */
+  "CREATE INDEX conversations_by_order ON conversations (pinned, updated_at);"
+  "CREATE TABLE messages ("
+  "  id INTEGER PRIMARY KEY AUTOINCREMENT,"
+  "  conversation_id INTEGER NOT NULL"
+  "    REFERENCES conversations (id) ON DELETE CASCADE,"
+  "  position INTEGER NOT NULL,"
+  "  role TEXT NOT NULL CHECK (role IN ('user', 'assistant', 'system')),"
+  "  content TEXT NOT NULL DEFAULT '',"
+  "  reasoning TEXT NOT NULL DEFAULT '',"
+  "  state TEXT NOT NULL DEFAULT 'complete'"
+  "    CHECK (state IN ('complete', 'streaming', 'stopped', 'failed', 'interrupted')),"
+  "  error TEXT,"
+  "  prompt_tokens INTEGER,"
+  "  completion_tokens INTEGER,"
+  "  model TEXT,"
+  "  created_at INTEGER NOT NULL,"
+  "  updated_at INTEGER NOT NULL"
+  ");"
+  "CREATE INDEX messages_by_position ON messages (conversation_id, position);"
+  /* Crash recovery on open looks only at the few streaming messages. */
+  "CREATE INDEX messages_streaming ON messages (state) WHERE state = 'streaming';"
+  /* trigram finds any substring of three characters or more, which is what
+   * Korean and Japanese text needs: neither separates words by spaces the
+   * way unicode61 expects. */
+  "CREATE VIRTUAL TABLE messages_fts USING fts5 ("
+  "  content, content='messages', content_rowid='id', tokenize='trigram');"
+  "CREATE TRIGGER messages_fts_insert AFTER INSERT ON messages BEGIN"
+  "  INSERT INTO messages_fts (rowid, content) VALUES (new.id, new.content);"
+  "END;"
+  "CREATE TRIGGER messages_fts_delete AFTER DELETE ON messages BEGIN"
+  "  INSERT INTO messages_fts (messages_fts, rowid, content)"
+  "    VALUES ('delete', old.id, old.content);"
+  "END;"
+  /* A save that changes only the state leaves the index alone. */
+  "CREATE TRIGGER messages_fts_update AFTER UPDATE OF content ON messages"
+  "  WHEN old.content IS NOT new.content BEGIN"
+  "  INSERT INTO messages_fts (messages_fts, rowid, content)"
+  "    VALUES ('delete', old.id, old.content);"
+  "  INSERT INTO messages_fts (rowid, content) VALUES (new.id, new.content);"
+  "END;",
+};
+
+G_STATIC_ASSERT (G_N_ELEMENTS (migrations) == CONFAB_STORE_SCHEMA_VERSION);
+
+#define CONVERSATION_COLUMNS \
+  "id, title, created_at, updated_at, model, system_prompt, pinned"
+#define MESSAGE_COLUMNS \
+  "id, conversation_id, position, role, content, reasoning, state, error, " \
+  "prompt_tokens, completion_tokens, model, created_at, updated_at"
+
+static const char * const role_names[] = {
+  [CONFAB_MESSAGE_ROLE_USER] = "user",
+  [CONFAB_MESSAGE_ROLE_ASSISTANT] = "assistant",
+  [CONFAB_MESSAGE_ROLE_SYSTEM] = "system",
+};
+
+static const char * const state_names[] = {
+  [CONFAB_STORED_STATE_COMPLETE] = "complete",
+  [CONFAB_STORED_STATE_STREAMING] = "streaming",
+  [CONFAB_STORED_STATE_STOPPED] = "stopped",
+  [CONFAB_STORED_STATE_FAILED] = "failed",
+  [CONFAB_STORED_STATE_INTERRUPTED] = "interrupted",
+};
+
+typedef enum
+{
+  COLUMN_TITLE,
+  COLUMN_PINNED,
+  COLUMN_MODEL,
+  COLUMN_SYSTEM_PROMPT,
+} Column;
+
+static const char * const column_updates[] = {
+  [COLUMN_TITLE] = "UPDATE conversations SET title = ?2 WHERE id = ?1",
+  [COLUMN_PINNED] = "UPDATE conversations SET pinned = ?2 WHERE id = ?1",
+  [COLUMN_MODEL] = "UPDATE conversations SET model = ?2 WHERE id = ?1",
+  [COLUMN_SYSTEM_PROMPT] = "UPDATE conversations SET system_prompt = ?2 WHERE id = ?1",
+};
+
+typedef struct _Job Job;
+
+typedef gboolean (*JobFunc) (ConfabStore  *self,
+                             Job          *job,
+                             GError      **error);
+
+/* One request to the worker thread. Its input is a copy made on the
+ * caller's thread; its tasks are touched only on their context's thread,
+ * which also frees the job, so the worker never drops a reference that
+ * could finalize the store on the worker thread. */
+struct _Job
+{
+  /* owned */
+  GPtrArray      *tasks;
+  GMainContext   *context;
+  GCancellable   *cancellable;
+  char           *text;
+  gpointer        input;
+  GDestroyNotify  input_free;
+  gpointer        result;
+  GDestroyNotify  result_free;
+  GError         *error;
+
+  /* plain state */
+  const char *name;
+  JobFunc     func;
+  gboolean    is_read;
+  gint64      id;
+  gint64      number;
+  gint64      offset;
+  gint64      limit;
+  Column      column;
+};
+
+struct _ConfabStore
+{
+  GObject parent_instance;
+
+  /* owned */
+  char        *path;
+  char        *recovered_from_corruption;
+  GThread     *thread;
+  GAsyncQueue *queue;
+
+  /* under lock: message id → its queued update Job that has not started */
+  GMutex      lock;
+  GHashTable *pending_updates;
+
+  /* owned by the worker thread once it runs */
+  sqlite3 *db;
+  gint64   last_time;
+
+  /* plain state */
+  guint n_interrupted;
+};
+
+static void confab_store_initable_iface_init (GInitableIface *iface);
+
+G_DEFINE_FINAL_TYPE_WITH_CODE (ConfabStore, confab_store, G_TYPE_OBJECT,
+                               G_IMPLEMENT_INTERFACE (G_TYPE_INITABLE,
+                                                      confab_store_initable_iface_init)
+                               G_IMPLEMENT_INTERFACE (G_TYPE_ASYNC_INITABLE, NULL))
+G_DEFINE_QUARK (confab-store-error-quark, confab_store_error)
+
+G_DEFINE_ENUM_TYPE (ConfabStoredState, confab_stored_state,
+  G_DEFINE_ENUM_VALUE (CONFAB_STORED_STATE_COMPLETE, "complete"),
+  G_DEFINE_ENUM_VALUE (CONFAB_STORED_STATE_STREAMING, "streaming"),
+  G_DEFINE_ENUM_VALUE (CONFAB_STORED_STATE_STOPPED, "stopped"),
+  G_DEFINE_ENUM_VALUE (CONFAB_STORED_STATE_FAILED, "failed"),
+  G_DEFINE_ENUM_VALUE (CONFAB_STORED_STATE_INTERRUPTED, "interrupted"))
+
+G_DEFINE_BOXED_TYPE (ConfabStoredConversation, confab_stored_conversation,
+                     confab_stored_conversation_copy, confab_stored_conversation_free)
+G_DEFINE_BOXED_TYPE (ConfabStoredMessage, confab_stored_message,
+                     confab_stored_message_copy, confab_stored_message_free)
+G_DEFINE_BOXED_TYPE (ConfabStoreSearchHit, confab_store_search_hit,
+                     confab_store_search_hit_copy, confab_store_search_hit_free)
+G_DEFINE_BOXED_TYPE (ConfabStoreSnapshot, confab_store_snapshot,
+                     confab_store_snapshot_copy, confab_store_snapshot_free)
+
+enum {
+  PROP_0,
+  PROP_PATH,
+  PROP_RECOVERED_FROM_CORRUPTION,
+  PROP_N_INTERRUPTED,
+  N_PROPS
+};
+
+static GParamSpec *properties[N_PROPS];
+
+/* Rows */
+
+/**
+ * confab_stored_conversation_copy:
+ * @self: a #ConfabStoredConversation
+ *
+ * Returns: (transfer full): a deep copy of @self
+ */
+ConfabStoredConversation *
+confab_stored_conversation_copy (const ConfabStoredConversation *self)
+{
+  ConfabStoredConversation *copy;
+
+  g_return_val_if_fail (self != NULL, NULL);
+
+  copy = g_memdup2 (self, sizeof *self);
+  copy->title = g_strdup (self->title);
+  copy->model = g_strdup (self->model);
+  copy->system_prompt = g_strdup (self->system_prompt);
+
+  return copy;
+}
+
+void
+confab_stored_conversation_free (ConfabStoredConversation *self)
+{
+  if (self == NULL)
+    return;
+
+  g_free (self->title);
+  g_free (self->model);
+  g_free (self->system_prompt);
+  g_free (self);
+}
+
+/**
+ * confab_stored_message_new:
+ * @role: who wrote it
+ * @content: (nullable): the text, valid UTF-8
+ *
+ * Returns: (transfer full): a complete message with no usage, to append
+ */
+ConfabStoredMessage *
+confab_stored_message_new (ConfabMessageRole  role,
+                           const char        *content)
+{
+  ConfabStoredMessage *self = g_new0 (ConfabStoredMessage, 1);
+
+  self->role = role;
+  self->content = g_strdup (content != NULL ? content : "");
+  self->reasoning = g_strdup ("");
+  self->state = CONFAB_STORED_STATE_COMPLETE;
+  self->prompt_tokens = -1;
+  self->completion_tokens = -1;
+
+  return self;
+}
+
+/**
+ * confab_stored_message_new_from_message:
+ * @message: a #ConfabMessage
+ *
+ * Copies what the store keeps of @message. A pending message is stored as
+ * streaming, so that a crash before its first delta marks it interrupted.
+ * The id, conversation and position are left 0 for the caller to set.
+ *
+ * Returns: (transfer full): the copy
+ */
+ConfabStoredMessage *
+confab_stored_message_new_from_message (ConfabMessage *message)
+{
+  ConfabStoredMessage *self;
+  const GError *error;
+
+  g_return_val_if_fail (CONFAB_IS_MESSAGE (message), NULL);
+
+  self = confab_stored_message_new (confab_message_get_role (message),
+                                    confab_message_get_content (message));
+  g_free (self->reasoning);
+  self->reasoning = g_strdup (confab_message_get_reasoning (message));
+
+  switch (confab_message_get_state (message))
+    {
+    case CONFAB_MESSAGE_STATE_COMPLETE:
+      self->state = CONFAB_STORED_STATE_COMPLETE;
+      break;
+    case CONFAB_MESSAGE_STATE_PENDING:
+    case CONFAB_MESSAGE_STATE_STREAMING:
+      self->state = CONFAB_STORED_STATE_STREAMING;
+      break;
+    case CONFAB_MESSAGE_STATE_STOPPED:
+      self->state = CONFAB_STORED_STATE_STOPPED;
+      break;
+    case CONFAB_MESSAGE_STATE_FAILED:
+      self->state = CONFAB_STORED_STATE_FAILED;
+      break;
+    default:
+      g_assert_not_reached ();
+    }
+
+  error = confab_message_get_error (message);
+  if (error != NULL)
+    self->error = g_strdup (error->message);
+  self->prompt_tokens = confab_message_get_prompt_tokens (message);
+  self->completion_tokens = confab_message_get_completion_tokens (message);
+  self->model = g_strdup (confab_message_get_model (message));
+
+  return self;
+}
+
+/**
+ * confab_stored_message_copy:
+ * @self: a #ConfabStoredMessage
+ *
+ * Returns: (transfer full): a deep copy of @self
+ */
+ConfabStoredMessage *
+confab_stored_message_copy (const ConfabStoredMessage *self)
+{
+  ConfabStoredMessage *copy;
+
+  g_return_val_if_fail (self != NULL, NULL);
+
+  copy = g_memdup2 (self, sizeof *self);
+  copy->content = g_strdup (self->content != NULL ? self->content : "");
+  copy->reasoning = g_strdup (self->reasoning != NULL ? self->reasoning : "");
+  copy->error = g_strdup (self->error);
+  copy->model = g_strdup (self->model);
+
+  return copy;
+}
+
+void
+confab_stored_message_free (ConfabStoredMessage *self)
+{
+  if (self == NULL)
+    return;
+
+  g_free (self->content);
+  g_free (self->reasoning);
+  g_free (self->error);
+  g_free (self->model);
+  g_free (self);
+}
+
+/**
+ * confab_store_search_hit_copy:
+ * @self: a #ConfabStoreSearchHit
+ *
+ * Returns: (transfer full): a deep copy of @self
+ */
+ConfabStoreSearchHit *
+confab_store_search_hit_copy (const ConfabStoreSearchHit *self)
+{
+  ConfabStoreSearchHit *copy;
+
+  g_return_val_if_fail (self != NULL, NULL);
+
+  copy = g_memdup2 (self, sizeof *self);
+  copy->title = g_strdup (self->title);
+  copy->snippet = g_strdup (self->snippet);
+
+  return copy;
+}
+
+void
+confab_store_search_hit_free (ConfabStoreSearchHit *self)
+{
+  if (self == NULL)
+    return;
+
+  g_free (self->title);
+  g_free (self->snippet);
+  g_free (self);
+}
+
+/**
+ * confab_store_snapshot_copy:
+ * @self: a #ConfabStoreSnapshot
+ *
+ * Returns: (transfer full): a deep copy of @self
+ */
+ConfabStoreSnapshot *
+confab_store_snapshot_copy (const ConfabStoreSnapshot *self)
+{
+  ConfabStoreSnapshot *copy;
+
+  g_return_val_if_fail (self != NULL, NULL);
+
+  copy = g_new0 (ConfabStoreSnapshot, 1);
+  if (self->conversation != NULL)
+    copy->conversation = confab_stored_conversation_copy (self->conversation);
+  copy->messages = g_ptr_array_new_with_free_func ((GDestroyNotify)confab_stored_message_free);
+  for (guint i = 0; self->messages != NULL && i < self->messages->len; i++)
+    g_ptr_array_add (copy->messages, confab_stored_message_copy (self->messages->pdata[i]));
+
+  return copy;
+}
+
+void
+confab_store_snapshot_free (ConfabStoreSnapshot *self)
+{
+  if (self == NULL)
+    return;
+
+  g_clear_pointer (&self->conversation, confab_stored_conversation_free);
+  g_clear_pointer (&self->messages, g_ptr_array_unref);
+  g_free (self);
+}
+
+static const char *
+role_to_string (ConfabMessageRole role)
+{
+  g_assert ((guint)role < G_N_ELEMENTS (role_names));
+
+  return role_names[role];
+}
+
+static ConfabMessageRole
+role_from_string (const char *name)
+{
+  for (guint i = 0; i < G_N_ELEMENTS (role_names); i++)
+    {
+      if (g_strcmp0 (name, role_names[i]) == 0)
+        return i;
+    }
+
+  /* The schema's CHECK allows nothing else. */
+  return CONFAB_MESSAGE_ROLE_USER;
+}
+
+static const char *
+state_to_string (ConfabStoredState state)
+{
+  g_assert ((guint)state < G_N_ELEMENTS (state_names));
+
+  return state_names[state];
+}
+
+static ConfabStoredState
+state_from_string (const char *name)
+{
+  for (guint i = 0; i < G_N_ELEMENTS (state_names); i++)
+    {
+      if (g_strcmp0 (name, state_names[i]) == 0)
+        return i;
+    }
+
+  return CONFAB_STORED_STATE_INTERRUPTED;
+}
+
+/* SQLite helpers */
+
+static void
+set_db_error (GError  **error,
+              sqlite3  *db,
+              int       rc)
+{
+  /* Read at once: the next call on the connection replaces it. */
+  const char *detail = db != NULL ? sqlite3_errmsg (db) : sqlite3_errstr (rc);
+
+  switch (rc & 0xff)
+    {
+    case SQLITE_CORRUPT:
+    case SQLITE_NOTADB:
+      /* Translators: %s is SQLite's own description of the problem, in English. */
+      g_set_error (error, CONFAB_STORE_ERROR, CONFAB_STORE_ERROR_CORRUPT,
+                   _("The history database is damaged: %s"), detail);
+      break;
+
+    case SQLITE_FULL:
+      /* Translators: %s is SQLite's own description of the problem, in English. */
+      g_set_error (error, CONFAB_STORE_ERROR, CONFAB_STORE_ERROR_FULL,
+                   _("The disk is full, so the history cannot be saved: %s"), detail);
+      break;
+
+    case SQLITE_READONLY:
+    case SQLITE_PERM:
+      /* Translators: %s is SQLite's own description of the problem, in English. */
+      g_set_error (error, CONFAB_STORE_ERROR, CONFAB_STORE_ERROR_READ_ONLY,
+                   _("The history cannot be saved because it is read-only: %s"), detail);
+      break;
+
+    default:
+      /* Translators: %s is SQLite's own description of the problem, in English. */
+      g_set_error (error, CONFAB_STORE_ERROR, CONFAB_STORE_ERROR_FAILED,
+                   _("The history database failed: %s"), detail);
+      break;
+    }
+}
+
+static sqlite3_stmt *
+prepare (sqlite3     *db,
+         const char  *sql,
+         GError     **error)
+{
+  sqlite3_stmt *stmt = NULL;
+  int rc = sqlite3_prepare_v2 (db, sql, -1, &stmt, NULL);
+
+  if (rc != SQLITE_OK)
+    {
+      set_db_error (error, db, rc);
+      return NULL;
+    }
+
+  return stmt;
+}
+
+static gboolean
+step_done (sqlite3_stmt  *stmt,
+           GError       **error)
+{
+  int rc = sqlite3_step (stmt);
+
+  if (rc != SQLITE_DONE)
+    {
+      set_db_error (error, sqlite3_db_handle (stmt), rc);
+      return FALSE;
+    }
+
+  return TRUE;
+}
+
+static gboolean
+exec (sqlite3     *db,
+      const char  *sql,
+      GError     **error)
+{
+  int rc = sqlite3_exec (db, sql, NULL, NULL, NULL);
+
+  if (rc != SQLITE_OK)
+    {
+      set_db_error (error, db, rc);
+      return FALSE;
+    }
+
+  return TRUE;
+}
+
+static gboolean
+query_int (sqlite3     *db,
+           const char  *sql,
+           gint64      *value,
+           GError     **error)
+{
+  g_autoptr(sqlite3_stmt) stmt = prepare (db, sql, error);
+  int rc;
+
+  if (stmt == NULL)
+    return FALSE;
+
+  rc = sqlite3_step (stmt);
+  if (rc != SQLITE_ROW)
+    {
+      set_db_error (error, db, rc == SQLITE_DONE ? SQLITE_ERROR : rc);
+      return FALSE;
+    }
+
+  *value = sqlite3_column_int64 (stmt, 0);
+
+  return TRUE;
+}
+
+/* Every string is bound SQLITE_STATIC: it belongs to the job, which outlives
+ * the statement. */
+static void
+bind_text (sqlite3_stmt *stmt,
+           int           index,
+           const char   *text)
+{
+  if (text != NULL)
+    sqlite3_bind_text (stmt, index, text, -1, SQLITE_STATIC);
+  else
+    sqlite3_bind_null (stmt, index);
+}
+
+static void
+bind_tokens (sqlite3_stmt *stmt,
+             int           index,
+             gint64        tokens)
+{
+  if (tokens >= 0)
+    sqlite3_bind_int64 (stmt, index, tokens);
+  else
+    sqlite3_bind_null (stmt, index);
+}
+
+static char *
+dup_column_text (sqlite3_stmt *stmt,
+                 int           column)
+{
+  const char *text = (const char *)sqlite3_column_text (stmt, column);
+  int len = sqlite3_column_bytes (stmt, column);
+
+  if (text == NULL)
+    return NULL;
+
+  /* The file may have been edited by other tools: the UI gets valid UTF-8. */
+  if (!g_utf8_validate (text, len, NULL))
+    return g_utf8_make_valid (text, len);
+
+  return g_strndup (text, len);
+}
+
+static gint64
+column_tokens (sqlite3_stmt *stmt,
+               int           column)
+{
+  if (sqlite3_column_type (stmt, column) == SQLITE_NULL)
+    return -1;
+
+  return sqlite3_column_int64 (stmt, column);
+}
+
+/* Reads a row selected with CONVERSATION_COLUMNS. */
+static ConfabStoredConversation *
+conversation_from_row (sqlite3_stmt *stmt)
+{
+  ConfabStoredConversation *conversation = g_new0 (ConfabStoredConversation, 1);
+
+  conversation->id = sqlite3_column_int64 (stmt, 0);
+  conversation->title = dup_column_text (stmt, 1);
+  conversation->created_at = sqlite3_column_int64 (stmt, 2);
+  conversation->updated_at = sqlite3_column_int64 (stmt, 3);
+  conversation->model = dup_column_text (stmt, 4);
+  conversation->system_prompt = dup_column_text (stmt, 5);
+  conversation->pinned = sqlite3_column_int (stmt, 6) != 0;
+
+  if (conversation->title == NULL)
+    conversation->title = g_strdup ("");
+
+  return conversation;
+}
+
+/* Reads a row selected with MESSAGE_COLUMNS. */
+static ConfabStoredMessage *
+message_from_row (sqlite3_stmt *stmt)
+{
+  ConfabStoredMessage *message = g_new0 (ConfabStoredMessage, 1);
+
+  message->id = sqlite3_column_int64 (stmt, 0);
+  message->conversation_id = sqlite3_column_int64 (stmt, 1);
+  message->position = sqlite3_column_int64 (stmt, 2);
+  message->role = role_from_string ((const char *)sqlite3_column_text (stmt, 3));
+  message->content = dup_column_text (stmt, 4);
+  message->reasoning = dup_column_text (stmt, 5);
+  message->state = state_from_string ((const char *)sqlite3_column_text (stmt, 6));
+  message->error = dup_column_text (stmt, 7);
+  message->prompt_tokens = column_tokens (stmt, 8);
+  message->completion_tokens = column_tokens (stmt, 9);
+  message->model = dup_column_text (stmt, 10);
+  message->created_at = sqlite3_column_int64 (stmt, 11);
+  message->updated_at = sqlite3_column_int64 (stmt, 12);
+
+  if (message->content == NULL)
+    message->content = g_strdup ("");
+  if (message->reasoning == NULL)
+    message->reasoning = g_strdup ("");
+
+  return message;
+}
+
+typedef gboolean (*TransactionFunc) (ConfabStore  *self,
+                                     gpointer      data,
+                                     GError      **error);
+
+static gboolean
+in_transaction (ConfabStore      *self,
+                TransactionFunc   func,
+                gpointer          data,
+                GError          **error)
+{
+  /* IMMEDIATE takes the write lock first, so the reads inside see what
+   * the writes will change. */
+  if (!exec (self->db, "BEGIN IMMEDIATE", error))
+    return FALSE;
+
+  if (!func (self, data, error) || !exec (self->db, "COMMIT", error))
+    {
+      /* A failed COMMIT can leave the transaction open. */
+      if (!sqlite3_get_autocommit (self->db))
+        sqlite3_exec (self->db, "ROLLBACK", NULL, NULL, NULL);
+      return FALSE;
+    }
+
+  return TRUE;
+}
+
+/* Timestamps strictly increase within a session, so the newest
+ * conversation sorts first even when two changes share a microsecond. */
+static gint64
+now (ConfabStore *self)
+{
+  self->last_time = MAX (g_get_real_time (), self->last_time + 1);
+
+  return self->last_time;
+}
+
+static gboolean
+set_not_found (GError     **error,
+               const char  *what)
+{
+  g_set_error_literal (error, CONFAB_STORE_ERROR, CONFAB_STORE_ERROR_NOT_FOUND, what);
+
+  return FALSE;
+}
+
+/* Opening */
+
+static gboolean
+migrate (ConfabStore  *self,
+         gpointer      data,
+         GError      **error)
+{
+  g_autofree char *set_version = NULL;
+  gint64 version;
+
+  /* Read again under the write lock: that is the version the steps see. */
+  if (!query_int (self->db, "PRAGMA user_version", &version, error))
+    return FALSE;
+
+  for (gint64 step = version; step < CONFAB_STORE_SCHEMA_VERSION; step++)
+    {
+      g_debug ("migrating the schema from version %" G_GINT64_FORMAT, step);
+      if (!exec (self->db, migrations[step], error))
+        return FALSE;
+    }
+
+  set_version = g_strdup_printf ("PRAGMA user_version = %d", CONFAB_STORE_SCHEMA_VERSION);
+
+  return exec (self->db, set_version, error);
+}
+
+static gboolean
+recover_streaming (ConfabStore  *self,
+                   GError      **error)
+{
+  g_autoptr(sqlite3_stmt) stmt = NULL;
+
+  /* Nothing streams before the store is open: a streaming message is what a
+   * crash or a kill left behind. Its text up to the last save is kept. */
+  stmt = prepare (self->db,
+                  "UPDATE messages SET state = 'interrupted', updated_at = ?1 "
+                  "WHERE state = 'streaming'",
+                  error);
+  if (stmt == NULL)
+    return FALSE;
+
+  sqlite3_bind_int64 (stmt, 1, now (self));
+  if (!step_done (stmt, error))
+    return FALSE;
+
+  self->n_interrupted = sqlite3_changes (self->db);
+
+  return TRUE;
+}
+
+static gboolean
+prepare_database (ConfabStore  *self,
+                  GError      **error)
+{
+  g_autoptr(sqlite3_stmt) check = NULL;
+  const char *verdict;
+  gint64 version;
+  int rc;
+
+  sqlite3_busy_timeout (self->db, BUSY_TIMEOUT_MS);
+
+  /* A file that is not a database fails here, on the first read. Nothing
+   * is written before the version is known to be ours. */
+  if (!query_int (self->db, "PRAGMA user_version", &version, error))
+    return FALSE;
+
+  if (version > CONFAB_STORE_SCHEMA_VERSION)
+    {
+      g_set_error (error, CONFAB_STORE_ERROR, CONFAB_STORE_ERROR_NEWER_VERSION,
+                   /* Translators: %s is a file name. */
+                   _("The history in “%s” was saved by a newer version of Confab, "
+                     "which this version cannot read. It was left unchanged."),
+                   self->path);
+      return FALSE;
+    }
+
+  /* quick_check reads every page, and skips only the slow comparison of
+   * indexes with their tables that integrity_check adds. */
+  check = prepare (self->db, "PRAGMA quick_check", error);
+  if (check == NULL)
+    return FALSE;
+
+  rc = sqlite3_step (check);
+  if (rc != SQLITE_ROW)
+    {
+      set_db_error (error, self->db, rc);
+      return FALSE;
+    }
+
+  verdict = (const char *)sqlite3_column_text (check, 0);
+  if (g_strcmp0 (verdict, "ok") != 0)
+    {
+      g_set_error_literal (error, CONFAB_STORE_ERROR, CONFAB_STORE_ERROR_CORRUPT,
+                           _("The history database is damaged."));
+      return FALSE;
+    }
+
+  g_clear_pointer (&check, sqlite3_finalize);
+
+  /* WAL lets a save append to the log without rewriting pages, and with
+   * synchronous=NORMAL a crash of the app loses nothing committed; only a
+   * power cut can lose the last commits, never consistency. */
+  if (!exec (self->db, "PRAGMA journal_mode = WAL", error) ||
+      !exec (self->db, "PRAGMA synchronous = NORMAL", error) ||
+      !exec (self->db, "PRAGMA foreign_keys = ON", error))
+    return FALSE;
+
+  if (version < CONFAB_STORE_SCHEMA_VERSION && !in_transaction (self, migrate, NULL, error))
+    {
+      g_prefix_error (error, _("Could not update the history to the new format: "));
+      return FALSE;
+    }
+
+  return recover_streaming (self, error);
+}
+
+static gboolean
+open_database (ConfabStore  *self,
+               GError      **error)
+{
+  int rc;
+
+  g_assert (self->db == NULL);
+
+  rc = sqlite3_open_v2 (self->path, &self->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, NULL);
+  if (rc != SQLITE_OK)
+    {
+      set_db_error (error, self->db, rc);
+      g_clear_pointer (&self->db, sqlite3_close);
+      return FALSE;
+    }
+
+  if (!prepare_database (self, error))
+    {
+      g_clear_pointer (&self->db, sqlite3_close);
+      return FALSE;
+    }
+
+  return TRUE;
+}
+
+static gboolean
+rename_aside (const char  *from,
+              const char  *to,
+              const char  *path,
+              GError     **error)
+{
+  int saved_errno;
+
+  if (g_rename (from, to) == 0)
+    return TRUE;
+
+  saved_errno = errno;
+  g_set_error (error, G_IO_ERROR, g_io_error_from_errno (saved_errno),
+               /* Translators: the first %s is a file name, the second the reason. */
+               _("The history in “%s” is damaged and could not be moved aside: %s"),
+               path, g_strerror (saved_errno));
+
+  return FALSE;
+}
+
+static gboolean
+move_aside (ConfabStore  *self,
+            GError      **error)
+{
+  /* A journal or log left behind would be replayed into the fresh
+   * database, and belongs with the damaged one anyway. */
+  static const char * const companions[] = { "-wal", "-shm", "-journal" };
+  g_autoptr(GDateTime) time = g_date_time_new_now_local ();
+  g_autofree char *stamp = g_date_time_format (time, "%Y%m%d-%H%M%S");
+  g_autofree char *target = g_strdup_printf ("%s.corrupt-%s", self->path, stamp);
+
+  /* A second recovery within the same second keeps the first copy. */
+  for (guint n = 2; g_file_test (target, G_FILE_TEST_EXISTS); n++)
+    {
+      g_free (target);
+      target = g_strdup_printf ("%s.corrupt-%s-%u", self->path, stamp, n);
+    }
+
+  if (!rename_aside (self->path, target, self->path, error))
+    return FALSE;
+
+  for (guint i = 0; i < G_N_ELEMENTS (companions); i++)
+    {
+      g_autofree char *from = g_strconcat (self->path, companions[i], NULL);
+      g_autofree char *to = g_strconcat (target, companions[i], NULL);
+
+      if (g_file_test (from, G_FILE_TEST_EXISTS) && !rename_aside (from, to, self->path, error))
+        return FALSE;
+    }
+
+  self->recovered_from_corruption = g_steal_pointer (&target);
+
+  return TRUE;
+}
+
+/* The worker */
+
+static void
+job_free (Job *job)
+{
+  g_clear_pointer (&job->tasks, g_ptr_array_unref);
+  g_clear_pointer (&job->context, g_main_context_unref);
+  g_clear_object (&job->cancellable);
+  g_clear_pointer (&job->text, g_free);
+  if (job->input_free != NULL)
+    g_clear_pointer (&job->input, job->input_free);
+  if (job->result_free != NULL)
+    g_clear_pointer (&job->result, job->result_free);
+  g_clear_error (&job->error);
+  g_free (job);
+}
+
+static Job *
+job_new (GTask      *task,
+         const char *name,
+         JobFunc     func)
+{
+  Job *job = g_new0 (Job, 1);
+
+  job->tasks = g_ptr_array_new_with_free_func (g_object_unref);
+  g_ptr_array_add (job->tasks, g_object_ref (task));
+  job->context = g_main_context_ref (g_task_get_context (task));
+  g_set_object (&job->cancellable, g_task_get_cancellable (task));
+  job->name = name;
+  job->func = func;
+
+  return job;
+}
+
+static gboolean
+complete_job_cb (gpointer user_data)
+{
+  Job *job = user_data;
+
+  g_assert (job->result == NULL || job->tasks->len == 1);
+
+  for (guint i = 0; i < job->tasks->len; i++)
+    {
+      GTask *task = job->tasks->pdata[i];
+
+      if (job->error != NULL)
+        g_task_return_error (task, g_error_copy (job->error));
+      else if (job->result_free != NULL)
+        g_task_return_pointer (task, g_steal_pointer (&job->result), job->result_free);
+      else
+        g_task_return_boolean (task, TRUE);
+    }
+
+  /* This may drop the last reference to the store. */
+  job_free (job);
+
+  return G_SOURCE_REMOVE;
+}
+
+static void
+complete_in_context (Job *job)
+{
+  g_autoptr(GSource) source = g_idle_source_new ();
+
+  g_source_set_priority (source, G_PRIORITY_DEFAULT);
+  g_source_set_static_name (source, "[confab] store job");
+  g_source_set_callback (source, complete_job_cb, job, NULL);
+  g_source_attach (source, job->context);
+}
+
+static gboolean update_message_job (ConfabStore  *self,
+                                    Job          *job,
+                                    GError      **error);
+
+static gpointer
+worker_main (gpointer user_data)
+{
+  ConfabStore *self = user_data;
+
+  for (;;)
+    {
+      Job *job = g_async_queue_pop (self->queue);
+      gint64 start;
+
+      if (job->func == NULL)
+        {
+          job_free (job);
+          break;
+        }
+
+      if (job->func == update_message_job)
+        {
+          /* From here on no later save is merged into this one. */
+          g_mutex_lock (&self->lock);
+          if (g_hash_table_lookup (self->pending_updates, &job->id) == job)
+            g_hash_table_remove (self->pending_updates, &job->id);
+          g_mutex_unlock (&self->lock);
+        }
+
+      start = g_get_monotonic_time ();
+
+      /* A write is made even when cancelled: cancelling says the caller no
+       * longer wants the answer, and what the user typed is never dropped. */
+      if (!(job->is_read && g_cancellable_set_error_if_cancelled (job->cancellable, &job->error)))
+        {
+          if (!job->func (self, job, &job->error))
+            g_assert (job->error != NULL);
+        }
+
+      g_debug ("%s: %s in %" G_GINT64_FORMAT " us, %u caller(s)", job->name,
+               job->error != NULL ? "failed" : "done", g_get_monotonic_time () - start,
+               job->tasks->len);
+
+      complete_in_context (job);
+    }
+
+  return NULL;
+}
+
+static void
+submit (ConfabStore *self,
+        Job         *job)
+{
+  if (self->thread == NULL)
+    {
+      g_set_error_literal (&job->error, G_IO_ERROR, G_IO_ERROR_CLOSED,
+                           _("The history is closed."));
+      complete_in_context (job);
+      return;
+    }
+
+  g_async_queue_push (self->queue, job);
+}
+
+/* GObject */
+
+static void
+confab_store_dispose (GObject *object)
+{
+  ConfabStore *self = (ConfabStore *)object;
+
+  /* Each queued job holds a reference through its task, so the queue is
+   * empty here, unless dispose was forced; the worker ends after what is
+   * queued. */
+  if (self->thread != NULL)
+    {
+      g_async_queue_push (self->queue, g_new0 (Job, 1));
+      g_clear_pointer (&self->thread, g_thread_join);
+    }
+
+  G_OBJECT_CLASS (confab_store_parent_class)->dispose (object);
+}
+
+static void
+confab_store_finalize (GObject *object)
+{
+  ConfabStore *self = (ConfabStore *)object;
+
+  /* Closing the last connection checkpoints the log into the database. */
+  g_clear_pointer (&self->db, sqlite3_close);
+  g_clear_pointer (&self->queue, g_async_queue_unref);
+  g_clear_pointer (&self->pending_updates, g_hash_table_unref);
+  g_mutex_clear (&self->lock);
+  g_clear_pointer (&self->path, g_free);
+  g_clear_pointer (&self->recovered_from_corruption, g_free);
+
+  G_OBJECT_CLASS (confab_store_parent_class)->finalize (object);
+}
+
+static void
+confab_store_get_property (GObject    *object,
+                           guint       prop_id,
+                           GValue     *value,
+                           GParamSpec *pspec)
+{
+  ConfabStore *self = CONFAB_STORE (object);
+
+  switch (prop_id)
+    {
+    case PROP_PATH:
+      g_value_set_string (value, self->path);
+      break;
+
+    case PROP_RECOVERED_FROM_CORRUPTION:
+      g_value_set_string (value, self->recovered_from_corruption);
+      break;
+
+    case PROP_N_INTERRUPTED:
+      g_value_set_uint (value, self->n_interrupted);
+      break;
+
+    default:
+      G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
+    }
+}
+
+static void
+confab_store_set_property (GObject      *object,
+                           guint         prop_id,
+                           const GValue *value,
+                           GParamSpec   *pspec)
+{
+  ConfabStore *self = CONFAB_STORE (object);
+
+  switch (prop_id)
+    {
+    case PROP_PATH:
+      self->path = g_value_dup_string (value);
+      break;
+
+    default:
+      G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
+    }
+}
+
+static void
+confab_store_class_init (ConfabStoreClass *klass)
+{
+  GObjectClass *object_class = G_OBJECT_CLASS (klass);
+
+  object_class->dispose = confab_store_dispose;
+  object_class->finalize = confab_store_finalize;
+  object_class->get_property = confab_store_get_property;
+  object_class->set_property = confab_store_set_property;
+
+  properties[PROP_PATH] =
+    g_param_spec_string ("path", NULL, NULL, NULL,
+                         G_PARAM_READWRITE | G_PARAM_CONSTRUCT_ONLY | G_PARAM_STATIC_STRINGS);
+  /**
+   * ConfabStore:recovered-from-corruption:
+   *
+   * Where the damaged database was moved when opening found one, so the
+   * UI can tell the user; %NULL when it was sound.
+   */
+  properties[PROP_RECOVERED_FROM_CORRUPTION] =
+    g_param_spec_string ("recovered-from-corruption", NULL, NULL, NULL,
+                         G_PARAM_READABLE | G_PARAM_STATIC_STRINGS);
+  /**
+   * ConfabStore:n-interrupted:
+   *
+   * How many messages opening found streaming and marked interrupted.
+   */
+  properties[PROP_N_INTERRUPTED] =
+    g_param_spec_uint ("n-interrupted", NULL, NULL, 0, G_MAXUINT, 0,
+                       G_PARAM_READABLE | G_PARAM_STATIC_STRINGS);
+
+  g_object_class_install_properties (object_class, N_PROPS, properties);
+}
+
+static void
+confab_store_init (ConfabStore *self)
+{
+  g_mutex_init (&self->lock);
+  self->queue = g_async_queue_new ();
+  self->pending_updates = g_hash_table_new (g_int64_hash, g_int64_equal);
+}
+
+static gboolean
+confab_store_initable_init (GInitable     *initable,
+                            GCancellable  *cancellable,
+                            GError       **error)
+{
+  g_autoptr(GError) local_error = NULL;
+  g_autofree char *folder = NULL;
+  ConfabStore *self = CONFAB_STORE (initable);
+
+  g_return_val_if_fail (self->path != NULL, FALSE);
+
+  if (self->thread != NULL)
+    return TRUE;
+
+  if (g_cancellable_set_error_if_cancelled (cancellable, error))
+    return FALSE;
+
+  folder = g_path_get_dirname (self->path);
+  if (g_mkdir_with_parents (folder, 0700) != 0)
+    {
+      int saved_errno = errno;
+
+      g_set_error (error, G_IO_ERROR, g_io_error_from_errno (saved_errno),
+                   /* Translators: the first %s is a folder name, the second the reason. */
+                   _("Could not create the folder “%s” for the history: %s"),
+                   folder, g_strerror (saved_errno));
+      return FALSE;
+    }
+
+  if (!open_database (self, &local_error))
+    {
+      if (!g_error_matches (local_error, CONFAB_STORE_ERROR, CONFAB_STORE_ERROR_CORRUPT))
+        {
+          g_propagate_error (error, g_steal_pointer (&local_error));
+          return FALSE;
+        }
+
+      g_debug ("the database is damaged, starting a fresh one");
+      if (!move_aside (self, error) || !open_database (self, error))
+        return FALSE;
+    }
+
+  g_debug ("opened schema version %d, %u message(s) interrupted",
+           CONFAB_STORE_SCHEMA_VERSION, self->n_interrupted);
+
+  self->thread = g_thread_new ("confab-store", worker_main, self);
+
+  return TRUE;
+}
+
+static void
+confab_store_initable_iface_init (GInitableIface *iface)
+{
+  iface->init = confab_store_initable_init;
+}
+
+/**
+ * confab_store_dup_default_path:
+ *
+ * Returns: (transfer full): `$XDG_DATA_HOME/confab/history.db`
+ */
+char *
+confab_store_dup_default_path (void)
+{
+  return g_build_filename (g_get_user_data_dir (), "confab", "history.db", NULL);
+}
+
+/**
+ * confab_store_new_for_path:
+ * @path: the database file; it and its folders are created if missing
+ * @error: return location for a #GError
+ *
+ * Opens the history, blocking while it checks and migrates the file: use
+ * confab_store_new_for_path_async() from the UI. A damaged file is moved
+ * aside (see #ConfabStore:recovered-from-corruption) and a fresh one
+ * started; a file from a newer version is left alone and fails with
+ * %CONFAB_STORE_ERROR_NEWER_VERSION.
+ *
+ * Returns: (transfer full) (nullable): the store, or %NULL with @error set
+ */
+ConfabStore *
+confab_store_new_for_path (const char  *path,
+                           GError     **error)
+{
+  g_return_val_if_fail (path != NULL, NULL);
+  g_return_val_if_fail (error == NULL || *error == NULL, NULL);
+
+  return g_initable_new (CONFAB_TYPE_STORE, NULL, error, "path", path, NULL);
+}
+
+/**
+ * confab_store_new_for_path_async:
+ * @path: the database file
+ * @cancellable: (nullable): a #GCancellable
+ * @callback: called when the store is open
+ * @user_data: data for @callback
+ *
+ * Opens the history on a thread, as confab_store_new_for_path() does.
+ */
+void
+confab_store_new_for_path_async (const char          *path,
+                                 GCancellable        *cancellable,
+                                 GAsyncReadyCallback  callback,
+                                 gpointer             user_data)
+{
+  g_return_if_fail (path != NULL);
+  g_return_if_fail (!cancellable || G_IS_CANCELLABLE (cancellable));
+
+  g_async_initable_new_async (CONFAB_TYPE_STORE, G_PRIORITY_DEFAULT, cancellable,
+                              callback, user_data, "path", path, NULL);
+}
+
+/**
+ * confab_store_new_for_path_finish:
+ * @result: the result given to the callback
+ * @error: return location for a #GError
+ *
+ * Returns: (transfer full) (nullable): the store, or %NULL with @error set
+ */
+ConfabStore *
+confab_store_new_for_path_finish (GAsyncResult  *result,
+                                  GError       **error)
+{
+  g_autoptr(GObject) source = NULL;
+  GObject *object;
+
+  g_return_val_if_fail (G_IS_ASYNC_RESULT (result), NULL);
+
+  source = g_async_result_get_source_object (result);
+  object = g_async_initable_new_finish (G_ASYNC_INITABLE (source), result, error);
+
+  return object != NULL ? CONFAB_STORE (object) : NULL;
+}
+
+/**
+ * confab_store_get_path:
+ * @self: a #ConfabStore
+ *
+ * Returns: (transfer none): the database file
+ */
+const char *
+confab_store_get_path (ConfabStore *self)
+{
+  g_return_val_if_fail (CONFAB_IS_STORE (self), NULL);
+
+  return self->path;
+}
+
+/**
+ * confab_store_get_recovered_from_corruption:
+ * @self: a #ConfabStore
+ *
+ * Returns: (transfer none) (nullable): where the damaged database was moved,
+ *   or %NULL when opening found it sound
+ */
+const char *
+confab_store_get_recovered_from_corruption (ConfabStore *self)
+{
+  g_return_val_if_fail (CONFAB_IS_STORE (self), NULL);
+
+  return self->recovered_from_corruption;
+}
+
+guint
+confab_store_get_n_interrupted (ConfabStore *self)
+{
+  g_return_val_if_fail (CONFAB_IS_STORE (self), 0);
+
+  return self->n_interrupted;
+}
+
+/* Conversations */
+
+static gboolean
+create_conversation_job (ConfabStore  *self,
+                         Job          *job,
+                         GError      **error)
+{
+  g_autoptr(sqlite3_stmt) stmt = NULL;
+  ConfabStoredConversation *conversation = job->input;
+
+  stmt = prepare (self->db,
+                  "INSERT INTO conversations "
+                  "(title, created_at, updated_at, model, system_prompt, pinned) "
+                  "VALUES (?1, ?2, ?2, ?3, ?4, 0)",
+                  error);
+  if (stmt == NULL)
+    return FALSE;
+
+  conversation->created_at = conversation->updated_at = now (self);
+  bind_text (stmt, 1, conversation->title);
+  sqlite3_bind_int64 (stmt, 2, conversation->created_at);
+  bind_text (stmt, 3, conversation->model);
+  bind_text (stmt, 4, conversation->system_prompt);
+  if (!step_done (stmt, error))
+    return FALSE;
+
+  conversation->id = sqlite3_last_insert_rowid (self->db);
+  job->result = g_steal_pointer (&job->input);
+  job->result_free = (GDestroyNotify)confab_stored_conversation_free;
+
+  return TRUE;
+}
+
+/**
+ * confab_store_create_conversation_async:
+ * @self: a #ConfabStore
+ * @title: (nullable): the title, or %NULL for none yet
+ * @model: (nullable): the model to ask
+ * @system_prompt: (nullable): the system prompt
+ * @cancellable: (nullable): a #GCancellable
+ * @callback: called when the conversation is saved
+ * @user_data: data for @callback
+ *
+ * Adds an empty conversation. The strings are copied.
+ */
+void
+confab_store_create_conversation_async (ConfabStore         *self,
+                                        const char          *title,
+                                        const char          *model,
+                                        const char          *system_prompt,
+                                        GCancellable        *cancellable,
+                                        GAsyncReadyCallback  callback,
+                                        gpointer             user_data)
+{
+  g_autoptr(GTask) task = NULL;
+  ConfabStoredConversation *conversation;
+  Job *job;
+
+  g_return_if_fail (CONFAB_IS_STORE (self));
+  g_return_if_fail (!cancellable || G_IS_CANCELLABLE (cancellable));
+
+  task = g_task_new (self, cancellable, callback, user_data);
+  g_task_set_source_tag (task, confab_store_create_conversation_async);
+
+  conversation = g_new0 (ConfabStoredConversation, 1);
+  conversation->title = g_strdup (title != NULL ? title : "");
+  conversation->model = g_strdup (model);
+  conversation->system_prompt = g_strdup (system_prompt);
+
+  job = job_new (task, "create-conversation", create_conversation_job);
+  job->input = conversation;
+  job->input_free = (GDestroyNotify)confab_stored_conversation_free;
+  submit (self, job);
+}
+
+/**
+ * confab_store_create_conversation_finish:
+ * @self: a #ConfabStore
+ * @result: the result given to the callback
+ * @error: return location for a #GError
+ *
+ * Returns: (transfer full) (nullable): the new conversation with its id and
+ *   times, or %NULL with @error set
+ */
+ConfabStoredConversation *
+confab_store_create_conversation_finish (ConfabStore   *self,
+                                         GAsyncResult  *result,
+                                         GError       **error)
+{
+  g_return_val_if_fail (CONFAB_IS_STORE (self), NULL);
+  g_return_val_if_fail (g_task_is_valid (result, self), NULL);
+  g_return_val_if_fail (g_task_get_source_tag (G_TASK (result)) ==
+                        confab_store_create_conversation_async, NULL);
+
+  return g_task_propagate_pointer (G_TASK (result), error);
+}
+
+static gboolean
+set_column_job (ConfabStore  *self,
+                Job          *job,
+                GError      **error)
+{
+  g_autoptr(sqlite3_stmt) stmt = NULL;
+
+  stmt = prepare (self->db, column_updates[job->column], error);
+  if (stmt == NULL)
+    return FALSE;
+
+  sqlite3_bind_int64 (stmt, 1, job->id);
+  if (job->column == COLUMN_PINNED)
+    sqlite3_bind_int (stmt, 2, job->number != 0);
+  else
+    bind_text (stmt, 2, job->text);
+  if (!step_done (stmt, error))
+    return FALSE;
+
+  if (sqlite3_changes (self->db) == 0)
+    return set_not_found (error, _("The conversation no longer exists."));
+
+  return TRUE;
+}
+
+static void
+set_column_async (ConfabStore         *self,
+                  gint64               conversation_id,
+                  Column               column,
+                  const char          *text,
+                  gint64               number,
+                  gpointer             source_tag,
+                  GCancellable        *cancellable,
+                  GAsyncReadyCallback  callback,
+                  gpointer             user_data)
+{
+  g_autoptr(GTask) task = g_task_new (self, cancellable, callback, user_data);
+  Job *job;
+
+  g_task_set_source_tag (task, source_tag);
+
+  job = job_new (task, "set-conversation-column", set_column_job);
+  job->id = conversation_id;
+  job->column = column;
+  job->text = g_strdup (text);
+  job->number = number;
+  submit (self, job);
+}
+
+/**
+ * confab_store_rename_conversation_async:
+ * @self: a #ConfabStore
+ * @conversation_id: the conversation
+ * @title: the new title, copied
+ * @cancellable: (nullable): a #GCancellable
+ * @callback: called when the title is saved
+ * @user_data: data for @callback
+ *
+ * Renames a conversation. Its place in the list does not change.
+ */
+void
+confab_store_rename_conversation_async (ConfabStore         *self,
+                                        gint64               conversation_id,
+                                        const char          *title,
+                                        GCancellable        *cancellable,
+                                        GAsyncReadyCallback  callback,
+                                        gpointer             user_data)
+{
+  g_return_if_fail (CONFAB_IS_STORE (self));
+  g_return_if_fail (title != NULL);
+  g_return_if_fail (!cancellable || G_IS_CANCELLABLE (cancellable));
+
+  set_column_async (self, conversation_id, COLUMN_TITLE, title, 0,
+                    confab_store_rename_conversation_async, cancellable, callback, user_data);
+}
+
+gboolean
+confab_store_rename_conversation_finish (ConfabStore   *self,
+                                         GAsyncResult  *result,
+                                         GError       **error)
+{
+  g_return_val_if_fail (CONFAB_IS_STORE (self), FALSE);
+  g_return_val_if_fail (g_task_is_valid (result, self), FALSE);
+  g_return_val_if_fail (g_task_get_source_tag (G_TASK (result)) ==
+                        confab_store_rename_conversation_async, FALSE);
+
+  return g_task_propagate_boolean (G_TASK (result), error);
+}
+
+/**
+ * confab_store_set_conversation_pinned_async:
+ * @self: a #ConfabStore
+ * @conversation_id: the conversation
+ * @pinned: whether it is listed before the others
+ * @cancellable: (nullable): a #GCancellable
+ * @callback: called when the change is saved
+ * @user_data: data for @callback
+ */
+void
+confab_store_set_conversation_pinned_async (ConfabStore         *self,
+                                            gint64               conversation_id,
+                                            gboolean             pinned,
+                                            GCancellable        *cancellable,
+                                            GAsyncReadyCallback  callback,
+                                            gpointer             user_data)
+{
+  g_return_if_fail (CONFAB_IS_STORE (self));
+  g_return_if_fail (!cancellable || G_IS_CANCELLABLE (cancellable));
+
+  set_column_async (self, conversation_id, COLUMN_PINNED, NULL, pinned != FALSE,
+                    confab_store_set_conversation_pinned_async, cancellable, callback, user_data);
+}
+
+gboolean
+confab_store_set_conversation_pinned_finish (ConfabStore   *self,
+                                             GAsyncResult  *result,
+                                             GError       **error)
+{
+  g_return_val_if_fail (CONFAB_IS_STORE (self), FALSE);
+  g_return_val_if_fail (g_task_is_valid (result, self), FALSE);
+  g_return_val_if_fail (g_task_get_source_tag (G_TASK (result)) ==
+                        confab_store_set_conversation_pinned_async, FALSE);
+
+  return g_task_propagate_boolean (G_TASK (result), error);
+}
+
+/**
+ * confab_store_set_conversation_model_async:
+ * @self: a #ConfabStore
+ * @conversation_id: the conversation
+ * @model: (nullable): the model to ask, copied
+ * @cancellable: (nullable): a #GCancellable
+ * @callback: called when the change is saved
+ * @user_data: data for @callback
+ */
+void
+confab_store_set_conversation_model_async (ConfabStore         *self,
+                                           gint64               conversation_id,
+                                           const char          *model,
+                                           GCancellable        *cancellable,
+                                           GAsyncReadyCallback  callback,
+                                           gpointer             user_data)
+{
+  g_return_if_fail (CONFAB_IS_STORE (self));
+  g_return_if_fail (!cancellable || G_IS_CANCELLABLE (cancellable));
+
+  set_column_async (self, conversation_id, COLUMN_MODEL, model, 0,
+                    confab_store_set_conversation_model_async, cancellable, callback, user_data);
+}
+
+gboolean
+confab_store_set_conversation_model_finish (ConfabStore   *self,
+                                            GAsyncResult  *result,
+                                            GError       **error)
+{
+  g_return_val_if_fail (CONFAB_IS_STORE (self), FALSE);
+  g_return_val_if_fail (g_task_is_valid (result, self), FALSE);
+  g_return_val_if_fail (g_task_get_source_tag (G_TASK (result)) ==
+                        confab_store_set_conversation_model_async, FALSE);
+
+  return g_task_propagate_boolean (G_TASK (result), error);
+}
+
+/**
+ * confab_store_set_conversation_system_prompt_async:
+ * @self: a #ConfabStore
+ * @conversation_id: the conversation
+ * @system_prompt: (nullable): the system prompt, copied
+ * @cancellable: (nullable): a #GCancellable
+ * @callback: called when the change is saved
+ * @user_data: data for @callback
+ */
+void
+confab_store_set_conversation_system_prompt_async (ConfabStore         *self,
+                                                   gint64               conversation_id,
+                                                   const char          *system_prompt,
+                                                   GCancellable        *cancellable,
+                                                   GAsyncReadyCallback  callback,
+                                                   gpointer             user_data)
+{
+  g_return_if_fail (CONFAB_IS_STORE (self));
+  g_return_if_fail (!cancellable || G_IS_CANCELLABLE (cancellable));
+
+  set_column_async (self, conversation_id, COLUMN_SYSTEM_PROMPT, system_prompt, 0,
+                    confab_store_set_conversation_system_prompt_async,
+                    cancellable, callback, user_data);
+}
+
+gboolean
+confab_store_set_conversation_system_prompt_finish (ConfabStore   *self,
+                                                    GAsyncResult  *result,
+                                                    GError       **error)
+{
+  g_return_val_if_fail (CONFAB_IS_STORE (self), FALSE);
+  g_return_val_if_fail (g_task_is_valid (result, self), FALSE);
+  g_return_val_if_fail (g_task_get_source_tag (G_TASK (result)) ==
+                        confab_store_set_conversation_system_prompt_async, FALSE);
+
+  return g_task_propagate_boolean (G_TASK (result), error);
+}
+
+/* Reads the messages of a conversation by position; a negative @limit
+ * reads them all. */
+static GPtrArray *
+read_messages (ConfabStore  *self,
+               gint64        conversation_id,
+               gint64        offset,
+               gint64        limit,
+               GError      **error)
+{
+  g_autoptr(GPtrArray) messages = NULL;
+  g_autoptr(sqlite3_stmt) stmt = NULL;
+  int rc;
+
+  stmt = prepare (self->db,
+                  "SELECT " MESSAGE_COLUMNS " FROM messages WHERE conversation_id = ?1 "
+                  "ORDER BY position, id LIMIT ?2 OFFSET ?3",
+                  error);
+  if (stmt == NULL)
+    return NULL;
+
+  sqlite3_bind_int64 (stmt, 1, conversation_id);
+  sqlite3_bind_int64 (stmt, 2, limit);
+  sqlite3_bind_int64 (stmt, 3, offset);
+
+  messages = g_ptr_array_new_with_free_func ((GDestroyNotify)confab_stored_message_free);
+  while ((rc = sqlite3_step (stmt)) == SQLITE_ROW)
+    g_ptr_array_add (messages, message_from_row (stmt));
+
+  if (rc != SQLITE_DONE)
+    {
+      set_db_error (error, self->db, rc);
+      return NULL;
+    }
+
+  return g_steal_pointer (&messages);
+}
+
+static gboolean
+delete_in_transaction (ConfabStore  *self,
+                       gpointer      data,
+                       GError      **error)
+{
+  g_autoptr(ConfabStoreSnapshot) snapshot = g_new0 (ConfabStoreSnapshot, 1);
+  g_autoptr(sqlite3_stmt) select = NULL;
+  g_autoptr(sqlite3_stmt) delete = NULL;
+  Job *job = data;
+  int rc;
+
+  select = prepare (self->db,
+                    "SELECT " CONVERSATION_COLUMNS " FROM conversations WHERE id = ?1",
+                    error);
+  if (select == NULL)
+    return FALSE;
+
+  sqlite3_bind_int64 (select, 1, job->id);
+  rc = sqlite3_step (select);
+  if (rc == SQLITE_DONE)
+    return set_not_found (error, _("The conversation no longer exists."));
+  if (rc != SQLITE_ROW)
+    {
+      set_db_error (error, self->db, rc);
+      return FALSE;
+    }
+
+  snapshot->conversation = conversation_from_row (select);
+  snapshot->messages = read_messages (self, job->id, 0, -1, error);
+  if (snapshot->messages == NULL)
+    return FALSE;
+
+  /* The messages go with it (ON DELETE CASCADE), and their index entries
+   * with them (the delete trigger). */
+  delete = prepare (self->db, "DELETE FROM conversations WHERE id = ?1", error);
+  if (delete == NULL)
+    return FALSE;
+
+  sqlite3_bind_int64 (delete, 1, job->id);
+  if (!step_done (delete, error))
+    return FALSE;
+
+  job->result = g_steal_pointer (&snapshot);
+  job->result_free = (GDestroyNotify)confab_store_snapshot_free;
+
+  return TRUE;
+}
+
+static gboolean
+delete_conversation_job (ConfabStore  *self,
+                         Job          *job,
+                         GError      **error)
+{
+  return in_transaction (self, delete_in_transaction, job, error);
+}
+
+/**
+ * confab_store_delete_conversation_async:
+ * @self: a #ConfabStore
+ * @conversation_id: the conversation
+ * @cancellable: (nullable): a #GCancellable
+ * @callback: called when it is deleted
+ * @user_data: data for @callback
+ *
+ * Deletes a conversation with all its messages. The finish function
+ * returns what was deleted, for confab_store_restore_conversation_async()
+ * to put back on Undo.
+ */
+void
+confab_store_delete_conversation_async (ConfabStore         *self,
+                                        gint64               conversation_id,
+                                        GCancellable        *cancellable,
+                                        GAsyncReadyCallback  callback,
+                                        gpointer             user_data)
+{
+  g_autoptr(GTask) task = NULL;
+  Job *job;
+
+  g_return_if_fail (CONFAB_IS_STORE (self));
+  g_return_if_fail (!cancellable || G_IS_CANCELLABLE (cancellable));
+
+  task = g_task_new (self, cancellable, callback, user_data);
+  g_task_set_source_tag (task, confab_store_delete_conversation_async);
+
+  job = job_new (task, "delete-conversation", delete_conversation_job);
+  job->id = conversation_id;
+  submit (self, job);
+}
+
+/**
+ * confab_store_delete_conversation_finish:
+ * @self: a #ConfabStore
+ * @result: the result given to the callback
+ * @error: return location for a #GError
+ *
+ * Returns: (transfer full) (nullable): the conversation and messages as
+ *   they were, or %NULL with @error set
+ */
+ConfabStoreSnapshot *
+confab_store_delete_conversation_finish (ConfabStore   *self,
+                                         GAsyncResult  *result,
+                                         GError       **error)
+{
+  g_return_val_if_fail (CONFAB_IS_STORE (self), NULL);
+  g_return_val_if_fail (g_task_is_valid (result, self), NULL);
+  g_return_val_if_fail (g_task_get_source_tag (G_TASK (result)) ==
+                        confab_store_delete_conversation_async, NULL);
+
+  return g_task_propagate_pointer (G_TASK (result), error);
+}
+
+static gboolean
+insert_message (sqlite3_stmt               *stmt,
+                const ConfabStoredMessage  *message,
+                GError                    **error)
+{
+  sqlite3_reset (stmt);
+  /* A new message gets its id from AUTOINCREMENT. */
+  if (message->id > 0)
+    sqlite3_bind_int64 (stmt, 1, message->id);
+  else
+    sqlite3_bind_null (stmt, 1);
+  sqlite3_bind_int64 (stmt, 2, message->conversation_id);
+  sqlite3_bind_int64 (stmt, 3, message->position);
+  sqlite3_bind_text (stmt, 4, role_to_string (message->role), -1, SQLITE_STATIC);
+  bind_text (stmt, 5, message->content != NULL ? message->content : "");
+  bind_text (stmt, 6, message->reasoning != NULL ? message->reasoning : "");
+  sqlite3_bind_text (stmt, 7, state_to_string (message->state), -1, SQLITE_STATIC);
+  bind_text (stmt, 8, message->error);
+  bind_tokens (stmt, 9, message->prompt_tokens);
+  bind_tokens (stmt, 10, message->completion_tokens);
+  bind_text (stmt, 11, message->model);
+  sqlite3_bind_int64 (stmt, 12, message->created_at);
+  sqlite3_bind_int64 (stmt, 13, message->updated_at);
+
+  return step_done (stmt, error);
+}
+
+static gboolean
+restore_in_transaction (ConfabStore  *self,
+                        gpointer      data,
+                        GError      **error)
+{
+  g_autoptr(sqlite3_stmt) insert = NULL;
+  Job *job = data;
+  const ConfabStoreSnapshot *snapshot = job->input;
+  const ConfabStoredConversation *conversation = snapshot->conversation;
+
+  insert = prepare (self->db,
+                    "INSERT INTO conversations (" CONVERSATION_COLUMNS ") "
+                    "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+                    error);
+  if (insert == NULL)
+    return FALSE;
+
+  /* The ids come back as they were: AUTOINCREMENT never gave them to
+   * anything else meanwhile. */
+  sqlite3_bind_int64 (insert, 1, conversation->id);
+  bind_text (insert, 2, conversation->title != NULL ? conversation->title : "");
+  sqlite3_bind_int64 (insert, 3, conversation->created_at);
+  sqlite3_bind_int64 (insert, 4, conversation->updated_at);
+  bind_text (insert, 5, conversation->model);
+  bind_text (insert, 6, conversation->system_prompt);
+  sqlite3_bind_int (insert, 7, conversation->pinned != FALSE);
+  if (!step_done (insert, error))
+    return FALSE;
+
+  g_clear_pointer (&insert, sqlite3_finalize);
+  insert = prepare (self->db,
+                    "INSERT INTO messages (" MESSAGE_COLUMNS ") "
+                    "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)",
+                    error);
+  if (insert == NULL)
+    return FALSE;
+
+  for (guint i = 0; i < snapshot->messages->len; i++)
+    {
+      if (!insert_message (insert, snapshot->messages->pdata[i], error))
+        return FALSE;
+    }
+
+  return TRUE;
+}
+
+static gboolean
+restore_conversation_job (ConfabStore  *self,
+                          Job          *job,
+                          GError      **error)
+{
+  return in_transaction (self, restore_in_transaction, job, error);
+}
+
+/**
+ * confab_store_restore_conversation_async:
+ * @self: a #ConfabStore
+ * @snapshot: what confab_store_delete_conversation_finish() returned, copied
+ * @cancellable: (nullable): a #GCancellable
+ * @callback: called when it is back
+ * @user_data: data for @callback
+ *
+ * Undoes a delete: the conversation and its messages come back with
+ * their ids, times and places.
+ */
+void
+confab_store_restore_conversation_async (ConfabStore               *self,
+                                         const ConfabStoreSnapshot *snapshot,
+                                         GCancellable              *cancellable,
+                                         GAsyncReadyCallback        callback,
+                                         gpointer                   user_data)
+{
+  g_autoptr(GTask) task = NULL;
+  Job *job;
+
+  g_return_if_fail (CONFAB_IS_STORE (self));
+  g_return_if_fail (snapshot != NULL && snapshot->conversation != NULL);
+  g_return_if_fail (snapshot->messages != NULL);
+  g_return_if_fail (!cancellable || G_IS_CANCELLABLE (cancellable));
+
+  task = g_task_new (self, cancellable, callback, user_data);
+  g_task_set_source_tag (task, confab_store_restore_conversation_async);
+
+  job = job_new (task, "restore-conversation", restore_conversation_job);
+  job->input = confab_store_snapshot_copy (snapshot);
+  job->input_free = (GDestroyNotify)confab_store_snapshot_free;
+  submit (self, job);
+}
+
+gboolean
+confab_store_restore_conversation_finish (ConfabStore   *self,
+                                          GAsyncResult  *result,
+                                          GError       **error)
+{
+  g_return_val_if_fail (CONFAB_IS_STORE (self), FALSE);
+  g_return_val_if_fail (g_task_is_valid (result, self), FALSE);
+  g_return_val_if_fail (g_task_get_source_tag (G_TASK (result)) ==
+                        confab_store_restore_conversation_async, FALSE);
+
+  return g_task_propagate_boolean (G_TASK (result), error);
+}
+
+/* Messages */
+
+static gboolean
+append_in_transaction (ConfabStore  *self,
+                       gpointer      data,
+                       GError      **error)
+{
+  g_autoptr(sqlite3_stmt) touch = NULL;
+  g_autoptr(sqlite3_stmt) position = NULL;
+  g_autoptr(sqlite3_stmt) insert = NULL;
+  Job *job = data;
+  ConfabStoredMessage *message = job->input;
+  int rc;
+
+  message->conversation_id = job->id;
+  message->created_at = message->updated_at = now (self);
+
+  /* New activity moves the conversation to the top of the list. */
+  touch = prepare (self->db, "UPDATE conversations SET updated_at = ?2 WHERE id = ?1", error);
+  if (touch == NULL)
+    return FALSE;
+
+  sqlite3_bind_int64 (touch, 1, job->id);
+  sqlite3_bind_int64 (touch, 2, message->created_at);
+  if (!step_done (touch, error))
+    return FALSE;
+  if (sqlite3_changes (self->db) == 0)
+    return set_not_found (error, _("The conversation no longer exists."));
+
+  position = prepare (self->db,
+                      "SELECT COALESCE (MAX (position) + 1, 0) FROM messages "
+                      "WHERE conversation_id = ?1",
+                      error);
+  if (position == NULL)
+    return FALSE;
+
+  sqlite3_bind_int64 (position, 1, job->id);
+  rc = sqlite3_step (position);
+  if (rc != SQLITE_ROW)
+    {
+      set_db_error (error, self->db, rc);
+      return FALSE;
+    }
+  message->position = sqlite3_column_int64 (position, 0);
+
+  insert = prepare (self->db,
+                    "INSERT INTO messages (" MESSAGE_COLUMNS ") "
+                    "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)",
+                    error);
+  message->id = 0;
+  if (insert == NULL || !insert_message (insert, message, error))
+    return FALSE;
+
+  message->id = sqlite3_last_insert_rowid (self->db);
+
+  return TRUE;
+}
+
+static gboolean
+append_message_job (ConfabStore  *self,
+                    Job          *job,
+                    GError      **error)
+{
+  if (!in_transaction (self, append_in_transaction, job, error))
+    return FALSE;
+
+  job->result = g_steal_pointer (&job->input);
+  job->result_free = (GDestroyNotify)confab_stored_message_free;
+
+  return TRUE;
+}
+
+/**
+ * confab_store_append_message_async:
+ * @self: a #ConfabStore
+ * @conversation_id: the conversation
+ * @message: the message, copied; its id, conversation, position and times
+ *   are ignored
+ * @cancellable: (nullable): a #GCancellable
+ * @callback: called when the message is saved
+ * @user_data: data for @callback
+ *
+ * Adds a message after the last one of the conversation, and moves the
+ * conversation to the top of the list.
+ */
+void
+confab_store_append_message_async (ConfabStore               *self,
+                                   gint64                     conversation_id,
+                                   const ConfabStoredMessage *message,
+                                   GCancellable              *cancellable,
+                                   GAsyncReadyCallback        callback,
+                                   gpointer                   user_data)
+{
+  g_autoptr(GTask) task = NULL;
+  Job *job;
+
+  g_return_if_fail (CONFAB_IS_STORE (self));
+  g_return_if_fail (message != NULL);
+  g_return_if_fail ((guint)message->role < G_N_ELEMENTS (role_names));
+  g_return_if_fail ((guint)message->state < G_N_ELEMENTS (state_names));
+  g_return_if_fail (!cancellable || G_IS_CANCELLABLE (cancellable));
+
+  task = g_task_new (self, cancellable, callback, user_data);
+  g_task_set_source_tag (task, confab_store_append_message_async);
+
+  job = job_new (task, "append-message", append_message_job);
+  job->id = conversation_id;
+  job->input = confab_stored_message_copy (message);
+  job->input_free = (GDestroyNotify)confab_stored_message_free;
+  submit (self, job);
+}
+
+/**
+ * confab_store_append_message_finish:
+ * @self: a #ConfabStore
+ * @result: the result given to the callback
+ * @error: return location for a #GError
+ *
+ * Returns: (transfer full) (nullable): the message as saved, with its id,
+ *   position and times, or %NULL with @error set
+ */
+ConfabStoredMessage *
+confab_store_append_message_finish (ConfabStore   *self,
+                                    GAsyncResult  *result,
+                                    GError       **error)
+{
+  g_return_val_if_fail (CONFAB_IS_STORE (self), NULL);
+  g_return_val_if_fail (g_task_is_valid (result, self), NULL);
+  g_return_val_if_fail (g_task_get_source_tag (G_TASK (result)) ==
+                        confab_store_append_message_async, NULL);
+
+  return g_task_propagate_pointer (G_TASK (result), error);
+}
+
+static gboolean
+update_message_job (ConfabStore  *self,
+                    Job          *job,
+                    GError      **error)
+{
+  g_autoptr(sqlite3_stmt) stmt = NULL;
+  ConfabStoredMessage *message = job->input;
+
+  /* One statement, so a save costs one UPDATE; the content trigger redoes
+   * the index entry only when the text changed. */
+  stmt = prepare (self->db,
+                  "UPDATE messages SET content = ?2, reasoning = ?3, state = ?4, error = ?5, "
+                  "prompt_tokens = ?6, completion_tokens = ?7, model = ?8, updated_at = ?9 "
+                  "WHERE id = ?1",
+                  error);
+  if (stmt == NULL)
+    return FALSE;
+
+  sqlite3_bind_int64 (stmt, 1, message->id);
+  bind_text (stmt, 2, message->content != NULL ? message->content : "");
+  bind_text (stmt, 3, message->reasoning != NULL ? message->reasoning : "");
+  sqlite3_bind_text (stmt, 4, state_to_string (message->state), -1, SQLITE_STATIC);
+  bind_text (stmt, 5, message->error);
+  bind_tokens (stmt, 6, message->prompt_tokens);
+  bind_tokens (stmt, 7, message->completion_tokens);
+  bind_text (stmt, 8, message->model);
+  sqlite3_bind_int64 (stmt, 9, now (self));
+  if (!step_done (stmt, error))
+    return FALSE;
+
+  if (sqlite3_changes (self->db) == 0)
+    return set_not_found (error, _("The message no longer exists."));
+
+  return TRUE;
+}
+
+/**
+ * confab_store_update_message_async:
+ * @self: a #ConfabStore
+ * @message: the message, found by its id, copied; its text, reasoning,
+ *   state, error, usage and model are saved
+ * @cancellable: (nullable): a #GCancellable
+ * @callback: called when the message is saved
+ * @user_data: data for @callback
+ *
+ * Saves a message again, as a streaming reply does every second and on
+ * each change of state. While a save of the same message waits in the
+ * queue, a newer one replaces its copy instead of queueing another: a
+ * burst of saves costs one UPDATE, and every caller's callback runs when
+ * it is written.
+ */
+void
+confab_store_update_message_async (ConfabStore               *self,
+                                   const ConfabStoredMessage *message,
+                                   GCancellable              *cancellable,
+                                   GAsyncReadyCallback        callback,
+                                   gpointer                   user_data)
+{
+  g_autoptr(GTask) task = NULL;
+  Job *job;
+
+  g_return_if_fail (CONFAB_IS_STORE (self));
+  g_return_if_fail (message != NULL);
+  g_return_if_fail ((guint)message->state < G_N_ELEMENTS (state_names));
+  g_return_if_fail (!cancellable || G_IS_CANCELLABLE (cancellable));
+
+  task = g_task_new (self, cancellable, callback, user_data);
+  g_task_set_source_tag (task, confab_store_update_message_async);
+
+  g_mutex_lock (&self->lock);
+
+  job = g_hash_table_lookup (self->pending_updates, &message->id);
+  if (job != NULL && job->context == g_task_get_context (task))
+    {
+      g_ptr_array_add (job->tasks, g_steal_pointer (&task));
+      g_clear_pointer (&job->input, confab_stored_message_free);
+      job->input = confab_stored_message_copy (message);
+    }
+  else
+    {
+      job = job_new (task, "update-message", update_message_job);
+      job->id = message->id;
+      job->input = confab_stored_message_copy (message);
+      job->input_free = (GDestroyNotify)confab_stored_message_free;
+      if (self->thread != NULL)
+        g_hash_table_replace (self->pending_updates, &job->id, job);
+      submit (self, job);
+    }
+
+  g_mutex_unlock (&self->lock);
+}
+
+gboolean
+confab_store_update_message_finish (ConfabStore   *self,
+                                    GAsyncResult  *result,
+                                    GError       **error)
+{
+  g_return_val_if_fail (CONFAB_IS_STORE (self), FALSE);
+  g_return_val_if_fail (g_task_is_valid (result, self), FALSE);
+  g_return_val_if_fail (g_task_get_source_tag (G_TASK (result)) ==
+                        confab_store_update_message_async, FALSE);
+
+  return g_task_propagate_boolean (G_TASK (result), error);
+}
+
+/* Reading */
+
+static gboolean
+list_conversations_job (ConfabStore  *self,
+                        Job          *job,
+                        GError      **error)
+{
+  g_autoptr(GPtrArray) conversations = NULL;
+  g_autoptr(sqlite3_stmt) stmt = NULL;
+  int rc;
+
+  stmt = prepare (self->db,
+                  "SELECT " CONVERSATION_COLUMNS " FROM conversations "
+                  "ORDER BY pinned DESC, updated_at DESC, id DESC LIMIT ?1 OFFSET ?2",
+                  error);
+  if (stmt == NULL)
+    return FALSE;
+
+  sqlite3_bind_int64 (stmt, 1, job->limit);
+  sqlite3_bind_int64 (stmt, 2, job->offset);
+
+  conversations =
+    g_ptr_array_new_with_free_func ((GDestroyNotify)confab_stored_conversation_free);
+  while ((rc = sqlite3_step (stmt)) == SQLITE_ROW)
+    g_ptr_array_add (conversations, conversation_from_row (stmt));
+
+  if (rc != SQLITE_DONE)
+    {
+      set_db_error (error, self->db, rc);
+      return FALSE;
+    }
+
+  job->result = g_steal_pointer (&conversations);
+  job->result_free = (GDestroyNotify)g_ptr_array_unref;
+
+  return TRUE;
+}
+
+/**
+ * confab_store_list_conversations_async:
+ * @self: a #ConfabStore
+ * @offset: how many to skip
+ * @limit: at most how many to return
+ * @cancellable: (nullable): a #GCancellable
+ * @callback: called with the page
+ * @user_data: data for @callback
+ *
+ * Reads a page of the conversation list: pinned ones first, then the
+ * most recently active first.
+ */
+void
+confab_store_list_conversations_async (ConfabStore         *self,
+                                       guint                offset,
+                                       guint                limit,
+                                       GCancellable        *cancellable,
+                                       GAsyncReadyCallback  callback,
+                                       gpointer             user_data)
+{
+  g_autoptr(GTask) task = NULL;
+  Job *job;
+
+  g_return_if_fail (CONFAB_IS_STORE (self));
+  g_return_if_fail (!cancellable || G_IS_CANCELLABLE (cancellable));
+
+  task = g_task_new (self, cancellable, callback, user_data);
+  g_task_set_source_tag (task, confab_store_list_conversations_async);
+
+  job = job_new (task, "list-conversations", list_conversations_job);
+  job->is_read = TRUE;
+  job->offset = offset;
+  job->limit = limit;
+  submit (self, job);
+}
+
+/**
+ * confab_store_list_conversations_finish:
+ * @self: a #ConfabStore
+ * @result: the result given to the callback
+ * @error: return location for a #GError
+ *
+ * Returns: (transfer container) (element-type ConfabStoredConversation) (nullable):
+ *   the page, or %NULL with @error set
+ */
+GPtrArray *
+confab_store_list_conversations_finish (ConfabStore   *self,
+                                        GAsyncResult  *result,
+                                        GError       **error)
+{
+  g_return_val_if_fail (CONFAB_IS_STORE (self), NULL);
+  g_return_val_if_fail (g_task_is_valid (result, self), NULL);
+  g_return_val_if_fail (g_task_get_source_tag (G_TASK (result)) ==
+                        confab_store_list_conversations_async, NULL);
+
+  return g_task_propagate_pointer (G_TASK (result), error);
+}
+
+static gboolean
+list_messages_job (ConfabStore  *self,
+                   Job          *job,
+                   GError      **error)
+{
+  job->result = read_messages (self, job->id, job->offset, job->limit, error);
+  if (job->result == NULL)
+    return FALSE;
+
+  job->result_free = (GDestroyNotify)g_ptr_array_unref;
+
+  return TRUE;
+}
+
+/**
+ * confab_store_list_messages_async:
+ * @self: a #ConfabStore
+ * @conversation_id: the conversation
+ * @offset: how many to skip
+ * @limit: at most how many to return
+ * @cancellable: (nullable): a #GCancellable
+ * @callback: called with the page
+ * @user_data: data for @callback
+ *
+ * Reads a page of a conversation's messages, in order.
+ */
+void
+confab_store_list_messages_async (ConfabStore         *self,
+                                  gint64               conversation_id,
+                                  guint                offset,
+                                  guint                limit,
+                                  GCancellable        *cancellable,
+                                  GAsyncReadyCallback  callback,
+                                  gpointer             user_data)
+{
+  g_autoptr(GTask) task = NULL;
+  Job *job;
+
+  g_return_if_fail (CONFAB_IS_STORE (self));
+  g_return_if_fail (!cancellable || G_IS_CANCELLABLE (cancellable));
+
+  task = g_task_new (self, cancellable, callback, user_data);
+  g_task_set_source_tag (task, confab_store_list_messages_async);
+
+  job = job_new (task, "list-messages", list_messages_job);
+  job->is_read = TRUE;
+  job->id = conversation_id;
+  job->offset = offset;
+  job->limit = limit;
+  submit (self, job);
+}
+
+/**
+ * confab_store_list_messages_finish:
+ * @self: a #ConfabStore
+ * @result: the result given to the callback
+ * @error: return location for a #GError
+ *
+ * Returns: (transfer container) (element-type ConfabStoredMessage) (nullable):
+ *   the page, or %NULL with @error set
+ */
+GPtrArray *
+confab_store_list_messages_finish (ConfabStore   *self,
+                                   GAsyncResult  *result,
+                                   GError       **error)
+{
+  g_return_val_if_fail (CONFAB_IS_STORE (self), NULL);
+  g_return_val_if_fail (g_task_is_valid (result, self), NULL);
+  g_return_val_if_fail (g_task_get_source_tag (G_TASK (result)) ==
+                        confab_store_list_messages_async, NULL);
+
+  return g_task_propagate_pointer (G_TASK (result), error);
+}
+
+/* Search */
+
+/* One FTS5 phrase: inside double quotes every character is literal, so
+ * operators, column filters and stars in the query are just text. */
+static char *
+quote_phrase (const char *query)
+{
+  GString *phrase = g_string_new ("\"");
+
+  for (const char *p = query; *p != '\0'; p++)
+    {
+      if (*p == '"')
+        g_string_append_c (phrase, '"');
+      g_string_append_c (phrase, *p);
+    }
+  g_string_append_c (phrase, '"');
+
+  return g_string_free (phrase, FALSE);
+}
+
+static char *
+like_pattern (const char *query)
+{
+  GString *pattern = g_string_new ("%");
+
+  for (const char *p = query; *p != '\0'; p++)
+    {
+      if (*p == '%' || *p == '_' || *p == '\\')
+        g_string_append_c (pattern, '\\');
+      g_string_append_c (pattern, *p);
+    }
+  g_string_append_c (pattern, '%');
+
+  return g_string_free (pattern, FALSE);
+}
+
+/* Finds @needle as LIKE does: ASCII letters in either case, every other
+ * byte exactly. */
+static const char *
+find_like (const char *haystack,
+           const char *needle)
+{
+  gsize needle_len = strlen (needle);
+
+  for (const char *p = haystack; *p != '\0'; p++)
+    {
+      if (g_ascii_strncasecmp (p, needle, needle_len) == 0)
+        return p;
+    }
+
+  return NULL;
+}
+
+static char *
+make_snippet (const char *content,
+              const char *query)
+{
+  const char *match = find_like (content, query);
+  const char *start;
+  const char *end;
+  GString *snippet;
+
+  if (match == NULL)
+    return g_strdup ("");
+
+  start = match;
+  for (guint i = 0; i < SNIPPET_BEFORE && start > content; i++)
+    start = g_utf8_find_prev_char (content, start);
+
+  end = match + strlen (query);
+  for (guint i = 0; i < SNIPPET_AFTER && *end != '\0'; i++)
+    end = g_utf8_next_char (end);
+
+  snippet = g_string_new (start > content ? "…" : "");
+  g_string_append_len (snippet, start, match - start);
+  g_string_append (snippet, CONFAB_STORE_MATCH_START);
+  g_string_append_len (snippet, match, strlen (query));
+  g_string_append (snippet, CONFAB_STORE_MATCH_END);
+  g_string_append_len (snippet, match + strlen (query), end - (match + strlen (query)));
+  if (*end != '\0')
+    g_string_append (snippet, "…");
+
+  return g_string_free (snippet, FALSE);
+}
+
+static gboolean
+search_job (ConfabStore  *self,
+            Job          *job,
+            GError      **error)
+{
+  g_autoptr(GPtrArray) hits = NULL;
+  g_autoptr(sqlite3_stmt) stmt = NULL;
+  g_autofree char *pattern = NULL;
+  glong n_chars = g_utf8_strlen (job->text, -1);
+  gboolean use_fts = n_chars >= 3;
+  int rc;
+
+  hits = g_ptr_array_new_with_free_func ((GDestroyNotify)confab_store_search_hit_free);
+
+  if (n_chars > 0)
+    {
+      /* trigram indexes substrings of three characters: shorter queries
+       * scan the messages with LIKE instead, newest first. */
+      if (use_fts)
+        stmt = prepare (self->db,
+                        "SELECT m.conversation_id, m.id, c.title, "
+                        "snippet (messages_fts, 0, ?2, ?3, '…', " SNIPPET_TOKENS ") "
+                        "FROM messages_fts "
+                        "JOIN messages m ON m.id = messages_fts.rowid "
+                        "JOIN conversations c ON c.id = m.conversation_id "
+                        "WHERE messages_fts MATCH ?1 ORDER BY messages_fts.rowid DESC LIMIT ?4",
+                        error);
+      else
+        stmt = prepare (self->db,
+                        "SELECT m.conversation_id, m.id, c.title, m.content FROM messages m "
+                        "JOIN conversations c ON c.id = m.conversation_id "
+                        "WHERE m.content LIKE ?1 ESCAPE '\\' ORDER BY m.id DESC LIMIT ?4",
+                        error);
+      if (stmt == NULL)
+        return FALSE;
+
+      pattern = use_fts ? quote_phrase (job->text) : like_pattern (job->text);
+      bind_text (stmt, 1, pattern);
+      if (use_fts)
+        {
+          bind_text (stmt, 2, CONFAB_STORE_MATCH_START);
+          bind_text (stmt, 3, CONFAB_STORE_MATCH_END);
+        }
+      sqlite3_bind_int64 (stmt, 4, job->limit);
+
+      while ((rc = sqlite3_step (stmt)) == SQLITE_ROW)
+        {
+          g_autofree char *text = dup_column_text (stmt, 3);
+          ConfabStoreSearchHit *hit = g_new0 (ConfabStoreSearchHit, 1);
+
+          hit->conversation_id = sqlite3_column_int64 (stmt, 0);
+          hit->message_id = sqlite3_column_int64 (stmt, 1);
+          hit->title = dup_column_text (stmt, 2);
+          hit->snippet = use_fts ? g_steal_pointer (&text) : make_snippet (text, job->text);
+          g_ptr_array_add (hits, hit);
+        }
+
+      if (rc != SQLITE_DONE)
+        {
+          set_db_error (error, self->db, rc);
+          return FALSE;
+        }
+    }
+
+  job->result = g_steal_pointer (&hits);
+  job->result_free = (GDestroyNotify)g_ptr_array_unref;
+
+  return TRUE;
+}
+
+/**
+ * confab_store_search_async:
+ * @self: a #ConfabStore
+ * @query: the text to find, copied; any characters, taken literally
+ * @limit: at most how many hits to return
+ * @cancellable: (nullable): a #GCancellable
+ * @callback: called with the hits
+ * @user_data: data for @callback
+ *
+ * Finds messages of every conversation whose text contains @query,
+ * ignoring case, newest first. Each hit's snippet marks the match with
+ * %CONFAB_STORE_MATCH_START and %CONFAB_STORE_MATCH_END. Blank queries
+ * find nothing.
+ */
+void
+confab_store_search_async (ConfabStore         *self,
+                           const char          *query,
+                           guint                limit,
+                           GCancellable        *cancellable,
+                           GAsyncReadyCallback  callback,
+                           gpointer             user_data)
+{
+  g_autoptr(GTask) task = NULL;
+  Job *job;
+
+  g_return_if_fail (CONFAB_IS_STORE (self));
+  g_return_if_fail (query != NULL);
+  g_return_if_fail (!cancellable || G_IS_CANCELLABLE (cancellable));
+
+  task = g_task_new (self, cancellable, callback, user_data);
+  g_task_set_source_tag (task, confab_store_search_async);
+
+  job = job_new (task, "search", search_job);
+  job->is_read = TRUE;
+  job->text = g_strstrip (g_strdup (query));
+  job->limit = limit;
+  submit (self, job);
+}
+
+/**
+ * confab_store_search_finish:
+ * @self: a #ConfabStore
+ * @result: the result given to the callback
+ * @error: return location for a #GError
+ *
+ * Returns: (transfer container) (element-type ConfabStoreSearchHit) (nullable):
+ *   the hits, or %NULL with @error set
+ */
+GPtrArray *
+confab_store_search_finish (ConfabStore   *self,
+                            GAsyncResult  *result,
+                            GError       **error)
+{
+  g_return_val_if_fail (CONFAB_IS_STORE (self), NULL);
+  g_return_val_if_fail (g_task_is_valid (result, self), NULL);
+  g_return_val_if_fail (g_task_get_source_tag (G_TASK (result)) ==
+                        confab_store_search_async, NULL);
+
+  return g_task_propagate_pointer (G_TASK (result), error);
+}
