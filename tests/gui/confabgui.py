@@ -22,6 +22,9 @@ import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 DEADLINE = 20.0
+# One test, start-up and clean-up included, under a sanitizer on a busy
+# machine.
+TEST_TIMEOUT = 150
 
 
 class Failure(Exception):
@@ -193,7 +196,8 @@ class Session:
     def _start_dbus(self):
         dbus = subprocess.Popen(
             ["dbus-daemon", "--session", "--nofork", "--print-address=1"],
-            stdout=subprocess.PIPE, env=self.env, text=True)
+            stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
+            env=self.env, text=True)
         self.procs.append(dbus)
         address = dbus.stdout.readline().strip()
         if not address:
@@ -233,7 +237,11 @@ class Session:
             while (time.monotonic() < end and self.app.poll() is None
                    and not self._x_window_id()):
                 time.sleep(0.05)
-            if self.app.poll() is None or "cannot open display" not in self.app_log():
+            # Also seen once under load with a sanitizer build: the app
+            # could not register its name on the fresh session bus.
+            log = self.app_log()
+            if self.app.poll() is None or ("cannot open display" not in log and
+                                           "Unable to register" not in log):
                 break
             self._restart_xvfb()
             env["DISPLAY"] = self.display
@@ -461,15 +469,35 @@ def run(tests):
     for number, (name, _) in enumerate(tests, 1):
         env = dict(os.environ, CONFAB_GUI_CHILD=name)
         started = time.monotonic()
-        proc = subprocess.run([sys.executable, sys.argv[0]], env=env,
-                              stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+        # Each test runs in a session of its own, with its output in a
+        # file: if it dies without cleaning up, what it started (Xvfb, the
+        # buses, the app) is killed with it and holds no pipe open.
+        with tempfile.TemporaryFile("w+") as output:
+            child = subprocess.Popen([sys.executable, sys.argv[0]], env=env,
+                                     stdin=subprocess.DEVNULL, stdout=output,
+                                     stderr=subprocess.STDOUT, start_new_session=True)
+            try:
+                returncode = child.wait(TEST_TIMEOUT)
+            except subprocess.TimeoutExpired:
+                returncode = None
+            try:
+                os.killpg(child.pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+            child.wait()
+            output.seek(0)
+            lines = output.read().splitlines()
         took = time.monotonic() - started
-        if proc.returncode == 0:
+        if returncode == 0:
             print(f"ok {number} {name} # {took:.1f} s", flush=True)
         else:
             failures += 1
             print(f"not ok {number} {name}", flush=True)
-            for line in proc.stdout.splitlines():
+            if returncode is None:
+                print(f"# no result after {TEST_TIMEOUT} s", flush=True)
+            elif returncode < 0:
+                print(f"# the test process died of signal {-returncode}", flush=True)
+            for line in lines:
                 if line.startswith("#") or "CRITICAL" in line or "WARNING" in line:
                     print(line if line.startswith("#") else f"# {line}", flush=True)
     return 1 if failures else 0
