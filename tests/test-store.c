@@ -259,6 +259,36 @@ list_messages (ConfabStore *store,
   return messages;
 }
 
+static ConfabStoredConversation *
+get_conversation (ConfabStore  *store,
+                  gint64        conversation_id,
+                  GError      **error)
+{
+  g_autoptr(GAsyncResult) result = NULL;
+  GAsyncResult *slot = NULL;
+
+  confab_store_get_conversation_async (store, conversation_id, NULL, store_result_cb, &slot);
+  result = wait_for_result (&slot);
+
+  return confab_store_get_conversation_finish (store, result, error);
+}
+
+static ConfabStoredConversation *
+get_latest_conversation (ConfabStore *store)
+{
+  g_autoptr(GAsyncResult) result = NULL;
+  g_autoptr(GError) error = NULL;
+  GAsyncResult *slot = NULL;
+  ConfabStoredConversation *conversation;
+
+  confab_store_get_latest_conversation_async (store, NULL, store_result_cb, &slot);
+  result = wait_for_result (&slot);
+  conversation = confab_store_get_latest_conversation_finish (store, result, &error);
+  g_assert_no_error (error);
+
+  return conversation;
+}
+
 static GPtrArray *
 search (ConfabStore *store,
         const char  *query,
@@ -490,7 +520,7 @@ test_crud (void)
   prompt = append_message (store, conversation->id, CONFAB_MESSAGE_ROLE_USER, "안녕하세요.");
   g_assert_cmpint (prompt->conversation_id, ==, conversation->id);
   g_assert_cmpint (prompt->position, ==, 0);
-  g_assert_cmpint (prompt->state, ==, CONFAB_STORED_STATE_COMPLETE);
+  g_assert_cmpint (prompt->state, ==, CONFAB_MESSAGE_STATE_COMPLETE);
 
   reply = append_message (store, conversation->id, CONFAB_MESSAGE_ROLE_ASSISTANT, "");
   g_assert_cmpint (reply->position, ==, 1);
@@ -500,7 +530,7 @@ test_crud (void)
   reply->content = g_strdup ("こんにちは。");
   g_free (reply->reasoning);
   reply->reasoning = g_strdup ("A greeting.");
-  reply->state = CONFAB_STORED_STATE_FAILED;
+  reply->state = CONFAB_MESSAGE_STATE_FAILED;
   reply->error = g_strdup ("The server had an internal error.");
   reply->prompt_tokens = 12;
   reply->completion_tokens = 3;
@@ -531,7 +561,7 @@ test_crud (void)
   g_assert_cmpint (listed_reply->role, ==, CONFAB_MESSAGE_ROLE_ASSISTANT);
   g_assert_cmpstr (listed_reply->content, ==, "こんにちは。");
   g_assert_cmpstr (listed_reply->reasoning, ==, "A greeting.");
-  g_assert_cmpint (listed_reply->state, ==, CONFAB_STORED_STATE_FAILED);
+  g_assert_cmpint (listed_reply->state, ==, CONFAB_MESSAGE_STATE_FAILED);
   g_assert_cmpstr (listed_reply->error, ==, "The server had an internal error.");
   g_assert_cmpint (listed_reply->prompt_tokens, ==, 12);
   g_assert_cmpint (listed_reply->completion_tokens, ==, 3);
@@ -623,6 +653,53 @@ test_ordering (void)
 
     assert_order (list, ids, G_N_ELEMENTS (ids));
   }
+
+  g_assert_finalize_object (store);
+}
+
+static void
+test_get_conversation (void)
+{
+  g_autofree char *path = default_path ();
+  g_autoptr(ConfabStoredConversation) none = NULL;
+  g_autoptr(ConfabStoredConversation) a = NULL;
+  g_autoptr(ConfabStoredConversation) b = NULL;
+  g_autoptr(ConfabStoredConversation) read = NULL;
+  g_autoptr(ConfabStoredConversation) latest = NULL;
+  g_autoptr(ConfabStoredConversation) missing = NULL;
+  g_autoptr(ConfabStoredMessage) message = NULL;
+  g_autoptr(GError) error = NULL;
+  ConfabStore *store;
+
+  store = open_store (path);
+
+  /* An empty history has no latest conversation, and that is no error. */
+  none = get_latest_conversation (store);
+  g_assert_null (none);
+
+  a = create_conversation (store, "A");
+  b = create_conversation (store, "B");
+
+  read = get_conversation (store, a->id, &error);
+  g_assert_no_error (error);
+  g_assert_cmpint (read->id, ==, a->id);
+  g_assert_cmpstr (read->title, ==, "A");
+  g_assert_cmpstr (read->model, ==, MODEL);
+  g_assert_cmpint (read->created_at, ==, a->created_at);
+
+  latest = get_latest_conversation (store);
+  g_assert_cmpint (latest->id, ==, b->id);
+  g_clear_pointer (&latest, confab_stored_conversation_free);
+
+  /* Pinning does not count: only activity does. */
+  set_pinned (store, b->id, TRUE);
+  message = append_message (store, a->id, CONFAB_MESSAGE_ROLE_USER, "newer");
+  latest = get_latest_conversation (store);
+  g_assert_cmpint (latest->id, ==, a->id);
+
+  missing = get_conversation (store, b->id + 100, &error);
+  g_assert_null (missing);
+  g_assert_error (error, CONFAB_STORE_ERROR, CONFAB_STORE_ERROR_NOT_FOUND);
 
   g_assert_finalize_object (store);
 }
@@ -917,7 +994,7 @@ test_migrate_from_v1 (void)
   g_assert_cmpint (reply->id, ==, 41);
   g_assert_cmpstr (reply->content, ==, "晴れでしょう。");
   g_assert_cmpstr (reply->reasoning, ==, "考え中");
-  g_assert_cmpint (reply->state, ==, CONFAB_STORED_STATE_INTERRUPTED);
+  g_assert_cmpint (reply->state, ==, CONFAB_MESSAGE_STATE_INTERRUPTED);
   g_assert_cmpint (reply->prompt_tokens, ==, 20);
 
   assert_search (store, "東京の天気", "東京の天気", tokyo, 1);
@@ -1364,7 +1441,7 @@ test_update_coalescing (void)
   db = raw_open (path);
 
   reply = append_message (store, conversation->id, CONFAB_MESSAGE_ROLE_ASSISTANT, "");
-  reply->state = CONFAB_STORED_STATE_STREAMING;
+  reply->state = CONFAB_MESSAGE_STATE_STREAMING;
 
   /* Counts the UPDATEs that reach the table. */
   raw_exec (db,
@@ -1383,7 +1460,7 @@ test_update_coalescing (void)
       g_free (reply->content);
       reply->content = g_strdup (text->str);
       if (i == 99)
-        reply->state = CONFAB_STORED_STATE_COMPLETE;
+        reply->state = CONFAB_MESSAGE_STATE_COMPLETE;
       confab_store_update_message_async (store, reply, NULL, save_cb, &saves);
     }
   while (g_main_context_iteration (NULL, FALSE))
@@ -1405,10 +1482,76 @@ test_update_coalescing (void)
   g_assert_cmpuint (messages->len, ==, 1);
   g_assert_cmpstr (((ConfabStoredMessage *)messages->pdata[0])->content, ==, text->str);
   g_assert_cmpint (((ConfabStoredMessage *)messages->pdata[0])->state, ==,
-                   CONFAB_STORED_STATE_COMPLETE);
+                   CONFAB_MESSAGE_STATE_COMPLETE);
   assert_search (store, "delta 99.", "delta 99.", &reply->id, 1);
   assert_index_sound (path);
 
+  g_assert_finalize_object (store);
+}
+
+static void
+append_counted_cb (GObject      *object,
+                   GAsyncResult *result,
+                   gpointer      user_data)
+{
+  g_autoptr(ConfabStoredMessage) message = NULL;
+  g_autoptr(GError) error = NULL;
+  Saves *saves = user_data;
+
+  message = confab_store_append_message_finish (CONFAB_STORE (object), result, &error);
+  if (message != NULL)
+    saves->n_done++;
+  else
+    saves->n_failed++;
+}
+
+static void
+test_dispose_drains (void)
+{
+  g_autofree char *path = default_path ();
+  g_autoptr(ConfabStoredConversation) conversation = NULL;
+  g_autoptr(ConfabStoredConversation) closed = NULL;
+  g_autoptr(GAsyncResult) result = NULL;
+  g_autoptr(GError) error = NULL;
+  ConfabStore *store;
+  Saves saves = { 0, 0 };
+  GAsyncResult *slot = NULL;
+
+  store = open_store (path);
+  conversation = create_conversation (store, "Drain");
+
+  for (guint i = 0; i < 100; i++)
+    {
+      g_autofree char *text = g_strdup_printf ("message %u", i);
+      g_autoptr(ConfabStoredMessage) message = confab_stored_message_new (CONFAB_MESSAGE_ROLE_USER,
+                                                                          text);
+
+      confab_store_append_message_async (store, conversation->id, message, NULL,
+                                         append_counted_cb, &saves);
+    }
+
+  /* As at shutdown: disposing returns only once every queued write is
+   * made, before any of their callbacks has run. */
+  g_object_run_dispose (G_OBJECT (store));
+  g_assert_cmpuint (saves.n_done + saves.n_failed, ==, 0);
+  {
+    g_autoptr(sqlite3) db = raw_open (path);
+
+    g_assert_cmpint (raw_int (db, "SELECT count(*) FROM messages"), ==, 100);
+    g_assert_cmpint (raw_int (db, "SELECT max(position) FROM messages"), ==, 99);
+  }
+
+  /* A closed store refuses new work, and says so. */
+  confab_store_create_conversation_async (store, "Too late", NULL, NULL, NULL,
+                                          store_result_cb, &slot);
+  result = wait_for_result (&slot);
+  closed = confab_store_create_conversation_finish (store, result, &error);
+  g_assert_null (closed);
+  g_assert_error (error, G_IO_ERROR, G_IO_ERROR_CLOSED);
+
+  wait_until (saves_are_done, &saves);
+  g_assert_cmpuint (saves.n_done, ==, 100);
+  g_clear_object (&result);
   g_assert_finalize_object (store);
 }
 
@@ -1500,13 +1643,14 @@ test_from_message (void)
   static const struct
   {
     ConfabMessageState message_state;
-    ConfabStoredState  stored_state;
+    ConfabMessageState stored_state;
   } states[] = {
-    { CONFAB_MESSAGE_STATE_COMPLETE, CONFAB_STORED_STATE_COMPLETE },
-    { CONFAB_MESSAGE_STATE_PENDING, CONFAB_STORED_STATE_STREAMING },
-    { CONFAB_MESSAGE_STATE_STREAMING, CONFAB_STORED_STATE_STREAMING },
-    { CONFAB_MESSAGE_STATE_STOPPED, CONFAB_STORED_STATE_STOPPED },
-    { CONFAB_MESSAGE_STATE_FAILED, CONFAB_STORED_STATE_FAILED },
+    { CONFAB_MESSAGE_STATE_COMPLETE, CONFAB_MESSAGE_STATE_COMPLETE },
+    { CONFAB_MESSAGE_STATE_PENDING, CONFAB_MESSAGE_STATE_STREAMING },
+    { CONFAB_MESSAGE_STATE_STREAMING, CONFAB_MESSAGE_STATE_STREAMING },
+    { CONFAB_MESSAGE_STATE_STOPPED, CONFAB_MESSAGE_STATE_STOPPED },
+    { CONFAB_MESSAGE_STATE_FAILED, CONFAB_MESSAGE_STATE_FAILED },
+    { CONFAB_MESSAGE_STATE_INTERRUPTED, CONFAB_MESSAGE_STATE_INTERRUPTED },
   };
   g_autoptr(ConfabMessage) message = confab_message_new (CONFAB_MESSAGE_ROLE_ASSISTANT, "答え");
   g_autoptr(GError) error = g_error_new_literal (G_IO_ERROR, G_IO_ERROR_FAILED, "It broke.");
@@ -1558,7 +1702,7 @@ crash_child (const char *path)
   conversation = create_conversation (store, "Crash");
   prompt = append_message (store, conversation->id, CONFAB_MESSAGE_ROLE_USER, "길게 써 주세요.");
   draft = confab_stored_message_new (CONFAB_MESSAGE_ROLE_ASSISTANT, "");
-  draft->state = CONFAB_STORED_STATE_STREAMING;
+  draft->state = CONFAB_MESSAGE_STATE_STREAMING;
   reply = append_message_full (store, conversation->id, draft, &error);
   g_assert_no_error (error);
 
@@ -1637,7 +1781,7 @@ test_crash_recovery (void)
                             0, 10);
   g_assert_cmpuint (messages->len, ==, 2);
   g_assert_cmpint (((ConfabStoredMessage *)messages->pdata[0])->state, ==,
-                   CONFAB_STORED_STATE_COMPLETE);
+                   CONFAB_MESSAGE_STATE_COMPLETE);
 
   /* The reply is there up to its last save: the one the child waited
    * for, or the one it was killed during. */
@@ -1647,7 +1791,7 @@ test_crash_recovery (void)
   g_string_append_printf (pending, "長い返事の%u番目の部分。", CRASH_SAVES + 1);
 
   reply = messages->pdata[1];
-  g_assert_cmpint (reply->state, ==, CONFAB_STORED_STATE_INTERRUPTED);
+  g_assert_cmpint (reply->state, ==, CONFAB_MESSAGE_STATE_INTERRUPTED);
   if (g_strcmp0 (reply->content, saved->str) != 0)
     g_assert_cmpstr (reply->content, ==, pending->str);
   g_test_message ("the save in flight was %s", g_strcmp0 (reply->content, saved->str) == 0
@@ -1675,6 +1819,7 @@ main (int   argc,
   g_test_add_func ("/confab/store/open-async", test_open_async);
   g_test_add_func ("/confab/store/crud", test_crud);
   g_test_add_func ("/confab/store/ordering", test_ordering);
+  g_test_add_func ("/confab/store/get-conversation", test_get_conversation);
   g_test_add_func ("/confab/store/paging", test_paging);
   g_test_add_func ("/confab/store/cascade-delete", test_cascade_delete);
   g_test_add_func ("/confab/store/undo-delete", test_undo_delete);
@@ -1687,6 +1832,7 @@ main (int   argc,
   g_test_add_func ("/confab/store/search-long-snippet", test_search_long_snippet);
   g_test_add_func ("/confab/store/search-syntax", test_search_syntax);
   g_test_add_func ("/confab/store/update-coalescing", test_update_coalescing);
+  g_test_add_func ("/confab/store/dispose-drains", test_dispose_drains);
   g_test_add_func ("/confab/store/writes-do-not-block", test_writes_do_not_block);
   g_test_add_func ("/confab/store/cancelled", test_cancelled);
   g_test_add_func ("/confab/store/from-message", test_from_message);

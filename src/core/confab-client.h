@@ -26,6 +26,8 @@ typedef enum
   CONFAB_CLIENT_ERROR_SERVER,
   CONFAB_CLIENT_ERROR_TRUNCATED,
   CONFAB_CLIENT_ERROR_PROTOCOL,
+  /* Known only by its message, as the history keeps a failed reply. */
+  CONFAB_CLIENT_ERROR_FAILED,
 } ConfabClientError;
 
 #define CONFAB_CLIENT_DEFAULT_BASE_URL "https://api.openai.com/v1"

@@ -9,7 +9,45 @@
 
 #include "confab-conversation.h"
 
+#include <string.h>
+
 #include "confab-request.h"
+
+/* DESIGN.md: a streaming reply is saved at least once a second, so a crash
+ * loses at most a second of text, and at most once, so saving costs a
+ * stream nothing. */
+#define SAVE_INTERVAL_MS 1000
+#define LOAD_PAGE_SIZE 500
+#define TITLE_MAX_CHARS 60
+
+/* What the conversation knows of a message's row, kept on the message. */
+typedef struct
+{
+  /* the row id, 0 until the append is done */
+  gint64   id;
+  /* in the conversation's waiting queue */
+  gboolean waiting;
+  /* its append is in the store's queue */
+  gboolean appending;
+  /* saved while waiting or appending: saved again as it is then */
+  gboolean dirty;
+} Record;
+
+/* A store call's hold on the conversation and the message it is about. */
+typedef struct
+{
+  ConfabConversation *self;
+  ConfabMessage      *message;
+} Pending;
+
+/* The task data of a load. */
+typedef struct
+{
+  ConfabClient       *client;
+  ConfabStore        *store;
+  ConfabConversation *conversation;
+  guint               offset;
+} Load;
 
 struct _ConfabConversation
 {
@@ -17,11 +55,33 @@ struct _ConfabConversation
 
   /* owned */
   ConfabClient  *client;
+  ConfabStore   *store;
   GListStore    *messages;
   GCancellable  *cancellable;
   ConfabMessage *streaming;
   char          *model;
   char          *system_prompt;
+  char          *title;
+
+  /* owned: messages to append, in order, waiting for the conversation's
+   * row or for the append before them; the callbacks empty it, also after
+   * a dispose, so finalize frees it */
+  GQueue waiting;
+
+  /* borrowed: the prompt whose append the request waits for */
+  ConfabMessage *gate;
+
+  /* source ids and handlers */
+  guint  save_id;
+  gulong delta_id;
+  gulong state_id;
+
+  /* plain state */
+  gint64   id;
+  /* 0 or 1: appends go one at a time */
+  guint    n_appending;
+  gboolean creating;
+  gboolean save_failing;
 };
 
 G_DEFINE_FINAL_TYPE (ConfabConversation, confab_conversation, G_TYPE_OBJECT)
@@ -29,6 +89,9 @@ G_DEFINE_FINAL_TYPE (ConfabConversation, confab_conversation, G_TYPE_OBJECT)
 enum {
   PROP_0,
   PROP_CLIENT,
+  PROP_STORE,
+  PROP_ID,
+  PROP_TITLE,
   PROP_MODEL,
   PROP_SYSTEM_PROMPT,
   PROP_IS_STREAMING,
@@ -37,22 +100,40 @@ enum {
 
 enum {
   REPLY_FINISHED,
+  SAVE_FAILED,
   N_SIGNALS
 };
 
 static GParamSpec *properties[N_PROPS];
 static guint signals[N_SIGNALS];
+static GQuark record_quark;
+
+static void save_message (ConfabConversation *self,
+                          ConfabStore        *store,
+                          ConfabMessage      *message);
+static void unwatch_reply (ConfabConversation *self,
+                           ConfabMessage      *reply);
 
 static void
 confab_conversation_dispose (GObject *object)
 {
   ConfabConversation *self = (ConfabConversation *)object;
 
-  /* Closing a conversation stops its request. */
+  /* Closing a conversation stops its reply, and the text so far is saved:
+   * the write is queued before the store can go. */
+  if (self->streaming != NULL)
+    {
+      self->gate = NULL;
+      confab_message_set_state (self->streaming, CONFAB_MESSAGE_STATE_STOPPED);
+      unwatch_reply (self, self->streaming);
+    }
+
+  g_clear_handle_id (&self->save_id, g_source_remove);
   g_cancellable_cancel (self->cancellable);
   g_clear_object (&self->cancellable);
   g_clear_object (&self->streaming);
   g_clear_object (&self->client);
+  g_clear_object (&self->store);
   g_clear_object (&self->messages);
 
   G_OBJECT_CLASS (confab_conversation_parent_class)->dispose (object);
@@ -63,8 +144,10 @@ confab_conversation_finalize (GObject *object)
 {
   ConfabConversation *self = (ConfabConversation *)object;
 
+  g_queue_clear_full (&self->waiting, g_object_unref);
   g_clear_pointer (&self->model, g_free);
   g_clear_pointer (&self->system_prompt, g_free);
+  g_clear_pointer (&self->title, g_free);
 
   G_OBJECT_CLASS (confab_conversation_parent_class)->finalize (object);
 }
@@ -81,6 +164,18 @@ confab_conversation_get_property (GObject    *object,
     {
     case PROP_CLIENT:
       g_value_set_object (value, self->client);
+      break;
+
+    case PROP_STORE:
+      g_value_set_object (value, self->store);
+      break;
+
+    case PROP_ID:
+      g_value_set_int64 (value, self->id);
+      break;
+
+    case PROP_TITLE:
+      g_value_set_string (value, self->title);
       break;
 
     case PROP_MODEL:
@@ -114,6 +209,10 @@ confab_conversation_set_property (GObject      *object,
       self->client = g_value_dup_object (value);
       break;
 
+    case PROP_STORE:
+      self->store = g_value_dup_object (value);
+      break;
+
     case PROP_MODEL:
       confab_conversation_set_model (self, g_value_get_string (value));
       break;
@@ -137,9 +236,35 @@ confab_conversation_class_init (ConfabConversationClass *klass)
   object_class->get_property = confab_conversation_get_property;
   object_class->set_property = confab_conversation_set_property;
 
+  record_quark = g_quark_from_static_string ("confab-conversation-record");
+
   properties[PROP_CLIENT] =
     g_param_spec_object ("client", NULL, NULL, CONFAB_TYPE_CLIENT,
                          G_PARAM_READWRITE | G_PARAM_CONSTRUCT_ONLY | G_PARAM_STATIC_STRINGS);
+  /**
+   * ConfabConversation:store:
+   *
+   * Where the conversation saves itself, or %NULL to keep it in memory only.
+   */
+  properties[PROP_STORE] =
+    g_param_spec_object ("store", NULL, NULL, CONFAB_TYPE_STORE,
+                         G_PARAM_READWRITE | G_PARAM_CONSTRUCT_ONLY | G_PARAM_STATIC_STRINGS);
+  /**
+   * ConfabConversation:id:
+   *
+   * The conversation's row in the store, 0 until it is stored.
+   */
+  properties[PROP_ID] =
+    g_param_spec_int64 ("id", NULL, NULL, 0, G_MAXINT64, 0,
+                        G_PARAM_READABLE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
+  /**
+   * ConfabConversation:title:
+   *
+   * The title: the first line of the first message, or the stored one.
+   */
+  properties[PROP_TITLE] =
+    g_param_spec_string ("title", NULL, NULL, NULL,
+                         G_PARAM_READABLE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
   properties[PROP_MODEL] =
     g_param_spec_string ("model", NULL, NULL, NULL,
                          G_PARAM_READWRITE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
@@ -165,12 +290,662 @@ confab_conversation_class_init (ConfabConversationClass *klass)
                   G_SIGNAL_RUN_LAST,
                   0, NULL, NULL, NULL,
                   G_TYPE_NONE, 1, CONFAB_TYPE_MESSAGE);
+
+  /**
+   * ConfabConversation::save-failed:
+   * @self: the conversation
+   * @error: why the store could not save
+   *
+   * A save failed; the messages stay in memory and are saved again with
+   * the next change. Emitted once for a run of failures, not for each.
+   */
+  signals[SAVE_FAILED] =
+    g_signal_new ("save-failed",
+                  G_TYPE_FROM_CLASS (klass),
+                  G_SIGNAL_RUN_LAST,
+                  0, NULL, NULL, NULL,
+                  G_TYPE_NONE, 1, G_TYPE_ERROR);
 }
 
 static void
 confab_conversation_init (ConfabConversation *self)
 {
   self->messages = g_list_store_new (CONFAB_TYPE_MESSAGE);
+  g_queue_init (&self->waiting);
+}
+
+/* Persistence */
+
+static Record *
+get_record (ConfabMessage *message)
+{
+  Record *record = g_object_get_qdata (G_OBJECT (message), record_quark);
+
+  if (record == NULL)
+    {
+      record = g_new0 (Record, 1);
+      g_object_set_qdata_full (G_OBJECT (message), record_quark, record, g_free);
+    }
+
+  return record;
+}
+
+static Pending *
+pending_new (ConfabConversation *self,
+             ConfabMessage      *message)
+{
+  Pending *pending = g_new0 (Pending, 1);
+
+  pending->self = g_object_ref (self);
+  pending->message = g_object_ref (message);
+
+  return pending;
+}
+
+static void
+pending_free (Pending *pending)
+{
+  g_clear_object (&pending->self);
+  g_clear_object (&pending->message);
+  g_free (pending);
+}
+
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (Pending, pending_free)
+
+static void
+report_save_failure (ConfabConversation *self,
+                     const GError       *error)
+{
+  g_debug ("save failed: %s %d", g_quark_to_string (error->domain), error->code);
+
+  /* One toast for a read-only disk, not one a second while a reply streams. */
+  if (self->save_failing)
+    return;
+
+  self->save_failing = TRUE;
+  g_signal_emit (self, signals[SAVE_FAILED], 0, error);
+}
+
+static void
+update_cb (GObject      *object,
+           GAsyncResult *result,
+           gpointer      user_data)
+{
+  g_autoptr(ConfabConversation) self = user_data;
+  g_autoptr(GError) error = NULL;
+
+  if (confab_store_update_message_finish (CONFAB_STORE (object), result, &error))
+    self->save_failing = FALSE;
+  else
+    report_save_failure (self, error);
+}
+
+/* Saves @message as it is now. @store is passed because the callbacks of a
+ * chain still save through it after a dispose. */
+static void
+save_message (ConfabConversation *self,
+              ConfabStore        *store,
+              ConfabMessage      *message)
+{
+  g_autoptr(ConfabStoredMessage) stored = NULL;
+  Record *record = get_record (message);
+
+  if (record->waiting || record->appending)
+    {
+      record->dirty = TRUE;
+      return;
+    }
+
+  /* Never stored, as when the conversation could not be created: the next
+   * send appends it as it is then. */
+  if (record->id == 0)
+    return;
+
+  stored = confab_stored_message_new_from_message (message);
+  stored->id = record->id;
+  confab_store_update_message_async (store, stored, NULL, update_cb, g_object_ref (self));
+}
+
+static void start_request (ConfabConversation *self);
+
+/* The request waited for this append: it goes out now, stored or not. */
+static void
+open_gate (ConfabConversation *self,
+           ConfabMessage      *message)
+{
+  if (message == NULL || self->gate != message)
+    return;
+
+  self->gate = NULL;
+  start_request (self);
+}
+
+static void flush_waiting (ConfabConversation *self,
+                           ConfabStore        *store);
+
+/* Fills the waiting queue again with every message not stored, in the
+ * conversation's order, so that one whose append failed goes before the
+ * ones that came after it. */
+static void
+queue_unsaved (ConfabConversation *self)
+{
+  guint n = g_list_model_get_n_items (G_LIST_MODEL (self->messages));
+
+  while (!g_queue_is_empty (&self->waiting))
+    {
+      g_autoptr(ConfabMessage) message = g_queue_pop_head (&self->waiting);
+
+      get_record (message)->waiting = FALSE;
+    }
+
+  for (guint i = 0; i < n; i++)
+    {
+      g_autoptr(ConfabMessage) message = g_list_model_get_item (G_LIST_MODEL (self->messages), i);
+      Record *record = get_record (message);
+
+      if (record->id == 0 && !record->appending)
+        {
+          record->waiting = TRUE;
+          g_queue_push_tail (&self->waiting, g_steal_pointer (&message));
+        }
+    }
+}
+
+/* Drops what waits, as when the store cannot take it: it stays in memory
+ * and the next send queues it again. The request no longer waits. */
+static void
+drop_waiting (ConfabConversation *self)
+{
+  gboolean gate_dropped = FALSE;
+
+  while (!g_queue_is_empty (&self->waiting))
+    {
+      g_autoptr(ConfabMessage) message = g_queue_pop_head (&self->waiting);
+      Record *record = get_record (message);
+
+      record->waiting = FALSE;
+      record->dirty = FALSE;
+      gate_dropped |= message == self->gate;
+    }
+
+  if (gate_dropped)
+    open_gate (self, self->gate);
+}
+
+static void
+append_cb (GObject      *object,
+           GAsyncResult *result,
+           gpointer      user_data)
+{
+  g_autoptr(Pending) pending = user_data;
+  g_autoptr(ConfabStoredMessage) stored = NULL;
+  g_autoptr(GError) error = NULL;
+  ConfabConversation *self = pending->self;
+  ConfabStore *store = CONFAB_STORE (object);
+  Record *record = get_record (pending->message);
+
+  stored = confab_store_append_message_finish (store, result, &error);
+  record->appending = FALSE;
+  g_assert (self->n_appending == 1);
+  self->n_appending = 0;
+
+  if (stored != NULL)
+    {
+      record->id = stored->id;
+      self->save_failing = FALSE;
+      if (record->dirty)
+        {
+          record->dirty = FALSE;
+          save_message (self, store, pending->message);
+        }
+      flush_waiting (self, store);
+    }
+  else
+    {
+      /* Nothing after it is appended, or it would come first. */
+      record->dirty = FALSE;
+      report_save_failure (self, error);
+      drop_waiting (self);
+    }
+
+  open_gate (self, pending->message);
+}
+
+/* Appends the next waiting message once the conversation's row exists.
+ * One at a time: a message is appended only after all those before it,
+ * so the stored order is the conversation's even when a write fails. */
+static void
+flush_waiting (ConfabConversation *self,
+               ConfabStore        *store)
+{
+  g_autoptr(ConfabMessage) message = NULL;
+  g_autoptr(ConfabStoredMessage) stored = NULL;
+  Record *record;
+
+  if (self->id == 0 || self->n_appending > 0 || g_queue_is_empty (&self->waiting))
+    return;
+
+  message = g_queue_pop_head (&self->waiting);
+  stored = confab_stored_message_new_from_message (message);
+  record = get_record (message);
+
+  /* This copy is the message as it is now. */
+  record->waiting = FALSE;
+  record->appending = TRUE;
+  record->dirty = FALSE;
+  self->n_appending = 1;
+  confab_store_append_message_async (store, self->id, stored, NULL, append_cb,
+                                     pending_new (self, message));
+}
+
+static void
+column_saved_cb (GObject      *object,
+                 GAsyncResult *result,
+                 gpointer      user_data)
+{
+  g_autoptr(ConfabConversation) self = user_data;
+  g_autoptr(GError) error = NULL;
+  gboolean saved;
+
+  if (g_task_get_source_tag (G_TASK (result)) == confab_store_set_conversation_model_async)
+    saved = confab_store_set_conversation_model_finish (CONFAB_STORE (object), result, &error);
+  else
+    saved = confab_store_set_conversation_system_prompt_finish (CONFAB_STORE (object), result,
+                                                                &error);
+
+  if (!saved)
+    report_save_failure (self, error);
+}
+
+static void
+create_cb (GObject      *object,
+           GAsyncResult *result,
+           gpointer      user_data)
+{
+  g_autoptr(ConfabConversation) self = user_data;
+  g_autoptr(ConfabStoredConversation) conversation = NULL;
+  g_autoptr(GError) error = NULL;
+  ConfabStore *store = CONFAB_STORE (object);
+
+  self->creating = FALSE;
+  conversation = confab_store_create_conversation_finish (store, result, &error);
+
+  if (conversation == NULL)
+    {
+      /* The messages stay in memory, and the next send tries again with
+       * all of them. */
+      report_save_failure (self, error);
+      drop_waiting (self);
+      return;
+    }
+
+  self->id = conversation->id;
+  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_ID]);
+  flush_waiting (self, store);
+
+  /* Changed while the row was being created. */
+  if (g_strcmp0 (conversation->model, self->model) != 0)
+    confab_store_set_conversation_model_async (store, self->id, self->model, NULL,
+                                               column_saved_cb, g_object_ref (self));
+  if (g_strcmp0 (conversation->system_prompt, self->system_prompt) != 0)
+    confab_store_set_conversation_system_prompt_async (store, self->id, self->system_prompt, NULL,
+                                                       column_saved_cb, g_object_ref (self));
+}
+
+/* Queues an append of every message not stored yet, creating the
+ * conversation's row first if needed. */
+static void
+persist_new_messages (ConfabConversation *self)
+{
+  g_assert (self->store != NULL);
+
+  queue_unsaved (self);
+
+  if (self->id != 0)
+    flush_waiting (self, self->store);
+  else if (!self->creating && !g_queue_is_empty (&self->waiting))
+    {
+      self->creating = TRUE;
+      confab_store_create_conversation_async (self->store, self->title, self->model,
+                                              self->system_prompt, NULL, create_cb,
+                                              g_object_ref (self));
+    }
+}
+
+static gboolean
+save_timeout_cb (gpointer user_data)
+{
+  ConfabConversation *self = user_data;
+
+  self->save_id = 0;
+  save_message (self, self->store, self->streaming);
+
+  return G_SOURCE_REMOVE;
+}
+
+static void
+delta_appended_cb (ConfabMessage      *reply,
+                   int                 part,
+                   ConfabConversation *self)
+{
+  if (self->save_id != 0)
+    return;
+
+  self->save_id = g_timeout_add (SAVE_INTERVAL_MS, save_timeout_cb, self);
+  g_source_set_static_name (g_main_context_find_source_by_id (NULL, self->save_id),
+                            "[confab] save reply");
+}
+
+static void
+reply_state_cb (ConfabMessage      *reply,
+                GParamSpec         *pspec,
+                ConfabConversation *self)
+{
+  g_clear_handle_id (&self->save_id, g_source_remove);
+  save_message (self, self->store, reply);
+}
+
+static void
+watch_reply (ConfabConversation *self,
+             ConfabMessage      *reply)
+{
+  if (self->store == NULL)
+    return;
+
+  self->delta_id = g_signal_connect (reply, "delta-appended",
+                                     G_CALLBACK (delta_appended_cb), self);
+  self->state_id = g_signal_connect (reply, "notify::state", G_CALLBACK (reply_state_cb), self);
+}
+
+static void
+unwatch_reply (ConfabConversation *self,
+               ConfabMessage      *reply)
+{
+  g_clear_signal_handler (&self->delta_id, reply);
+  g_clear_signal_handler (&self->state_id, reply);
+  g_clear_handle_id (&self->save_id, g_source_remove);
+}
+
+/* The title is the first line that has text, cut to a sidebar's width. */
+static char *
+make_title (const char *text)
+{
+  g_autofree char *line = g_strstrip (g_strdup (text));
+  char *end = strchr (line, '\n');
+
+  if (end != NULL)
+    *end = '\0';
+  g_strstrip (line);
+
+  if (g_utf8_strlen (line, -1) > TITLE_MAX_CHARS)
+    {
+      *g_utf8_offset_to_pointer (line, TITLE_MAX_CHARS - 1) = '\0';
+      g_strchomp (line);
+
+      return g_strconcat (line, "…", NULL);
+    }
+
+  return g_steal_pointer (&line);
+}
+
+static void
+set_title (ConfabConversation *self,
+           const char         *title)
+{
+  if (g_strcmp0 (self->title, title) == 0)
+    return;
+
+  g_free (self->title);
+  self->title = g_strdup (title);
+  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_TITLE]);
+}
+
+/* Loading */
+
+static ConfabMessage *
+message_from_stored (const ConfabStoredMessage *stored)
+{
+  g_autoptr(ConfabMessage) message = confab_message_new (stored->role, stored->content);
+  ConfabMessageState state = stored->state;
+
+  if (*stored->reasoning != '\0')
+    confab_message_append (message, CONFAB_MESSAGE_PART_REASONING, stored->reasoning, -1);
+  confab_message_set_model (message, stored->model);
+  confab_message_set_usage (message, stored->prompt_tokens, stored->completion_tokens);
+
+  if (stored->error != NULL)
+    {
+      g_autoptr(GError) error = g_error_new_literal (CONFAB_CLIENT_ERROR,
+                                                     CONFAB_CLIENT_ERROR_FAILED,
+                                                     stored->error);
+
+      confab_message_set_error (message, error);
+    }
+
+  /* Only another conversation of this process can be streaming it: here
+   * it is no more than what was saved. */
+  if (state == CONFAB_MESSAGE_STATE_STREAMING || state == CONFAB_MESSAGE_STATE_PENDING)
+    state = CONFAB_MESSAGE_STATE_INTERRUPTED;
+  confab_message_set_state (message, state);
+
+  get_record (message)->id = stored->id;
+
+  return g_steal_pointer (&message);
+}
+
+static void
+load_free (Load *load)
+{
+  g_clear_object (&load->client);
+  g_clear_object (&load->store);
+  g_clear_object (&load->conversation);
+  g_free (load);
+}
+
+static GTask *
+load_task_new (ConfabClient        *client,
+               ConfabStore         *store,
+               GCancellable        *cancellable,
+               gpointer             source_tag,
+               GAsyncReadyCallback  callback,
+               gpointer             user_data)
+{
+  GTask *task = g_task_new (NULL, cancellable, callback, user_data);
+  Load *load = g_new0 (Load, 1);
+
+  load->client = g_object_ref (client);
+  load->store = g_object_ref (store);
+  g_task_set_source_tag (task, source_tag);
+  g_task_set_task_data (task, load, (GDestroyNotify)load_free);
+
+  return task;
+}
+
+static void
+messages_page_cb (GObject      *object,
+                  GAsyncResult *result,
+                  gpointer      user_data)
+{
+  g_autoptr(GTask) task = user_data;
+  g_autoptr(GPtrArray) page = NULL;
+  g_autoptr(GPtrArray) messages = NULL;
+  g_autoptr(GError) error = NULL;
+  Load *load = g_task_get_task_data (task);
+  ConfabConversation *conversation = load->conversation;
+
+  page = confab_store_list_messages_finish (CONFAB_STORE (object), result, &error);
+  if (page == NULL)
+    {
+      g_task_return_error (task, g_steal_pointer (&error));
+      return;
+    }
+
+  messages = g_ptr_array_new_full (page->len, g_object_unref);
+  for (guint i = 0; i < page->len; i++)
+    g_ptr_array_add (messages, message_from_stored (page->pdata[i]));
+  g_list_store_splice (conversation->messages,
+                       g_list_model_get_n_items (G_LIST_MODEL (conversation->messages)), 0,
+                       messages->pdata, messages->len);
+  load->offset += page->len;
+
+  if (page->len < LOAD_PAGE_SIZE)
+    {
+      g_debug ("loaded %u message(s)", load->offset);
+      g_task_return_pointer (task, g_steal_pointer (&load->conversation), g_object_unref);
+      return;
+    }
+
+  confab_store_list_messages_async (load->store, conversation->id, load->offset, LOAD_PAGE_SIZE,
+                                    g_task_get_cancellable (task), messages_page_cb,
+                                    g_steal_pointer (&task));
+}
+
+static void
+load_messages (GTask                          *task,
+               const ConfabStoredConversation *stored)
+{
+  Load *load = g_task_get_task_data (task);
+  ConfabConversation *conversation;
+
+  conversation = g_object_new (CONFAB_TYPE_CONVERSATION,
+                               "client", load->client,
+                               "store", load->store,
+                               "model", stored->model,
+                               "system-prompt", stored->system_prompt,
+                               NULL);
+  conversation->id = stored->id;
+  conversation->title = g_strdup (stored->title);
+  load->conversation = conversation;
+
+  confab_store_list_messages_async (load->store, stored->id, 0, LOAD_PAGE_SIZE,
+                                    g_task_get_cancellable (task), messages_page_cb,
+                                    g_object_ref (task));
+}
+
+static void
+get_conversation_cb (GObject      *object,
+                     GAsyncResult *result,
+                     gpointer      user_data)
+{
+  g_autoptr(GTask) task = user_data;
+  g_autoptr(ConfabStoredConversation) stored = NULL;
+  g_autoptr(GError) error = NULL;
+  ConfabStore *store = CONFAB_STORE (object);
+
+  if (g_task_get_source_tag (task) == confab_conversation_load_async)
+    stored = confab_store_get_conversation_finish (store, result, &error);
+  else
+    stored = confab_store_get_latest_conversation_finish (store, result, &error);
+
+  if (error != NULL)
+    g_task_return_error (task, g_steal_pointer (&error));
+  else if (stored == NULL)
+    g_task_return_pointer (task, NULL, NULL);
+  else
+    load_messages (task, stored);
+}
+
+/**
+ * confab_conversation_load_async:
+ * @client: the client that sends requests
+ * @store: the store to read from, and to save to afterwards
+ * @id: the conversation's row
+ * @cancellable: (nullable): a #GCancellable
+ * @callback: called with the conversation
+ * @user_data: data for @callback
+ *
+ * Reads a stored conversation with all its messages, in pages, off the
+ * main thread. A reply left streaming by a crash comes back interrupted
+ * with its text up to the last save.
+ */
+void
+confab_conversation_load_async (ConfabClient        *client,
+                                ConfabStore         *store,
+                                gint64               id,
+                                GCancellable        *cancellable,
+                                GAsyncReadyCallback  callback,
+                                gpointer             user_data)
+{
+  g_autoptr(GTask) task = NULL;
+
+  g_return_if_fail (CONFAB_IS_CLIENT (client));
+  g_return_if_fail (CONFAB_IS_STORE (store));
+  g_return_if_fail (id > 0);
+  g_return_if_fail (!cancellable || G_IS_CANCELLABLE (cancellable));
+
+  task = load_task_new (client, store, cancellable, confab_conversation_load_async,
+                        callback, user_data);
+  confab_store_get_conversation_async (store, id, cancellable, get_conversation_cb,
+                                       g_steal_pointer (&task));
+}
+
+/**
+ * confab_conversation_load_finish:
+ * @result: the result given to the callback
+ * @error: return location for a #GError
+ *
+ * Returns: (transfer full) (nullable): the conversation, saving itself to
+ *   the store, or %NULL with @error set
+ */
+ConfabConversation *
+confab_conversation_load_finish (GAsyncResult  *result,
+                                 GError       **error)
+{
+  g_return_val_if_fail (g_task_is_valid (result, NULL), NULL);
+  g_return_val_if_fail (g_task_get_source_tag (G_TASK (result)) ==
+                        confab_conversation_load_async, NULL);
+
+  return g_task_propagate_pointer (G_TASK (result), error);
+}
+
+/**
+ * confab_conversation_load_latest_async:
+ * @client: the client that sends requests
+ * @store: the store to read from, and to save to afterwards
+ * @cancellable: (nullable): a #GCancellable
+ * @callback: called with the conversation
+ * @user_data: data for @callback
+ *
+ * Reads the most recently active conversation, as
+ * confab_conversation_load_async() does, for the window to open at
+ * start-up.
+ */
+void
+confab_conversation_load_latest_async (ConfabClient        *client,
+                                       ConfabStore         *store,
+                                       GCancellable        *cancellable,
+                                       GAsyncReadyCallback  callback,
+                                       gpointer             user_data)
+{
+  g_autoptr(GTask) task = NULL;
+
+  g_return_if_fail (CONFAB_IS_CLIENT (client));
+  g_return_if_fail (CONFAB_IS_STORE (store));
+  g_return_if_fail (!cancellable || G_IS_CANCELLABLE (cancellable));
+
+  task = load_task_new (client, store, cancellable, confab_conversation_load_latest_async,
+                        callback, user_data);
+  confab_store_get_latest_conversation_async (store, cancellable, get_conversation_cb,
+                                              g_steal_pointer (&task));
+}
+
+/**
+ * confab_conversation_load_latest_finish:
+ * @result: the result given to the callback
+ * @error: return location for a #GError
+ *
+ * Returns: (transfer full) (nullable): the conversation, or %NULL: with
+ *   @error set on failure, unset when the store has no conversation
+ */
+ConfabConversation *
+confab_conversation_load_latest_finish (GAsyncResult  *result,
+                                        GError       **error)
+{
+  g_return_val_if_fail (g_task_is_valid (result, NULL), NULL);
+  g_return_val_if_fail (g_task_get_source_tag (G_TASK (result)) ==
+                        confab_conversation_load_latest_async, NULL);
+
+  return g_task_propagate_pointer (G_TASK (result), error);
 }
 
 /**
@@ -178,7 +953,7 @@ confab_conversation_init (ConfabConversation *self)
  * @client: the client that sends requests
  * @model: (nullable): the model to ask
  *
- * Returns: (transfer full): a new, empty conversation
+ * Returns: (transfer full): a new, empty conversation, kept in memory only
  */
 ConfabConversation *
 confab_conversation_new (ConfabClient *client,
@@ -186,8 +961,33 @@ confab_conversation_new (ConfabClient *client,
 {
   g_return_val_if_fail (CONFAB_IS_CLIENT (client), NULL);
 
+  return confab_conversation_new_with_store (client, NULL, model);
+}
+
+/**
+ * confab_conversation_new_with_store:
+ * @client: the client that sends requests
+ * @store: (nullable): where to save it, or %NULL to keep it in memory only
+ * @model: (nullable): the model to ask
+ *
+ * The conversation is stored with its first message: each message is
+ * appended before the request for its reply goes out, and a reply is
+ * saved while it streams, once a second at most and on each change of
+ * state. A failed save emits #ConfabConversation::save-failed.
+ *
+ * Returns: (transfer full): a new, empty conversation
+ */
+ConfabConversation *
+confab_conversation_new_with_store (ConfabClient *client,
+                                    ConfabStore  *store,
+                                    const char   *model)
+{
+  g_return_val_if_fail (CONFAB_IS_CLIENT (client), NULL);
+  g_return_val_if_fail (store == NULL || CONFAB_IS_STORE (store), NULL);
+
   return g_object_new (CONFAB_TYPE_CONVERSATION,
                        "client", client,
+                       "store", store,
                        "model", model,
                        NULL);
 }
@@ -221,6 +1021,44 @@ confab_conversation_get_client (ConfabConversation *self)
 }
 
 /**
+ * confab_conversation_get_store:
+ * @self: a #ConfabConversation
+ *
+ * Returns: (transfer none) (nullable): the store, or %NULL when the
+ *   conversation is kept in memory only
+ */
+ConfabStore *
+confab_conversation_get_store (ConfabConversation *self)
+{
+  g_return_val_if_fail (CONFAB_IS_CONVERSATION (self), NULL);
+
+  return self->store;
+}
+
+gint64
+confab_conversation_get_id (ConfabConversation *self)
+{
+  g_return_val_if_fail (CONFAB_IS_CONVERSATION (self), 0);
+
+  return self->id;
+}
+
+/**
+ * confab_conversation_get_title:
+ * @self: a #ConfabConversation
+ *
+ * Returns: (transfer none) (nullable): the title, or %NULL before the
+ *   first message
+ */
+const char *
+confab_conversation_get_title (ConfabConversation *self)
+{
+  g_return_val_if_fail (CONFAB_IS_CONVERSATION (self), NULL);
+
+  return self->title;
+}
+
+/**
  * confab_conversation_get_model:
  * @self: a #ConfabConversation
  *
@@ -251,6 +1089,10 @@ confab_conversation_set_model (ConfabConversation *self,
   g_free (self->model);
   self->model = g_strdup (model);
   g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_MODEL]);
+
+  if (self->store != NULL && self->id != 0)
+    confab_store_set_conversation_model_async (self->store, self->id, model, NULL,
+                                               column_saved_cb, g_object_ref (self));
 }
 
 /**
@@ -284,6 +1126,10 @@ confab_conversation_set_system_prompt (ConfabConversation *self,
   g_free (self->system_prompt);
   self->system_prompt = g_strdup (system_prompt);
   g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_SYSTEM_PROMPT]);
+
+  if (self->store != NULL && self->id != 0)
+    confab_store_set_conversation_system_prompt_async (self->store, self->id, system_prompt, NULL,
+                                                       column_saved_cb, g_object_ref (self));
 }
 
 gboolean
@@ -359,36 +1205,18 @@ set_streaming (ConfabConversation *self,
     g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_IS_STREAMING]);
 }
 
+/* The state change saves the reply a last time. */
 static void
-stream_cb (GObject      *object,
-           GAsyncResult *result,
-           gpointer      user_data)
+finish_reply (ConfabConversation *self,
+              ConfabMessageState  state,
+              const GError       *error)
 {
-  g_autoptr(ConfabConversation) self = user_data;
-  g_autoptr(GError) error = NULL;
-  g_autoptr(ConfabMessage) reply = NULL;
+  g_autoptr(ConfabMessage) reply = g_object_ref (self->streaming);
 
-  /* Disposed meanwhile: the messages are gone with it. */
-  if (self->streaming == NULL)
-    return;
-
-  reply = g_object_ref (self->streaming);
-
-  if (confab_client_stream_finish (CONFAB_CLIENT (object), result, &error))
-    {
-      confab_message_set_state (reply, CONFAB_MESSAGE_STATE_COMPLETE);
-    }
-  else if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
-    {
-      g_debug ("reply stopped");
-      confab_message_set_state (reply, CONFAB_MESSAGE_STATE_STOPPED);
-    }
-  else
-    {
-      g_debug ("reply failed: %s", g_quark_to_string (error->domain));
-      confab_message_set_error (reply, error);
-      confab_message_set_state (reply, CONFAB_MESSAGE_STATE_FAILED);
-    }
+  if (error != NULL)
+    confab_message_set_error (reply, error);
+  confab_message_set_state (reply, state);
+  unwatch_reply (self, reply);
 
   g_clear_object (&self->cancellable);
   set_streaming (self, NULL);
@@ -396,13 +1224,55 @@ stream_cb (GObject      *object,
 }
 
 static void
-request_reply (ConfabConversation *self,
-               ConfabMessage      *reply)
+stream_cb (GObject      *object,
+           GAsyncResult *result,
+           gpointer      user_data)
 {
-  g_autoptr(ConfabRequest) request = build_request (self, reply);
+  g_autoptr(ConfabConversation) self = user_data;
+  g_autoptr(GError) error = NULL;
 
+  /* Disposed meanwhile: the messages are gone with it. */
+  if (self->streaming == NULL)
+    return;
+
+  if (confab_client_stream_finish (CONFAB_CLIENT (object), result, &error))
+    {
+      finish_reply (self, CONFAB_MESSAGE_STATE_COMPLETE, NULL);
+    }
+  else if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+    {
+      g_debug ("reply stopped");
+      finish_reply (self, CONFAB_MESSAGE_STATE_STOPPED, NULL);
+    }
+  else
+    {
+      g_debug ("reply failed: %s", g_quark_to_string (error->domain));
+      finish_reply (self, CONFAB_MESSAGE_STATE_FAILED, error);
+    }
+}
+
+static void
+start_request (ConfabConversation *self)
+{
+  g_autoptr(ConfabRequest) request = NULL;
+
+  g_assert (self->streaming != NULL);
+
+  request = build_request (self, self->streaming);
+  confab_client_stream_async (self->client, request, self->streaming, self->cancellable,
+                              stream_cb, g_object_ref (self));
+}
+
+/* Asks for @reply. With a store, the request waits until @prompt is
+ * stored or could not be, so that nothing typed is lost. */
+static void
+request_reply (ConfabConversation *self,
+               ConfabMessage      *reply,
+               ConfabMessage      *prompt)
+{
   g_assert (self->streaming == NULL);
 
+  watch_reply (self, reply);
   confab_message_set_error (reply, NULL);
   confab_message_set_finish_reason (reply, NULL);
   confab_message_set_model (reply, NULL);
@@ -411,8 +1281,16 @@ request_reply (ConfabConversation *self,
   self->cancellable = g_cancellable_new ();
   set_streaming (self, reply);
 
-  confab_client_stream_async (self->client, request, reply, self->cancellable,
-                              stream_cb, g_object_ref (self));
+  if (self->store != NULL)
+    persist_new_messages (self);
+
+  if (prompt != NULL && (get_record (prompt)->waiting || get_record (prompt)->appending))
+    {
+      self->gate = prompt;
+      return;
+    }
+
+  start_request (self);
 }
 
 /**
@@ -441,12 +1319,19 @@ confab_conversation_send (ConfabConversation *self,
   if (*stripped == '\0' || self->streaming != NULL)
     return FALSE;
 
+  if (self->title == NULL)
+    {
+      g_autofree char *title = make_title (text);
+
+      set_title (self, title);
+    }
+
   prompt = confab_message_new (CONFAB_MESSAGE_ROLE_USER, text);
   reply = confab_message_new (CONFAB_MESSAGE_ROLE_ASSISTANT, NULL);
   g_list_store_append (self->messages, prompt);
   g_list_store_append (self->messages, reply);
 
-  request_reply (self, reply);
+  request_reply (self, reply, prompt);
 
   return TRUE;
 }
@@ -455,7 +1340,7 @@ confab_conversation_send (ConfabConversation *self,
  * confab_conversation_retry:
  * @self: a #ConfabConversation
  *
- * Asks again for the last reply, replacing its text.
+ * Asks again for the last reply, replacing its text, also in the store.
  *
  * Returns: %FALSE when there is no reply to retry or one is streaming
  */
@@ -471,7 +1356,7 @@ confab_conversation_retry (ConfabConversation *self)
     return FALSE;
 
   confab_message_clear_text (reply);
-  request_reply (self, reply);
+  request_reply (self, reply, NULL);
 
   return TRUE;
 }
@@ -486,6 +1371,14 @@ void
 confab_conversation_stop (ConfabConversation *self)
 {
   g_return_if_fail (CONFAB_IS_CONVERSATION (self));
+
+  /* Stopped before it went out. */
+  if (self->gate != NULL)
+    {
+      self->gate = NULL;
+      finish_reply (self, CONFAB_MESSAGE_STATE_STOPPED, NULL);
+      return;
+    }
 
   if (self->cancellable != NULL)
     g_cancellable_cancel (self->cancellable);

@@ -99,12 +99,15 @@ static const char * const role_names[] = {
   [CONFAB_MESSAGE_ROLE_SYSTEM] = "system",
 };
 
+/* A pending reply is stored as streaming, so that a crash before its first
+ * delta marks it interrupted too; it reads back as streaming. */
 static const char * const state_names[] = {
-  [CONFAB_STORED_STATE_COMPLETE] = "complete",
-  [CONFAB_STORED_STATE_STREAMING] = "streaming",
-  [CONFAB_STORED_STATE_STOPPED] = "stopped",
-  [CONFAB_STORED_STATE_FAILED] = "failed",
-  [CONFAB_STORED_STATE_INTERRUPTED] = "interrupted",
+  [CONFAB_MESSAGE_STATE_COMPLETE] = "complete",
+  [CONFAB_MESSAGE_STATE_PENDING] = "streaming",
+  [CONFAB_MESSAGE_STATE_STREAMING] = "streaming",
+  [CONFAB_MESSAGE_STATE_STOPPED] = "stopped",
+  [CONFAB_MESSAGE_STATE_FAILED] = "failed",
+  [CONFAB_MESSAGE_STATE_INTERRUPTED] = "interrupted",
 };
 
 typedef enum
@@ -186,13 +189,6 @@ G_DEFINE_FINAL_TYPE_WITH_CODE (ConfabStore, confab_store, G_TYPE_OBJECT,
                                G_IMPLEMENT_INTERFACE (G_TYPE_ASYNC_INITABLE, NULL))
 G_DEFINE_QUARK (confab-store-error-quark, confab_store_error)
 
-G_DEFINE_ENUM_TYPE (ConfabStoredState, confab_stored_state,
-  G_DEFINE_ENUM_VALUE (CONFAB_STORED_STATE_COMPLETE, "complete"),
-  G_DEFINE_ENUM_VALUE (CONFAB_STORED_STATE_STREAMING, "streaming"),
-  G_DEFINE_ENUM_VALUE (CONFAB_STORED_STATE_STOPPED, "stopped"),
-  G_DEFINE_ENUM_VALUE (CONFAB_STORED_STATE_FAILED, "failed"),
-  G_DEFINE_ENUM_VALUE (CONFAB_STORED_STATE_INTERRUPTED, "interrupted"))
-
 G_DEFINE_BOXED_TYPE (ConfabStoredConversation, confab_stored_conversation,
                      confab_stored_conversation_copy, confab_stored_conversation_free)
 G_DEFINE_BOXED_TYPE (ConfabStoredMessage, confab_stored_message,
@@ -263,7 +259,7 @@ confab_stored_message_new (ConfabMessageRole  role,
   self->role = role;
   self->content = g_strdup (content != NULL ? content : "");
   self->reasoning = g_strdup ("");
-  self->state = CONFAB_STORED_STATE_COMPLETE;
+  self->state = CONFAB_MESSAGE_STATE_COMPLETE;
   self->prompt_tokens = -1;
   self->completion_tokens = -1;
 
@@ -293,24 +289,9 @@ confab_stored_message_new_from_message (ConfabMessage *message)
   g_free (self->reasoning);
   self->reasoning = g_strdup (confab_message_get_reasoning (message));
 
-  switch (confab_message_get_state (message))
-    {
-    case CONFAB_MESSAGE_STATE_COMPLETE:
-      self->state = CONFAB_STORED_STATE_COMPLETE;
-      break;
-    case CONFAB_MESSAGE_STATE_PENDING:
-    case CONFAB_MESSAGE_STATE_STREAMING:
-      self->state = CONFAB_STORED_STATE_STREAMING;
-      break;
-    case CONFAB_MESSAGE_STATE_STOPPED:
-      self->state = CONFAB_STORED_STATE_STOPPED;
-      break;
-    case CONFAB_MESSAGE_STATE_FAILED:
-      self->state = CONFAB_STORED_STATE_FAILED;
-      break;
-    default:
-      g_assert_not_reached ();
-    }
+  self->state = confab_message_get_state (message);
+  if (self->state == CONFAB_MESSAGE_STATE_PENDING)
+    self->state = CONFAB_MESSAGE_STATE_STREAMING;
 
   error = confab_message_get_error (message);
   if (error != NULL)
@@ -444,23 +425,23 @@ role_from_string (const char *name)
 }
 
 static const char *
-state_to_string (ConfabStoredState state)
+state_to_string (ConfabMessageState state)
 {
   g_assert ((guint)state < G_N_ELEMENTS (state_names));
 
   return state_names[state];
 }
 
-static ConfabStoredState
+static ConfabMessageState
 state_from_string (const char *name)
 {
   for (guint i = 0; i < G_N_ELEMENTS (state_names); i++)
     {
-      if (g_strcmp0 (name, state_names[i]) == 0)
+      if (i != CONFAB_MESSAGE_STATE_PENDING && g_strcmp0 (name, state_names[i]) == 0)
         return i;
     }
 
-  return CONFAB_STORED_STATE_INTERRUPTED;
+  return CONFAB_MESSAGE_STATE_INTERRUPTED;
 }
 
 /* SQLite helpers */
@@ -1057,8 +1038,8 @@ confab_store_dispose (GObject *object)
   ConfabStore *self = (ConfabStore *)object;
 
   /* Each queued job holds a reference through its task, so the queue is
-   * empty here, unless dispose was forced; the worker ends after what is
-   * queued. */
+   * empty here, unless dispose was forced, as at shutdown: the worker ends
+   * after everything queued before this, so no write is lost. */
   if (self->thread != NULL)
     {
       g_async_queue_push (self->queue, g_new0 (Job, 1));
@@ -1436,6 +1417,154 @@ confab_store_create_conversation_finish (ConfabStore   *self,
   g_return_val_if_fail (g_task_is_valid (result, self), NULL);
   g_return_val_if_fail (g_task_get_source_tag (G_TASK (result)) ==
                         confab_store_create_conversation_async, NULL);
+
+  return g_task_propagate_pointer (G_TASK (result), error);
+}
+
+static gboolean
+get_conversation_job (ConfabStore  *self,
+                      Job          *job,
+                      GError      **error)
+{
+  g_autoptr(sqlite3_stmt) stmt = NULL;
+  int rc;
+
+  /* An id of 0 asks for the most recently active one, pinned or not. */
+  if (job->id > 0)
+    stmt = prepare (self->db,
+                    "SELECT " CONVERSATION_COLUMNS " FROM conversations WHERE id = ?1",
+                    error);
+  else
+    stmt = prepare (self->db,
+                    "SELECT " CONVERSATION_COLUMNS " FROM conversations "
+                    "ORDER BY updated_at DESC, id DESC LIMIT 1",
+                    error);
+  if (stmt == NULL)
+    return FALSE;
+
+  if (job->id > 0)
+    sqlite3_bind_int64 (stmt, 1, job->id);
+
+  rc = sqlite3_step (stmt);
+  if (rc == SQLITE_DONE && job->id > 0)
+    return set_not_found (error, _("The conversation no longer exists."));
+  if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+    {
+      set_db_error (error, self->db, rc);
+      return FALSE;
+    }
+
+  /* No conversation at all is a NULL result, not an error. */
+  if (rc == SQLITE_ROW)
+    job->result = conversation_from_row (stmt);
+  job->result_free = (GDestroyNotify)confab_stored_conversation_free;
+
+  return TRUE;
+}
+
+/**
+ * confab_store_get_conversation_async:
+ * @self: a #ConfabStore
+ * @conversation_id: the conversation
+ * @cancellable: (nullable): a #GCancellable
+ * @callback: called with the conversation
+ * @user_data: data for @callback
+ *
+ * Reads one conversation, without its messages.
+ */
+void
+confab_store_get_conversation_async (ConfabStore         *self,
+                                     gint64               conversation_id,
+                                     GCancellable        *cancellable,
+                                     GAsyncReadyCallback  callback,
+                                     gpointer             user_data)
+{
+  g_autoptr(GTask) task = NULL;
+  Job *job;
+
+  g_return_if_fail (CONFAB_IS_STORE (self));
+  g_return_if_fail (conversation_id > 0);
+  g_return_if_fail (!cancellable || G_IS_CANCELLABLE (cancellable));
+
+  task = g_task_new (self, cancellable, callback, user_data);
+  g_task_set_source_tag (task, confab_store_get_conversation_async);
+
+  job = job_new (task, "get-conversation", get_conversation_job);
+  job->is_read = TRUE;
+  job->id = conversation_id;
+  submit (self, job);
+}
+
+/**
+ * confab_store_get_conversation_finish:
+ * @self: a #ConfabStore
+ * @result: the result given to the callback
+ * @error: return location for a #GError
+ *
+ * Returns: (transfer full) (nullable): the conversation, or %NULL with
+ *   @error set, %CONFAB_STORE_ERROR_NOT_FOUND when there is no such one
+ */
+ConfabStoredConversation *
+confab_store_get_conversation_finish (ConfabStore   *self,
+                                      GAsyncResult  *result,
+                                      GError       **error)
+{
+  g_return_val_if_fail (CONFAB_IS_STORE (self), NULL);
+  g_return_val_if_fail (g_task_is_valid (result, self), NULL);
+  g_return_val_if_fail (g_task_get_source_tag (G_TASK (result)) ==
+                        confab_store_get_conversation_async, NULL);
+
+  return g_task_propagate_pointer (G_TASK (result), error);
+}
+
+/**
+ * confab_store_get_latest_conversation_async:
+ * @self: a #ConfabStore
+ * @cancellable: (nullable): a #GCancellable
+ * @callback: called with the conversation
+ * @user_data: data for @callback
+ *
+ * Reads the most recently active conversation, whether pinned or not, as
+ * the window opens at start-up.
+ */
+void
+confab_store_get_latest_conversation_async (ConfabStore         *self,
+                                            GCancellable        *cancellable,
+                                            GAsyncReadyCallback  callback,
+                                            gpointer             user_data)
+{
+  g_autoptr(GTask) task = NULL;
+  Job *job;
+
+  g_return_if_fail (CONFAB_IS_STORE (self));
+  g_return_if_fail (!cancellable || G_IS_CANCELLABLE (cancellable));
+
+  task = g_task_new (self, cancellable, callback, user_data);
+  g_task_set_source_tag (task, confab_store_get_latest_conversation_async);
+
+  job = job_new (task, "get-latest-conversation", get_conversation_job);
+  job->is_read = TRUE;
+  submit (self, job);
+}
+
+/**
+ * confab_store_get_latest_conversation_finish:
+ * @self: a #ConfabStore
+ * @result: the result given to the callback
+ * @error: return location for a #GError
+ *
+ * Returns: (transfer full) (nullable): the conversation, or %NULL, with
+ *   @error left unset when there is none
+ */
+ConfabStoredConversation *
+confab_store_get_latest_conversation_finish (ConfabStore   *self,
+                                             GAsyncResult  *result,
+                                             GError       **error)
+{
+  g_return_val_if_fail (CONFAB_IS_STORE (self), NULL);
+  g_return_val_if_fail (g_task_is_valid (result, self), NULL);
+  g_return_val_if_fail (g_task_get_source_tag (G_TASK (result)) ==
+                        confab_store_get_latest_conversation_async, NULL);
 
   return g_task_propagate_pointer (G_TASK (result), error);
 }

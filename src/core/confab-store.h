@@ -43,24 +43,6 @@ typedef enum
 #define CONFAB_STORE_MATCH_END "\xee\x80\x81"
 
 /**
- * ConfabStoredState:
- * @CONFAB_STORED_STATE_COMPLETE: finished normally
- * @CONFAB_STORED_STATE_STREAMING: a reply still arriving
- * @CONFAB_STORED_STATE_STOPPED: stopped by the user
- * @CONFAB_STORED_STATE_FAILED: ended by an error
- * @CONFAB_STORED_STATE_INTERRUPTED: was streaming when Confab crashed or
- *   was killed; the text up to the last save is kept
- */
-typedef enum
-{
-  CONFAB_STORED_STATE_COMPLETE,
-  CONFAB_STORED_STATE_STREAMING,
-  CONFAB_STORED_STATE_STOPPED,
-  CONFAB_STORED_STATE_FAILED,
-  CONFAB_STORED_STATE_INTERRUPTED,
-} ConfabStoredState;
-
-/**
  * ConfabStoredConversation:
  * @id: the row id; ids are never reused, even after a delete
  * @title: the title, "" before one is set
@@ -91,7 +73,9 @@ typedef struct
  * @role: who wrote it
  * @content: the text, never %NULL
  * @reasoning: the reasoning text, never %NULL
- * @state: where the message stands
+ * @state: where the message stands; %CONFAB_MESSAGE_STATE_PENDING is
+ *   stored as %CONFAB_MESSAGE_STATE_STREAMING, and a message left streaming
+ *   by a crash or a kill reads back as %CONFAB_MESSAGE_STATE_INTERRUPTED
  * @error: (nullable): why it failed, as shown to the user
  * @prompt_tokens: the usage the server reported, or -1
  * @completion_tokens: the usage the server reported, or -1
@@ -109,7 +93,7 @@ typedef struct
   ConfabMessageRole  role;
   char              *content;
   char              *reasoning;
-  ConfabStoredState  state;
+  ConfabMessageState state;
   char              *error;
   gint64             prompt_tokens;
   gint64             completion_tokens;
@@ -148,7 +132,6 @@ typedef struct
   GPtrArray                *messages;
 } ConfabStoreSnapshot;
 
-#define CONFAB_TYPE_STORED_STATE (confab_stored_state_get_type ())
 #define CONFAB_TYPE_STORED_CONVERSATION (confab_stored_conversation_get_type ())
 #define CONFAB_TYPE_STORED_MESSAGE (confab_stored_message_get_type ())
 #define CONFAB_TYPE_STORE_SEARCH_HIT (confab_store_search_hit_get_type ())
@@ -158,7 +141,6 @@ typedef struct
 G_DECLARE_FINAL_TYPE (ConfabStore, confab_store, CONFAB, STORE, GObject)
 
 GQuark confab_store_error_quark            (void);
-GType  confab_stored_state_get_type        (void);
 GType  confab_stored_conversation_get_type (void);
 GType  confab_stored_message_get_type      (void);
 GType  confab_store_search_hit_get_type    (void);
@@ -203,6 +185,21 @@ void                      confab_store_create_conversation_async  (ConfabStore  
 ConfabStoredConversation *confab_store_create_conversation_finish (ConfabStore         *self,
                                                                    GAsyncResult        *result,
                                                                    GError             **error);
+void                      confab_store_get_conversation_async     (ConfabStore         *self,
+                                                                   gint64               conversation_id,
+                                                                   GCancellable        *cancellable,
+                                                                   GAsyncReadyCallback  callback,
+                                                                   gpointer             user_data);
+ConfabStoredConversation *confab_store_get_conversation_finish    (ConfabStore         *self,
+                                                                   GAsyncResult        *result,
+                                                                   GError             **error);
+void                      confab_store_get_latest_conversation_async  (ConfabStore         *self,
+                                                                       GCancellable        *cancellable,
+                                                                       GAsyncReadyCallback  callback,
+                                                                       gpointer             user_data);
+ConfabStoredConversation *confab_store_get_latest_conversation_finish (ConfabStore         *self,
+                                                                       GAsyncResult        *result,
+                                                                       GError             **error);
 
 void     confab_store_rename_conversation_async             (ConfabStore         *self,
                                                              gint64               conversation_id,

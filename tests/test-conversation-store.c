@@ -1,0 +1,1220 @@
+/*
+ * SPDX-FileCopyrightText: 2026 The Confab authors
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ */
+
+#include "config.h"
+
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+
+#include <libsoup/soup.h>
+#include <sqlite3.h>
+
+#include "confab-client.h"
+#include "confab-conversation.h"
+#include "confab-message.h"
+#include "confab-store.h"
+
+#define MODEL "gpt-4o-mini"
+/* No wait in a test takes more than this, even under a sanitizer. */
+#define DEADLINE_SECONDS 10
+#define CRASH_CHILD_ARG "--crash-child"
+/* The crash case: the child is killed this long after its reply began,
+ * and must have saved what arrived up to a second before, give or take
+ * the time a save takes to reach the disk under a sanitizer. */
+#define KILL_AFTER_MS 1500
+#define SAVE_SLACK_MS 250
+
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (sqlite3_stmt, sqlite3_finalize)
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (sqlite3, sqlite3_close)
+
+/* The path of this binary, which runs again as the child that is killed. */
+static const char *test_binary;
+
+/* Responses */
+
+typedef struct
+{
+  /* 0 means 200 */
+  guint               status;
+  /* NULL means text/event-stream */
+  const char         *content_type;
+  /* The body, NULL-terminated; the server waits delay_ms after each part. */
+  const char * const *parts;
+  guint               delay_ms;
+  /* The body never ends, as a stalled server's. */
+  gboolean            stall;
+} Response;
+
+#define CHUNK_HEAD \
+  "data: {\"id\":\"chatcmpl-1\",\"object\":\"chat.completion.chunk\"," \
+  "\"created\":1767225600,\"model\":\"" MODEL "\",\"choices\":[{\"index\":0,\"delta\":{"
+#define ROLE CHUNK_HEAD "\"role\":\"assistant\",\"content\":\"\"},\"finish_reason\":null}]}\n\n"
+#define DELTA(text) CHUNK_HEAD "\"content\":\"" text "\"},\"finish_reason\":null}]}\n\n"
+#define REASONING(text) CHUNK_HEAD "\"reasoning_content\":\"" text "\"},\"finish_reason\":null}]}\n\n"
+#define FINISH(reason) CHUNK_HEAD "},\"finish_reason\":\"" reason "\"}]}\n\n"
+#define USAGE(prompt, completion, total) \
+  "data: {\"id\":\"chatcmpl-1\",\"object\":\"chat.completion.chunk\"," \
+  "\"created\":1767225600,\"model\":\"" MODEL "\",\"choices\":[],\"usage\":{" \
+  "\"prompt_tokens\":" prompt ",\"completion_tokens\":" completion "," \
+  "\"total_tokens\":" total "}}\n\n"
+#define DONE "data: [DONE]\n\n"
+
+#define FIRST_PROMPT "  明日の東京の天気を教えてください。\n詳しくお願いします。"
+#define FIRST_TITLE "明日の東京の天気を教えてください。"
+#define FIRST_REPLY "晴れでしょう。最高気温は二十度です。"
+#define FIRST_REASONING "天気予報を確認する。"
+
+static const char * const first_parts[] = {
+  ROLE, REASONING ("天気予報を"), REASONING ("確認する。"), DELTA ("晴れ"), DELTA ("でしょう。"),
+  DELTA ("最高気温は"), DELTA ("二十度です。"), FINISH ("stop"), USAGE ("31", "17", "48"), DONE,
+  NULL
+};
+
+static const Response first_response = { .parts = first_parts };
+
+#define SECOND_REPLY "どういたしまして。"
+
+static const char * const second_parts[] = {
+  ROLE, DELTA ("どう"), DELTA ("いたしまして"), DELTA ("。"), FINISH ("stop"), DONE, NULL
+};
+
+static const Response second_response = { .parts = second_parts };
+
+static const char * const server_error_parts[] = {
+  "{\"error\":{\"message\":\"The server had an error while processing your request.\","
+  "\"type\":\"server_error\",\"param\":null,\"code\":null}}",
+  NULL
+};
+
+static const Response server_error_response = {
+  .status = 500, .content_type = "application/json", .parts = server_error_parts
+};
+
+static const char * const stall_parts[] = { ROLE, DELTA ("一つ"), DELTA ("二つ"), NULL };
+
+static const Response stall_response = { .parts = stall_parts, .stall = TRUE };
+
+/* A reply of many small deltas, built in main (): 40 of them 60 ms apart
+ * stream for about 2.4 s; the crash case's 300 stream for 18 s. */
+#define SLOW_DELTAS 40
+#define SLOW_DELAY_MS 60
+#define CRASH_DELTAS 300
+#define CRASH_DELAY_MS 60
+
+typedef struct
+{
+  /* owned: the parts, and the text of each part that is a delta, "" for others */
+  GPtrArray *parts;
+  GPtrArray *texts;
+  GString   *text;
+  Response   response;
+} SlowReply;
+
+static SlowReply slow_reply;
+static SlowReply crash_reply;
+
+static void
+slow_reply_init (SlowReply *reply,
+                 guint      n_deltas,
+                 guint      delay_ms)
+{
+  reply->parts = g_ptr_array_new_with_free_func (g_free);
+  reply->texts = g_ptr_array_new_with_free_func (g_free);
+  reply->text = g_string_new (NULL);
+
+  g_ptr_array_add (reply->parts, g_strdup (ROLE));
+  g_ptr_array_add (reply->texts, g_strdup (""));
+  for (guint i = 0; i < n_deltas; i++)
+    {
+      g_autofree char *text = g_strdup_printf ("第%u部分。", i);
+
+      g_ptr_array_add (reply->parts, g_strdup_printf (DELTA ("%s"), text));
+      g_string_append (reply->text, text);
+      g_ptr_array_add (reply->texts, g_steal_pointer (&text));
+    }
+  g_ptr_array_add (reply->parts, g_strdup (FINISH ("stop")));
+  g_ptr_array_add (reply->texts, g_strdup (""));
+  g_ptr_array_add (reply->parts, g_strdup (DONE));
+  g_ptr_array_add (reply->texts, g_strdup (""));
+  g_ptr_array_add (reply->parts, NULL);
+
+  reply->response.parts = (const char * const *)reply->parts->pdata;
+  reply->response.delay_ms = delay_ms;
+}
+
+static void
+slow_reply_clear (SlowReply *reply)
+{
+  g_clear_pointer (&reply->parts, g_ptr_array_unref);
+  g_clear_pointer (&reply->texts, g_ptr_array_unref);
+  if (reply->text != NULL)
+    g_string_free (g_steal_pointer (&reply->text), TRUE);
+}
+
+/* The test server: a small copy of test-client.c's, writing whole parts */
+
+typedef struct
+{
+  /* owned */
+  SoupServer *server;
+  char       *base_url;
+  GList      *writers;
+  /* gint64: the monotonic time each part of the last response was written */
+  GArray     *part_times;
+  /* gint64: how many user messages were stored when each request came */
+  GArray     *stored_prompts;
+  char       *db_path;
+
+  /* borrowed: answered in order, the last one again for any further request */
+  const Response * const *responses;
+
+  /* plain state */
+  guint n_requests;
+} TestServer;
+
+typedef struct
+{
+  /* borrowed */
+  TestServer     *server;
+  const Response *response;
+
+  /* owned */
+  SoupServerMessage *msg;
+
+  /* source ids and handlers */
+  guint  source_id;
+  gulong finished_id;
+
+  /* plain state */
+  guint part;
+} Writer;
+
+static void
+writer_free (Writer *writer)
+{
+  writer->server->writers = g_list_remove (writer->server->writers, writer);
+  g_clear_handle_id (&writer->source_id, g_source_remove);
+  g_clear_signal_handler (&writer->finished_id, writer->msg);
+  g_clear_object (&writer->msg);
+  g_free (writer);
+}
+
+static void
+writer_finished_cb (SoupServerMessage *msg,
+                    Writer            *writer)
+{
+  writer_free (writer);
+}
+
+static gboolean
+writer_step_cb (gpointer user_data)
+{
+  Writer *writer = user_data;
+  const Response *response = writer->response;
+  SoupMessageBody *body = soup_server_message_get_response_body (writer->msg);
+  const char *part = response->parts[writer->part];
+  gint64 now = g_get_monotonic_time ();
+
+  writer->source_id = 0;
+
+  if (part == NULL)
+    {
+      /* The writer goes when the message is finished. */
+      if (!response->stall)
+        {
+          soup_message_body_complete (body);
+          soup_server_message_unpause (writer->msg);
+        }
+      return G_SOURCE_REMOVE;
+    }
+
+  soup_message_body_append (body, SOUP_MEMORY_COPY, part, strlen (part));
+  soup_server_message_unpause (writer->msg);
+  g_array_append_val (writer->server->part_times, now);
+  writer->part++;
+
+  if (response->delay_ms > 0)
+    writer->source_id = g_timeout_add (response->delay_ms, writer_step_cb, writer);
+  else
+    writer->source_id = g_idle_add (writer_step_cb, writer);
+
+  return G_SOURCE_REMOVE;
+}
+
+static gint64
+raw_int (sqlite3    *db,
+         const char *sql);
+
+static sqlite3 *
+raw_open (const char *path);
+
+static void
+completions_cb (SoupServer        *soup_server,
+                SoupServerMessage *msg,
+                const char        *path,
+                GHashTable        *query,
+                gpointer           user_data)
+{
+  TestServer *server = user_data;
+  SoupMessageHeaders *headers = soup_server_message_get_response_headers (msg);
+  Writer *writer = g_new0 (Writer, 1);
+  guint n_responses = 0;
+  gint64 stored = -1;
+
+  while (server->responses[n_responses] != NULL)
+    n_responses++;
+
+  server->n_requests++;
+  writer->server = server;
+  writer->response = server->responses[MIN (server->n_requests, n_responses) - 1];
+  writer->msg = g_object_ref (msg);
+  writer->finished_id = g_signal_connect (msg, "finished", G_CALLBACK (writer_finished_cb),
+                                          writer);
+  server->writers = g_list_prepend (server->writers, writer);
+  g_array_set_size (server->part_times, 0);
+
+  /* What the store holds when the request arrives. */
+  if (server->db_path != NULL)
+    {
+      g_autoptr(sqlite3) db = raw_open (server->db_path);
+
+      stored = raw_int (db, "SELECT count(*) FROM messages WHERE role = 'user'");
+    }
+  g_array_append_val (server->stored_prompts, stored);
+
+  soup_server_message_set_status (msg, writer->response->status != 0
+                                       ? writer->response->status : 200, NULL);
+  soup_message_headers_set_content_type (headers,
+                                         writer->response->content_type != NULL
+                                         ? writer->response->content_type
+                                         : "text/event-stream",
+                                         NULL);
+  soup_message_headers_set_encoding (headers, SOUP_ENCODING_CHUNKED);
+  soup_server_message_pause (msg);
+
+  writer->source_id = g_idle_add (writer_step_cb, writer);
+}
+
+static TestServer *
+test_server_new (const Response * const *responses,
+                 const char             *db_path)
+{
+  g_autoptr(GError) error = NULL;
+  TestServer *server = g_new0 (TestServer, 1);
+  GSList *uris;
+
+  server->responses = responses;
+  server->db_path = g_strdup (db_path);
+  server->part_times = g_array_new (FALSE, FALSE, sizeof (gint64));
+  server->stored_prompts = g_array_new (FALSE, FALSE, sizeof (gint64));
+  server->server = soup_server_new ("server-header", "confab-test ", NULL);
+  soup_server_add_handler (server->server, "/v1/chat/completions", completions_cb, server, NULL);
+
+  soup_server_listen_local (server->server, 0, SOUP_SERVER_LISTEN_IPV4_ONLY, &error);
+  g_assert_no_error (error);
+
+  uris = soup_server_get_uris (server->server);
+  g_assert_nonnull (uris);
+  server->base_url = g_strdup_printf ("http://127.0.0.1:%d/v1", g_uri_get_port (uris->data));
+  g_slist_free_full (uris, (GDestroyNotify)g_uri_unref);
+
+  return server;
+}
+
+static void
+test_server_free (TestServer *server)
+{
+  while (server->writers != NULL)
+    writer_free (server->writers->data);
+
+  soup_server_disconnect (server->server);
+  g_assert_finalize_object (server->server);
+
+  g_array_unref (server->part_times);
+  g_array_unref (server->stored_prompts);
+  g_free (server->db_path);
+  g_free (server->base_url);
+  g_free (server);
+}
+
+/* Waiting on the main loop */
+
+typedef gboolean (*Condition) (gpointer user_data);
+
+static gboolean
+deadline_cb (gpointer user_data)
+{
+  gboolean *expired = user_data;
+
+  *expired = TRUE;
+
+  return G_SOURCE_REMOVE;
+}
+
+static void
+wait_until (Condition condition,
+            gpointer  user_data)
+{
+  gboolean expired = FALSE;
+  guint deadline_id = g_timeout_add_seconds (DEADLINE_SECONDS, deadline_cb, &expired);
+
+  while (!condition (user_data) && !expired)
+    g_main_context_iteration (NULL, TRUE);
+
+  if (!expired)
+    g_source_remove (deadline_id);
+  g_assert_true (condition (user_data));
+}
+
+static gboolean
+flag_is_set (gpointer user_data)
+{
+  return *(gboolean *)user_data;
+}
+
+/* Lets the main loop run for @ms, as the time between two events. */
+static void
+wait_ms (guint ms)
+{
+  gboolean expired = FALSE;
+
+  g_timeout_add (ms, deadline_cb, &expired);
+  wait_until (flag_is_set, &expired);
+}
+
+static void
+result_cb (GObject      *object,
+           GAsyncResult *result,
+           gpointer      user_data)
+{
+  GAsyncResult **slot = user_data;
+
+  g_assert_null (*slot);
+  *slot = g_object_ref (result);
+}
+
+static gboolean
+slot_is_set (gpointer user_data)
+{
+  return *(GAsyncResult **)user_data != NULL;
+}
+
+static GAsyncResult *
+wait_for_result (GAsyncResult **slot)
+{
+  wait_until (slot_is_set, slot);
+
+  return g_steal_pointer (slot);
+}
+
+static void
+reply_finished_cb (ConfabConversation *conversation,
+                   ConfabMessage      *reply,
+                   gboolean           *finished)
+{
+  g_assert_false (*finished);
+  *finished = TRUE;
+}
+
+static void
+send_and_wait (ConfabConversation *conversation,
+               const char         *text)
+{
+  gboolean finished = FALSE;
+  gulong handler = g_signal_connect (conversation, "reply-finished",
+                                     G_CALLBACK (reply_finished_cb), &finished);
+
+  g_assert_true (confab_conversation_send (conversation, text));
+  wait_until (flag_is_set, &finished);
+  g_signal_handler_disconnect (conversation, handler);
+}
+
+typedef struct
+{
+  ConfabMessage *reply;
+  const char    *text;
+} TextWait;
+
+static gboolean
+reply_has_text (gpointer user_data)
+{
+  TextWait *wait = user_data;
+
+  return g_strcmp0 (confab_message_get_content (wait->reply), wait->text) == 0;
+}
+
+static void
+save_failed_cb (ConfabConversation *conversation,
+                const GError       *error,
+                guint              *n_failed)
+{
+  g_assert_nonnull (error);
+  g_test_message ("save failed: %s", error->message);
+  (*n_failed)++;
+}
+
+/* SQLite directly, to see what reached the file */
+
+static sqlite3 *
+raw_open (const char *path)
+{
+  sqlite3 *db = NULL;
+
+  g_assert_cmpint (sqlite3_open_v2 (path, &db, SQLITE_OPEN_READWRITE, NULL), ==, SQLITE_OK);
+  sqlite3_busy_timeout (db, DEADLINE_SECONDS * 1000);
+
+  return db;
+}
+
+static void
+raw_exec (sqlite3    *db,
+          const char *sql)
+{
+  char *message = NULL;
+  int rc = sqlite3_exec (db, sql, NULL, NULL, &message);
+
+  g_assert_cmpstr (message, ==, NULL);
+  g_assert_cmpint (rc, ==, SQLITE_OK);
+}
+
+static gint64
+raw_int (sqlite3    *db,
+         const char *sql)
+{
+  g_autoptr(sqlite3_stmt) stmt = NULL;
+
+  g_assert_cmpint (sqlite3_prepare_v2 (db, sql, -1, &stmt, NULL), ==, SQLITE_OK);
+  g_assert_cmpint (sqlite3_step (stmt), ==, SQLITE_ROW);
+
+  return sqlite3_column_int64 (stmt, 0);
+}
+
+/* The store, one call at a time. A read queues behind every write made
+ * before it, so it sees them all. */
+
+static char *
+db_path (void)
+{
+  return g_build_filename (g_get_user_data_dir (), "confab", "history.db", NULL);
+}
+
+static ConfabStore *
+open_store (const char *path)
+{
+  g_autoptr(GError) error = NULL;
+  ConfabStore *store = confab_store_new_for_path (path, &error);
+
+  g_assert_no_error (error);
+
+  return store;
+}
+
+static GPtrArray *
+list_conversations (ConfabStore *store)
+{
+  g_autoptr(GAsyncResult) result = NULL;
+  g_autoptr(GError) error = NULL;
+  GAsyncResult *slot = NULL;
+  GPtrArray *conversations;
+
+  confab_store_list_conversations_async (store, 0, 100, NULL, result_cb, &slot);
+  result = wait_for_result (&slot);
+  conversations = confab_store_list_conversations_finish (store, result, &error);
+  g_assert_no_error (error);
+
+  return conversations;
+}
+
+/* Lets every queued write and its callback run. */
+static void
+settle (ConfabStore *store)
+{
+  g_autoptr(GPtrArray) conversations = list_conversations (store);
+}
+
+/* Reads what the conversations saved: a save that waited for its append
+ * is queued once the append's callback runs, so the read comes after one
+ * settle. */
+static GPtrArray *
+list_messages (ConfabStore *store,
+               gint64       conversation_id)
+{
+  g_autoptr(GAsyncResult) result = NULL;
+  g_autoptr(GError) error = NULL;
+  GAsyncResult *slot = NULL;
+  GPtrArray *messages;
+
+  settle (store);
+  confab_store_list_messages_async (store, conversation_id, 0, 1000, NULL, result_cb, &slot);
+  result = wait_for_result (&slot);
+  messages = confab_store_list_messages_finish (store, result, &error);
+  g_assert_no_error (error);
+
+  return messages;
+}
+
+static const ConfabStoredMessage *
+stored_message (GPtrArray *messages,
+                guint      index)
+{
+  g_assert_cmpuint (index, <, messages->len);
+
+  return messages->pdata[index];
+}
+
+static ConfabConversation *
+load (ConfabClient *client,
+      ConfabStore  *store,
+      gint64        id)
+{
+  g_autoptr(GAsyncResult) result = NULL;
+  g_autoptr(GError) error = NULL;
+  GAsyncResult *slot = NULL;
+  ConfabConversation *conversation;
+
+  confab_conversation_load_async (client, store, id, NULL, result_cb, &slot);
+  result = wait_for_result (&slot);
+  conversation = confab_conversation_load_finish (result, &error);
+  g_assert_no_error (error);
+  g_assert_nonnull (conversation);
+
+  return conversation;
+}
+
+static ConfabConversation *
+load_latest (ConfabClient *client,
+             ConfabStore  *store)
+{
+  g_autoptr(GAsyncResult) result = NULL;
+  g_autoptr(GError) error = NULL;
+  GAsyncResult *slot = NULL;
+  ConfabConversation *conversation;
+
+  confab_conversation_load_latest_async (client, store, NULL, result_cb, &slot);
+  result = wait_for_result (&slot);
+  conversation = confab_conversation_load_latest_finish (result, &error);
+  g_assert_no_error (error);
+
+  return conversation;
+}
+
+static ConfabMessage *
+get_message (ConfabConversation *conversation,
+             guint               index)
+{
+  GListModel *messages = confab_conversation_get_messages (conversation);
+  g_autoptr(ConfabMessage) message = g_list_model_get_item (messages, index);
+
+  g_assert_nonnull (message);
+
+  /* The list keeps it. */
+  return message;
+}
+
+/* Cases */
+
+static void
+id_notified_cb (ConfabConversation *conversation,
+                GParamSpec         *pspec,
+                guint              *n_notified)
+{
+  (*n_notified)++;
+}
+
+static void
+test_send (void)
+{
+  const Response * const responses[] = { &first_response, &second_response, NULL };
+  g_autofree char *path = db_path ();
+  g_autoptr(GPtrArray) conversations = NULL;
+  g_autoptr(GPtrArray) messages = NULL;
+  ConfabStore *store = open_store (path);
+  TestServer *server = test_server_new (responses, path);
+  ConfabClient *client = confab_client_new (server->base_url, NULL);
+  ConfabConversation *conversation = confab_conversation_new_with_store (client, store, MODEL);
+  const ConfabStoredConversation *stored;
+  const ConfabStoredMessage *message;
+  guint n_notified = 0;
+
+  g_signal_connect (conversation, "notify::id", G_CALLBACK (id_notified_cb), &n_notified);
+  confab_conversation_set_system_prompt (conversation, "Answer in Japanese.");
+  g_assert_cmpint (confab_conversation_get_id (conversation), ==, 0);
+  g_assert_null (confab_conversation_get_title (conversation));
+
+  send_and_wait (conversation, FIRST_PROMPT);
+  g_assert_cmpstr (confab_conversation_get_title (conversation), ==, FIRST_TITLE);
+  g_assert_cmpint (confab_conversation_get_id (conversation), >, 0);
+  g_assert_cmpuint (n_notified, ==, 1);
+
+  /* The prompt was in the file before the request went out. */
+  g_assert_cmpuint (server->stored_prompts->len, ==, 1);
+  g_assert_cmpint (g_array_index (server->stored_prompts, gint64, 0), ==, 1);
+
+  conversations = list_conversations (store);
+  g_assert_cmpuint (conversations->len, ==, 1);
+  stored = conversations->pdata[0];
+  g_assert_cmpint (stored->id, ==, confab_conversation_get_id (conversation));
+  g_assert_cmpstr (stored->title, ==, FIRST_TITLE);
+  g_assert_cmpstr (stored->model, ==, MODEL);
+  g_assert_cmpstr (stored->system_prompt, ==, "Answer in Japanese.");
+
+  messages = list_messages (store, stored->id);
+  g_assert_cmpuint (messages->len, ==, 2);
+  message = stored_message (messages, 0);
+  g_assert_cmpint (message->role, ==, CONFAB_MESSAGE_ROLE_USER);
+  g_assert_cmpstr (message->content, ==, FIRST_PROMPT);
+  g_assert_cmpint (message->state, ==, CONFAB_MESSAGE_STATE_COMPLETE);
+  message = stored_message (messages, 1);
+  g_assert_cmpint (message->role, ==, CONFAB_MESSAGE_ROLE_ASSISTANT);
+  g_assert_cmpstr (message->content, ==, FIRST_REPLY);
+  g_assert_cmpstr (message->reasoning, ==, FIRST_REASONING);
+  g_assert_cmpint (message->state, ==, CONFAB_MESSAGE_STATE_COMPLETE);
+  g_assert_cmpint (message->prompt_tokens, ==, 31);
+  g_assert_cmpint (message->completion_tokens, ==, 17);
+  g_assert_cmpstr (message->model, ==, MODEL);
+  g_assert_null (message->error);
+  g_clear_pointer (&messages, g_ptr_array_unref);
+
+  /* A second send appends to the same conversation. */
+  send_and_wait (conversation, "ありがとう。");
+  g_assert_cmpint (g_array_index (server->stored_prompts, gint64, 1), ==, 2);
+  messages = list_messages (store, stored->id);
+  g_assert_cmpuint (messages->len, ==, 4);
+  for (guint i = 0; i < messages->len; i++)
+    g_assert_cmpint (stored_message (messages, i)->position, ==, i);
+  g_assert_cmpstr (stored_message (messages, 2)->content, ==, "ありがとう。");
+  g_assert_cmpstr (stored_message (messages, 3)->content, ==, SECOND_REPLY);
+  g_assert_cmpint (stored_message (messages, 3)->state, ==, CONFAB_MESSAGE_STATE_COMPLETE);
+  g_clear_pointer (&conversations, g_ptr_array_unref);
+  conversations = list_conversations (store);
+  g_assert_cmpuint (conversations->len, ==, 1);
+  g_assert_cmpuint (n_notified, ==, 1);
+
+  g_assert_finalize_object (conversation);
+  g_assert_finalize_object (client);
+  test_server_free (server);
+  g_assert_finalize_object (store);
+}
+
+static void
+test_load_round_trip (void)
+{
+  const Response * const responses[] = { &first_response, &server_error_response, NULL };
+  g_autofree char *path = db_path ();
+  g_autofree char *error_text = NULL;
+  ConfabStore *store = open_store (path);
+  TestServer *server = test_server_new (responses, NULL);
+  ConfabClient *client = confab_client_new (server->base_url, NULL);
+  ConfabConversation *conversation = confab_conversation_new_with_store (client, store, MODEL);
+  ConfabConversation *loaded;
+  ConfabMessage *reply;
+  ConfabMessage *message;
+  const GError *error;
+  gint64 id;
+
+  confab_conversation_set_system_prompt (conversation, "Answer in Japanese.");
+  send_and_wait (conversation, FIRST_PROMPT);
+  send_and_wait (conversation, "もう一度。");
+
+  /* An HTTP 500 is stored failed, with the error the user read. */
+  reply = confab_conversation_get_last_reply (conversation);
+  g_assert_cmpint (confab_message_get_state (reply), ==, CONFAB_MESSAGE_STATE_FAILED);
+  error = confab_message_get_error (reply);
+  g_assert_nonnull (error);
+  error_text = g_strdup (error->message);
+  id = confab_conversation_get_id (conversation);
+  settle (store);
+  g_assert_finalize_object (conversation);
+
+  /* Reopened, as after a restart. */
+  g_assert_finalize_object (store);
+  store = open_store (path);
+  loaded = load (client, store, id);
+  g_assert_cmpint (confab_conversation_get_id (loaded), ==, id);
+  g_assert_cmpstr (confab_conversation_get_title (loaded), ==, FIRST_TITLE);
+  g_assert_cmpstr (confab_conversation_get_model (loaded), ==, MODEL);
+  g_assert_cmpstr (confab_conversation_get_system_prompt (loaded), ==, "Answer in Japanese.");
+  g_assert_true (confab_conversation_get_store (loaded) == store);
+  g_assert_false (confab_conversation_get_is_streaming (loaded));
+  g_assert_cmpuint (g_list_model_get_n_items (confab_conversation_get_messages (loaded)), ==, 4);
+
+  message = get_message (loaded, 0);
+  g_assert_cmpint (confab_message_get_role (message), ==, CONFAB_MESSAGE_ROLE_USER);
+  g_assert_cmpstr (confab_message_get_content (message), ==, FIRST_PROMPT);
+  g_assert_cmpint (confab_message_get_state (message), ==, CONFAB_MESSAGE_STATE_COMPLETE);
+
+  message = get_message (loaded, 1);
+  g_assert_cmpint (confab_message_get_role (message), ==, CONFAB_MESSAGE_ROLE_ASSISTANT);
+  g_assert_cmpstr (confab_message_get_content (message), ==, FIRST_REPLY);
+  g_assert_cmpstr (confab_message_get_reasoning (message), ==, FIRST_REASONING);
+  g_assert_cmpint (confab_message_get_state (message), ==, CONFAB_MESSAGE_STATE_COMPLETE);
+  g_assert_cmpint (confab_message_get_prompt_tokens (message), ==, 31);
+  g_assert_cmpint (confab_message_get_completion_tokens (message), ==, 17);
+  g_assert_cmpstr (confab_message_get_model (message), ==, MODEL);
+  g_assert_null (confab_message_get_error (message));
+
+  message = get_message (loaded, 2);
+  g_assert_cmpint (confab_message_get_role (message), ==, CONFAB_MESSAGE_ROLE_USER);
+  g_assert_cmpstr (confab_message_get_content (message), ==, "もう一度。");
+
+  message = get_message (loaded, 3);
+  g_assert_cmpint (confab_message_get_role (message), ==, CONFAB_MESSAGE_ROLE_ASSISTANT);
+  g_assert_cmpstr (confab_message_get_content (message), ==, "");
+  g_assert_cmpint (confab_message_get_state (message), ==, CONFAB_MESSAGE_STATE_FAILED);
+  g_assert_error (confab_message_get_error (message), CONFAB_CLIENT_ERROR,
+                  CONFAB_CLIENT_ERROR_FAILED);
+  g_assert_cmpstr (confab_message_get_error (message)->message, ==, error_text);
+
+  /* A retry of a loaded reply updates the same stored message. */
+  {
+    g_autoptr(GPtrArray) messages = NULL;
+    gboolean finished = FALSE;
+
+    server->responses = (const Response * const[]) { &second_response, NULL };
+    server->n_requests = 0;
+    g_signal_connect (loaded, "reply-finished", G_CALLBACK (reply_finished_cb), &finished);
+    g_assert_true (confab_conversation_retry (loaded));
+    wait_until (flag_is_set, &finished);
+    g_assert_cmpstr (confab_message_get_content (message), ==, SECOND_REPLY);
+
+    messages = list_messages (store, id);
+    g_assert_cmpuint (messages->len, ==, 4);
+    g_assert_cmpstr (stored_message (messages, 3)->content, ==, SECOND_REPLY);
+    g_assert_cmpint (stored_message (messages, 3)->state, ==, CONFAB_MESSAGE_STATE_COMPLETE);
+    g_assert_null (stored_message (messages, 3)->error);
+  }
+
+  g_assert_finalize_object (loaded);
+  g_assert_finalize_object (client);
+  test_server_free (server);
+  g_assert_finalize_object (store);
+}
+
+static void
+test_load_latest (void)
+{
+  const Response * const responses[] = { &second_response, NULL };
+  g_autofree char *path = db_path ();
+  ConfabStore *store = open_store (path);
+  TestServer *server = test_server_new (responses, NULL);
+  ConfabClient *client = confab_client_new (server->base_url, NULL);
+  ConfabConversation *a;
+  ConfabConversation *b;
+  ConfabConversation *latest;
+  gint64 a_id;
+  gint64 b_id;
+
+  /* Nothing stored yet: no conversation, and no error. */
+  latest = load_latest (client, store);
+  g_assert_null (latest);
+
+  a = confab_conversation_new_with_store (client, store, MODEL);
+  send_and_wait (a, "A");
+  b = confab_conversation_new_with_store (client, store, MODEL);
+  send_and_wait (b, "B");
+  a_id = confab_conversation_get_id (a);
+  b_id = confab_conversation_get_id (b);
+  g_assert_cmpint (a_id, !=, b_id);
+
+  latest = load_latest (client, store);
+  g_assert_cmpint (confab_conversation_get_id (latest), ==, b_id);
+  g_assert_cmpstr (confab_conversation_get_title (latest), ==, "B");
+  g_assert_finalize_object (latest);
+
+  /* New activity in A makes it the latest. */
+  send_and_wait (a, "A again");
+  latest = load_latest (client, store);
+  g_assert_cmpint (confab_conversation_get_id (latest), ==, a_id);
+  g_assert_cmpuint (g_list_model_get_n_items (confab_conversation_get_messages (latest)), ==, 4);
+  g_assert_finalize_object (latest);
+
+  settle (store);
+  g_assert_finalize_object (a);
+  g_assert_finalize_object (b);
+  g_assert_finalize_object (client);
+  test_server_free (server);
+  g_assert_finalize_object (store);
+}
+
+static void
+test_stop (void)
+{
+  const Response * const responses[] = { &stall_response, NULL };
+  g_autofree char *path = db_path ();
+  g_autoptr(GPtrArray) messages = NULL;
+  ConfabStore *store = open_store (path);
+  TestServer *server = test_server_new (responses, NULL);
+  ConfabClient *client = confab_client_new (server->base_url, NULL);
+  ConfabConversation *conversation = confab_conversation_new_with_store (client, store, MODEL);
+  gboolean finished = FALSE;
+  TextWait wait = { NULL, "一つ二つ" };
+
+  g_signal_connect (conversation, "reply-finished", G_CALLBACK (reply_finished_cb), &finished);
+  g_assert_true (confab_conversation_send (conversation, "멈춰 주세요."));
+  wait.reply = confab_conversation_get_last_reply (conversation);
+  wait_until (reply_has_text, &wait);
+
+  confab_conversation_stop (conversation);
+  wait_until (flag_is_set, &finished);
+
+  messages = list_messages (store, confab_conversation_get_id (conversation));
+  g_assert_cmpuint (messages->len, ==, 2);
+  g_assert_cmpint (stored_message (messages, 1)->state, ==, CONFAB_MESSAGE_STATE_STOPPED);
+  g_assert_cmpstr (stored_message (messages, 1)->content, ==, "一つ二つ");
+  g_assert_null (stored_message (messages, 1)->error);
+
+  g_assert_finalize_object (conversation);
+  g_assert_finalize_object (client);
+  test_server_free (server);
+  g_assert_finalize_object (store);
+}
+
+static void
+test_save_rate (void)
+{
+  const Response * const responses[] = { &slow_reply.response, NULL };
+  g_autofree char *path = db_path ();
+  g_autoptr(sqlite3) db = NULL;
+  g_autoptr(sqlite3_stmt) stmt = NULL;
+  g_autoptr(GPtrArray) messages = NULL;
+  ConfabStore *store = open_store (path);
+  TestServer *server = test_server_new (responses, NULL);
+  ConfabClient *client = confab_client_new (server->base_url, NULL);
+  ConfabConversation *conversation = confab_conversation_new_with_store (client, store, MODEL);
+  double last_timed = 0;
+  guint n_timed = 0;
+  guint n_updates = 0;
+  double duration;
+  int rc;
+
+  /* Logs every UPDATE of a message that reaches the file. */
+  db = raw_open (path);
+  raw_exec (db,
+            "CREATE TABLE update_log (ms REAL, state TEXT, length INTEGER);"
+            "CREATE TRIGGER log_updates AFTER UPDATE ON messages BEGIN"
+            "  INSERT INTO update_log VALUES"
+            "    (julianday ('now') * 86400000.0, new.state, length (new.content));"
+            "END;");
+
+  send_and_wait (conversation, "ゆっくり書いてください。");
+  g_assert_cmpstr (confab_message_get_content (confab_conversation_get_last_reply (conversation)),
+                   ==, slow_reply.text->str);
+
+  /* The final text is exact. */
+  messages = list_messages (store, confab_conversation_get_id (conversation));
+  g_assert_cmpstr (stored_message (messages, 1)->content, ==, slow_reply.text->str);
+  g_assert_cmpint (stored_message (messages, 1)->state, ==, CONFAB_MESSAGE_STATE_COMPLETE);
+
+  g_assert_cmpint (sqlite3_prepare_v2 (db, "SELECT ms, state, length FROM update_log ORDER BY rowid",
+                                       -1, &stmt, NULL), ==, SQLITE_OK);
+  while ((rc = sqlite3_step (stmt)) == SQLITE_ROW)
+    {
+      double ms = sqlite3_column_double (stmt, 0);
+      const char *state = (const char *)sqlite3_column_text (stmt, 1);
+      gint64 length = sqlite3_column_int64 (stmt, 2);
+
+      n_updates++;
+      g_test_message ("update at %.0f ms: %s, %" G_GINT64_FORMAT " bytes",
+                      n_timed > 0 ? ms - last_timed : 0, state, length);
+
+      /* A save of partial text while streaming comes from the timer. */
+      if (strcmp (state, "streaming") == 0 && length > 0 &&
+          length < (gint64)slow_reply.text->len)
+        {
+          if (n_timed > 0)
+            g_assert_cmpfloat (ms - last_timed, >=, 950);
+          last_timed = ms;
+          n_timed++;
+        }
+    }
+  g_assert_cmpint (rc, ==, SQLITE_DONE);
+
+  /* About 2.4 s of deltas: two saves a second apart, or three, and the
+   * few changes of state. */
+  duration = SLOW_DELTAS * SLOW_DELAY_MS / 1000.0;
+  g_test_message ("%u updates, %u timed, in %.1f s of stream", n_updates, n_timed, duration);
+  g_assert_cmpuint (n_timed, >=, 1);
+  g_assert_cmpuint (n_timed, <=, (guint)duration + 1);
+  g_assert_cmpuint (n_updates, <=, n_timed + 3);
+
+  g_assert_finalize_object (conversation);
+  g_assert_finalize_object (client);
+  test_server_free (server);
+  g_assert_finalize_object (store);
+}
+
+static void
+test_save_failed (void)
+{
+  const Response * const responses[] = { &first_response, &second_response, NULL };
+  g_autofree char *path = db_path ();
+  g_autoptr(sqlite3) db = NULL;
+  g_autoptr(GPtrArray) messages = NULL;
+  ConfabStore *store = open_store (path);
+  TestServer *server = test_server_new (responses, NULL);
+  ConfabClient *client = confab_client_new (server->base_url, NULL);
+  ConfabConversation *conversation = confab_conversation_new_with_store (client, store, MODEL);
+  ConfabMessage *reply;
+  guint n_failed = 0;
+
+  /* Every write of a message fails, as on a full disk. */
+  db = raw_open (path);
+  raw_exec (db,
+            "CREATE TRIGGER refuse_insert BEFORE INSERT ON messages BEGIN"
+            "  SELECT RAISE (FAIL, 'refused by the test');"
+            "END;"
+            "CREATE TRIGGER refuse_update BEFORE UPDATE ON messages BEGIN"
+            "  SELECT RAISE (FAIL, 'refused by the test');"
+            "END;");
+
+  g_signal_connect (conversation, "save-failed", G_CALLBACK (save_failed_cb), &n_failed);
+  send_and_wait (conversation, FIRST_PROMPT);
+
+  /* Said once, and the reply streamed all the same. */
+  g_assert_cmpuint (n_failed, ==, 1);
+  reply = confab_conversation_get_last_reply (conversation);
+  g_assert_cmpint (confab_message_get_state (reply), ==, CONFAB_MESSAGE_STATE_COMPLETE);
+  g_assert_cmpstr (confab_message_get_content (reply), ==, FIRST_REPLY);
+  g_assert_cmpuint (server->n_requests, ==, 1);
+
+  /* Once the disk takes writes again, the next send saves everything,
+   * in order. */
+  raw_exec (db, "DROP TRIGGER refuse_insert; DROP TRIGGER refuse_update;");
+  send_and_wait (conversation, "ありがとう。");
+  g_assert_cmpuint (n_failed, ==, 1);
+
+  messages = list_messages (store, confab_conversation_get_id (conversation));
+  g_assert_cmpuint (messages->len, ==, 4);
+  g_assert_cmpstr (stored_message (messages, 0)->content, ==, FIRST_PROMPT);
+  g_assert_cmpstr (stored_message (messages, 1)->content, ==, FIRST_REPLY);
+  g_assert_cmpint (stored_message (messages, 1)->state, ==, CONFAB_MESSAGE_STATE_COMPLETE);
+  g_assert_cmpstr (stored_message (messages, 2)->content, ==, "ありがとう。");
+  g_assert_cmpstr (stored_message (messages, 3)->content, ==, SECOND_REPLY);
+  g_assert_cmpint (stored_message (messages, 3)->state, ==, CONFAB_MESSAGE_STATE_COMPLETE);
+  for (guint i = 0; i < messages->len; i++)
+    g_assert_cmpint (stored_message (messages, i)->position, ==, i);
+
+  g_assert_finalize_object (conversation);
+  g_assert_finalize_object (client);
+  test_server_free (server);
+  g_assert_finalize_object (store);
+}
+
+typedef struct
+{
+  sqlite3    *db;
+  const char *sql;
+  gint64      expected;
+} RawWait;
+
+static gboolean
+raw_int_is (gpointer user_data)
+{
+  RawWait *wait = user_data;
+
+  return raw_int (wait->db, wait->sql) == wait->expected;
+}
+
+static void
+test_dispose_saves (void)
+{
+  const Response * const responses[] = { &stall_response, NULL };
+  g_autofree char *path = db_path ();
+  g_autoptr(sqlite3) db = NULL;
+  ConfabStore *store = open_store (path);
+  TestServer *server = test_server_new (responses, NULL);
+  ConfabClient *client = confab_client_new (server->base_url, NULL);
+  ConfabConversation *conversation = confab_conversation_new_with_store (client, store, MODEL);
+  ConfabConversation *early = confab_conversation_new_with_store (client, store, MODEL);
+  TextWait wait = { NULL, "一つ二つ" };
+  RawWait saved = { NULL, NULL, 1 };
+
+  db = raw_open (path);
+
+  /* Closed while streaming: the text so far is queued, and the store
+   * writes it before it goes. */
+  g_assert_true (confab_conversation_send (conversation, "멈춰 주세요."));
+  wait.reply = confab_conversation_get_last_reply (conversation);
+  wait_until (reply_has_text, &wait);
+  g_object_run_dispose (G_OBJECT (conversation));
+  g_assert_cmpint (confab_message_get_state (wait.reply), ==, CONFAB_MESSAGE_STATE_STOPPED);
+
+  /* Closed at once, before the conversation's row exists: the chain goes
+   * on without it. */
+  g_assert_true (confab_conversation_send (early, "すぐ閉じます。"));
+  g_object_run_dispose (G_OBJECT (early));
+  saved.db = db;
+  saved.sql = "SELECT count(*) FROM messages WHERE state = 'stopped' AND content = ''";
+  wait_until (raw_int_is, &saved);
+
+  g_object_run_dispose (G_OBJECT (store));
+  g_assert_cmpint (raw_int (db, "SELECT count(*) FROM conversations"), ==, 2);
+  g_assert_cmpint (raw_int (db, "SELECT count(*) FROM messages WHERE state = 'stopped' "
+                                "AND content = '一つ二つ'"), ==, 1);
+  g_assert_cmpint (raw_int (db, "SELECT count(*) FROM messages WHERE content = 'すぐ閉じます。'"),
+                   ==, 1);
+  g_assert_cmpint (raw_int (db, "SELECT count(*) FROM messages WHERE state = 'streaming'"), ==, 0);
+
+  test_server_free (server);
+  while (g_main_context_iteration (NULL, FALSE))
+    ;
+  g_assert_finalize_object (conversation);
+  g_assert_finalize_object (early);
+  g_assert_finalize_object (client);
+  g_assert_finalize_object (store);
+}
+
+/* The crash: a child streams a slow reply into a stored conversation and
+ * is killed with SIGKILL. */
+
+static void
+child_delta_cb (ConfabMessage *reply,
+                int            part,
+                gboolean      *announced)
+{
+  if (*announced)
+    return;
+
+  *announced = TRUE;
+  printf ("streaming\n");
+  fflush (stdout);
+}
+
+static int
+crash_child (const char *path,
+             const char *base_url)
+{
+  g_autoptr(GError) error = NULL;
+  ConfabStore *store = confab_store_new_for_path (path, &error);
+  ConfabClient *client = confab_client_new (base_url, NULL);
+  ConfabConversation *conversation = NULL;
+  gboolean announced = FALSE;
+
+  g_assert_no_error (error);
+  conversation = confab_conversation_new_with_store (client, store, MODEL);
+  g_assert_true (confab_conversation_send (conversation, "길게 써 주세요."));
+  g_signal_connect (confab_conversation_get_last_reply (conversation), "delta-appended",
+                    G_CALLBACK (child_delta_cb), &announced);
+
+  for (;;)
+    g_main_context_iteration (NULL, TRUE);
+
+  return 0;
+}
+
+static void
+test_crash (void)
+{
+  const Response * const responses[] = { &crash_reply.response, NULL };
+  g_autofree char *path = db_path ();
+  g_autoptr(GSubprocess) child = NULL;
+  g_autoptr(GDataInputStream) lines = NULL;
+  g_autoptr(GAsyncResult) result = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GString) at_least = g_string_new (NULL);
+  g_autofree char *line = NULL;
+  TestServer *server = test_server_new (responses, NULL);
+  ConfabClient *client = confab_client_new (server->base_url, NULL);
+  ConfabConversation *loaded;
+  ConfabStore *store;
+  ConfabMessage *reply;
+  GAsyncResult *slot = NULL;
+  const char *text;
+  gint64 killed_at;
+
+  g_assert_nonnull (test_binary);
+  child = g_subprocess_new (G_SUBPROCESS_FLAGS_STDOUT_PIPE, &error,
+                            test_binary, CRASH_CHILD_ARG, path, server->base_url, NULL);
+  g_assert_no_error (error);
+
+  lines = g_data_input_stream_new (g_subprocess_get_stdout_pipe (child));
+  g_data_input_stream_read_line_async (lines, G_PRIORITY_DEFAULT, NULL, result_cb, &slot);
+  result = wait_for_result (&slot);
+  line = g_data_input_stream_read_line_finish_utf8 (lines, result, NULL, &error);
+  g_assert_no_error (error);
+  g_assert_cmpstr (line, ==, "streaming");
+  g_clear_object (&result);
+
+  wait_ms (KILL_AFTER_MS);
+  killed_at = g_get_monotonic_time ();
+  g_subprocess_force_exit (child);
+  g_subprocess_wait_async (child, NULL, result_cb, &slot);
+  result = wait_for_result (&slot);
+  g_assert_true (g_subprocess_wait_finish (child, result, &error));
+  g_assert_no_error (error);
+  g_assert_true (g_subprocess_get_if_signaled (child));
+  g_assert_cmpint (g_subprocess_get_term_sig (child), ==, SIGKILL);
+
+  /* What the server wrote up to a second before the kill. */
+  for (guint i = 0; i < server->part_times->len; i++)
+    {
+      gint64 written_at = g_array_index (server->part_times, gint64, i);
+
+      if (written_at > killed_at - (1000 + SAVE_SLACK_MS) * G_TIME_SPAN_MILLISECOND)
+        break;
+      g_string_append (at_least, crash_reply.texts->pdata[i]);
+    }
+  g_assert_cmpuint (at_least->len, >, 0);
+
+  store = open_store (path);
+  g_assert_cmpuint (confab_store_get_n_interrupted (store), ==, 1);
+  loaded = load_latest (client, store);
+  g_assert_nonnull (loaded);
+  g_assert_cmpuint (g_list_model_get_n_items (confab_conversation_get_messages (loaded)), ==, 2);
+  g_assert_cmpstr (confab_message_get_content (get_message (loaded, 0)), ==, "길게 써 주세요.");
+  g_assert_cmpint (confab_message_get_state (get_message (loaded, 0)), ==,
+                   CONFAB_MESSAGE_STATE_COMPLETE);
+
+  reply = get_message (loaded, 1);
+  text = confab_message_get_content (reply);
+  g_test_message ("saved %zu of %zu bytes, at least %zu expected",
+                  strlen (text), crash_reply.text->len, at_least->len);
+  g_assert_cmpint (confab_message_get_state (reply), ==, CONFAB_MESSAGE_STATE_INTERRUPTED);
+  g_assert_true (g_str_has_prefix (crash_reply.text->str, text));
+  g_assert_true (g_str_has_prefix (text, at_least->str));
+  g_assert_cmpuint (strlen (text), <, crash_reply.text->len);
+
+  g_assert_finalize_object (loaded);
+  g_assert_finalize_object (client);
+  test_server_free (server);
+  g_assert_finalize_object (store);
+}
+
+int
+main (int   argc,
+      char *argv[])
+{
+  int status;
+
+  /* The client goes straight to 127.0.0.1, whatever proxy the
+   * environment names; so does the child, which inherits this. */
+  g_setenv ("GIO_USE_PROXY_RESOLVER", "dummy", TRUE);
+
+  if (argc == 4 && strcmp (argv[1], CRASH_CHILD_ARG) == 0)
+    return crash_child (argv[2], argv[3]);
+
+  test_binary = argv[0];
+  g_test_init (&argc, &argv, G_TEST_OPTION_ISOLATE_DIRS, NULL);
+
+  slow_reply_init (&slow_reply, SLOW_DELTAS, SLOW_DELAY_MS);
+  slow_reply_init (&crash_reply, CRASH_DELTAS, CRASH_DELAY_MS);
+
+  g_test_add_func ("/confab/conversation-store/send", test_send);
+  g_test_add_func ("/confab/conversation-store/load-round-trip", test_load_round_trip);
+  g_test_add_func ("/confab/conversation-store/load-latest", test_load_latest);
+  g_test_add_func ("/confab/conversation-store/stop", test_stop);
+  g_test_add_func ("/confab/conversation-store/save-rate", test_save_rate);
+  g_test_add_func ("/confab/conversation-store/save-failed", test_save_failed);
+  g_test_add_func ("/confab/conversation-store/dispose-saves", test_dispose_saves);
+  g_test_add_func ("/confab/conversation-store/crash", test_crash);
+
+  status = g_test_run ();
+
+  slow_reply_clear (&slow_reply);
+  slow_reply_clear (&crash_reply);
+
+  return status;
+}
