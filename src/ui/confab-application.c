@@ -20,10 +20,24 @@ struct _ConfabApplication
   /* owned */
   GSettings    *settings;
   ConfabClient *client;
+  ConfabStore  *store;
+  GCancellable *cancellable;
   char         *model;
+  char         *store_problem;
+
+  /* plain state */
+  gboolean store_ready;
 };
 
 G_DEFINE_FINAL_TYPE (ConfabApplication, confab_application, ADW_TYPE_APPLICATION)
+
+enum {
+  PROP_0,
+  PROP_STORE_READY,
+  N_PROPS
+};
+
+static GParamSpec *properties[N_PROPS];
 
 #define DEFAULT_MODEL "gpt-4o-mini"
 
@@ -73,6 +87,52 @@ load_configuration (ConfabApplication *self)
                                     g_getenv ("OPENAI_API_KEY"));
   confab_client_set_idle_timeout (self->client, idle_timeout);
   confab_client_set_connect_timeout (self->client, connect_timeout);
+}
+
+static void
+store_opened_cb (GObject      *object,
+                 GAsyncResult *result,
+                 gpointer      user_data)
+{
+  g_autoptr(ConfabApplication) self = user_data;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(ConfabStore) store = NULL;
+
+  store = confab_store_new_for_path_finish (result, &error);
+  if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+    return;
+
+  if (store == NULL)
+    {
+      g_debug ("history not opened: %s", g_quark_to_string (error->domain));
+      self->store_problem =
+        g_strdup_printf (/* Translators: %s says why the history could not be opened */
+                         _("The history could not be opened, so this session is not saved: "
+                           "%s"), error->message);
+    }
+  else if (confab_store_get_recovered_from_corruption (store) != NULL)
+    {
+      self->store_problem =
+        g_strdup_printf (/* Translators: %s is the path of a file */
+                         _("The history file was damaged. It was kept as %s, and a new one "
+                           "was started."), confab_store_get_recovered_from_corruption (store));
+    }
+
+  self->store = g_steal_pointer (&store);
+  self->store_ready = TRUE;
+  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_STORE_READY]);
+}
+
+/* The history opens off the main thread; windows show at once and load
+ * the latest conversation when it is ready. */
+static void
+open_store (ConfabApplication *self)
+{
+  g_autofree char *path = confab_store_dup_default_path ();
+
+  self->cancellable = g_cancellable_new ();
+  confab_store_new_for_path_async (path, self->cancellable, store_opened_cb,
+                                   g_object_ref (self));
 }
 
 static void
@@ -129,6 +189,7 @@ confab_application_startup (GApplication *app)
   gtk_window_set_default_icon_name (APP_ID);
 
   load_configuration (self);
+  open_store (self);
 
   g_action_map_add_action_entries (G_ACTION_MAP (app), app_actions,
                                    G_N_ELEMENTS (app_actions), app);
@@ -148,10 +209,33 @@ confab_application_activate (GApplication *app)
 }
 
 static void
+confab_application_get_property (GObject    *object,
+                                 guint       prop_id,
+                                 GValue     *value,
+                                 GParamSpec *pspec)
+{
+  ConfabApplication *self = CONFAB_APPLICATION (object);
+
+  switch (prop_id)
+    {
+    case PROP_STORE_READY:
+      g_value_set_boolean (value, self->store_ready);
+      break;
+
+    default:
+      G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
+    }
+}
+
+static void
 confab_application_dispose (GObject *object)
 {
   ConfabApplication *self = (ConfabApplication *)object;
 
+  g_cancellable_cancel (self->cancellable);
+  g_clear_object (&self->cancellable);
+  /* The store finishes the writes queued to it before it goes. */
+  g_clear_object (&self->store);
   g_clear_object (&self->client);
   g_clear_object (&self->settings);
 
@@ -164,6 +248,7 @@ confab_application_finalize (GObject *object)
   ConfabApplication *self = (ConfabApplication *)object;
 
   g_clear_pointer (&self->model, g_free);
+  g_clear_pointer (&self->store_problem, g_free);
 
   G_OBJECT_CLASS (confab_application_parent_class)->finalize (object);
 }
@@ -176,8 +261,14 @@ confab_application_class_init (ConfabApplicationClass *klass)
 
   object_class->dispose = confab_application_dispose;
   object_class->finalize = confab_application_finalize;
+  object_class->get_property = confab_application_get_property;
   app_class->startup = confab_application_startup;
   app_class->activate = confab_application_activate;
+
+  properties[PROP_STORE_READY] =
+    g_param_spec_boolean ("store-ready", NULL, NULL, FALSE,
+                          G_PARAM_READABLE | G_PARAM_STATIC_STRINGS);
+  g_object_class_install_properties (object_class, N_PROPS, properties);
 }
 
 static void
@@ -241,4 +332,48 @@ confab_application_get_settings (ConfabApplication *self)
   g_return_val_if_fail (CONFAB_IS_APPLICATION (self), NULL);
 
   return self->settings;
+}
+
+/**
+ * confab_application_get_store:
+ * @self: a #ConfabApplication
+ *
+ * Returns: (transfer none) (nullable): the history, or %NULL while it
+ *   opens or when it could not be opened
+ */
+ConfabStore *
+confab_application_get_store (ConfabApplication *self)
+{
+  g_return_val_if_fail (CONFAB_IS_APPLICATION (self), NULL);
+
+  return self->store;
+}
+
+/**
+ * confab_application_get_store_ready:
+ * @self: a #ConfabApplication
+ *
+ * Returns: whether opening the history has ended, well or not
+ */
+gboolean
+confab_application_get_store_ready (ConfabApplication *self)
+{
+  g_return_val_if_fail (CONFAB_IS_APPLICATION (self), FALSE);
+
+  return self->store_ready;
+}
+
+/**
+ * confab_application_get_store_problem:
+ * @self: a #ConfabApplication
+ *
+ * Returns: (transfer none) (nullable): a sentence for the user when the
+ *   history could not be opened or was damaged, else %NULL
+ */
+const char *
+confab_application_get_store_problem (ConfabApplication *self)
+{
+  g_return_val_if_fail (CONFAB_IS_APPLICATION (self), NULL);
+
+  return self->store_problem;
 }

@@ -8,6 +8,7 @@
 #include <adwaita.h>
 
 #include "confab-client.h"
+#include "confab-store.h"
 
 G_BEGIN_DECLS
 
@@ -19,5 +20,8 @@ ConfabApplication *confab_application_new           (void) G_GNUC_WARN_UNUSED_RE
 ConfabClient      *confab_application_get_client    (ConfabApplication *self);
 const char        *confab_application_get_model     (ConfabApplication *self);
 GSettings         *confab_application_get_settings  (ConfabApplication *self);
+ConfabStore       *confab_application_get_store     (ConfabApplication *self);
+gboolean           confab_application_get_store_ready (ConfabApplication *self);
+const char        *confab_application_get_store_problem (ConfabApplication *self);
 
 G_END_DECLS

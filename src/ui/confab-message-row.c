@@ -45,6 +45,7 @@ struct _ConfabMessageRow
   gsize block_len;
   gsize    paragraph_len;
   guint    n_blocks;
+  guint    resize_frames;
   gboolean held_newline;
 };
 
@@ -354,6 +355,8 @@ status_text (ConfabMessage *message)
       return _("Stopped");
     case CONFAB_MESSAGE_STATE_FAILED:
       return _("Failed");
+    case CONFAB_MESSAGE_STATE_INTERRUPTED:
+      return _("Interrupted");
     case CONFAB_MESSAGE_STATE_COMPLETE:
       if (g_strcmp0 (finish, "length") == 0)
         return _("Cut off at the token limit");
@@ -374,6 +377,7 @@ update_state (ConfabMessageRow *self)
   gboolean busy = state == CONFAB_MESSAGE_STATE_PENDING ||
                   state == CONFAB_MESSAGE_STATE_STREAMING;
   gboolean failed = state == CONFAB_MESSAGE_STATE_FAILED;
+  gboolean interrupted = state == CONFAB_MESSAGE_STATE_INTERRUPTED;
 
   if (!busy)
     flush_pending (self);
@@ -397,8 +401,13 @@ update_state (ConfabMessageRow *self)
 
   gtk_widget_set_visible (GTK_WIDGET (self->copy_button),
                           confab_message_get_content_length (self->message) > 0);
-  gtk_widget_set_visible (self->error_box, failed);
-  gtk_label_set_label (self->error_label, failed && error ? error->message : "");
+  gtk_widget_set_visible (self->error_box, failed || interrupted);
+  if (interrupted)
+    gtk_label_set_label (self->error_label,
+                         _("Confab closed before this reply was complete. The text up to "
+                           "then is kept."));
+  else
+    gtk_label_set_label (self->error_label, failed && error ? error->message : "");
   gtk_widget_set_visible (GTK_WIDGET (self->last_block),
                           !failed || confab_message_get_content_length (self->message) > 0);
 
@@ -449,6 +458,13 @@ copy_clicked_cb (ConfabMessageRow *self,
   confab_message_row_copy (self);
 }
 
+/* A text view that gets its text before its first allocation (a row made
+ * for a stored message) lays it out inside that allocation, and GTK 4.8
+ * drops the resize it queues from there: the row stayed as high as an
+ * empty view. Asking again in the next frames, outside any allocation,
+ * gives each view the height of its text. */
+#define RESIZE_FRAMES 2
+
 static gboolean
 resize_tick_cb (GtkWidget     *widget,
                 GdkFrameClock *frame_clock,
@@ -456,46 +472,17 @@ resize_tick_cb (GtkWidget     *widget,
 {
   ConfabMessageRow *self = CONFAB_MESSAGE_ROW (widget);
 
-  self->resize_tick_id = 0;
   for (GtkWidget *child = gtk_widget_get_first_child (widget);
        child != NULL;
        child = gtk_widget_get_next_sibling (child))
     if (GTK_IS_TEXT_VIEW (child))
       gtk_widget_queue_resize (child);
 
+  if (--self->resize_frames > 0)
+    return G_SOURCE_CONTINUE;
+
+  self->resize_tick_id = 0;
   return G_SOURCE_REMOVE;
-}
-
-static void
-confab_message_row_size_allocate (GtkWidget *widget,
-                                  int        width,
-                                  int        height,
-                                  int        baseline)
-{
-  ConfabMessageRow *self = CONFAB_MESSAGE_ROW (widget);
-
-  GTK_WIDGET_CLASS (confab_message_row_parent_class)->size_allocate (widget, width, height,
-                                                                    baseline);
-
-  /* GtkTextView measures its height for the width it last had, and when
-   * a new width changes that height, GTK 4.8 drops the resize it queues
-   * from inside the allocation: a new row could stay as tall as its text
-   * wrapped at the minimum width. When the view now wants another height
-   * than it got, ask again in the next frame. */
-  for (GtkWidget *child = gtk_widget_get_first_child (widget);
-       child != NULL && self->resize_tick_id == 0;
-       child = gtk_widget_get_next_sibling (child))
-    {
-      int wanted;
-
-      if (!GTK_IS_TEXT_VIEW (child) || !gtk_widget_get_visible (child))
-        continue;
-
-      gtk_widget_measure (child, GTK_ORIENTATION_VERTICAL, gtk_widget_get_width (child),
-                          NULL, &wanted, NULL, NULL);
-      if (wanted != gtk_widget_get_height (child))
-        self->resize_tick_id = gtk_widget_add_tick_callback (widget, resize_tick_cb, NULL, NULL);
-    }
 }
 
 /* Draws only the blocks in view (see BLOCK_AFTER). */
@@ -555,6 +542,10 @@ confab_message_row_map (GtkWidget *widget)
     }
 
   flush_pending (self);
+
+  self->resize_frames = RESIZE_FRAMES;
+  if (self->resize_tick_id == 0)
+    self->resize_tick_id = gtk_widget_add_tick_callback (widget, resize_tick_cb, NULL, NULL);
 }
 
 static void
@@ -691,7 +682,6 @@ confab_message_row_class_init (ConfabMessageRowClass *klass)
   object_class->dispose = confab_message_row_dispose;
   object_class->get_property = confab_message_row_get_property;
   object_class->set_property = confab_message_row_set_property;
-  widget_class->size_allocate = confab_message_row_size_allocate;
   widget_class->snapshot = confab_message_row_snapshot;
   widget_class->map = confab_message_row_map;
   widget_class->unmap = confab_message_row_unmap;

@@ -19,6 +19,7 @@ struct _ConfabWindow
   AdwApplicationWindow parent_instance;
 
   /* template children */
+  AdwToastOverlay   *toast_overlay;
   AdwWindowTitle    *window_title;
   GtkStack          *stack;
   GtkLabel          *suggestion_label;
@@ -28,6 +29,7 @@ struct _ConfabWindow
 
   /* owned */
   ConfabConversation *conversation;
+  GCancellable       *cancellable;
 
   /* plain state: whether the view follows the end of the conversation */
   gboolean stick_to_bottom;
@@ -143,6 +145,34 @@ update_subtitle (ConfabWindow *self)
 }
 
 static void
+toast (ConfabWindow *self,
+       const char   *text)
+{
+  AdwToast *toast = adw_toast_new (text);
+
+  adw_toast_set_timeout (toast, 8);
+  adw_toast_overlay_add_toast (self->toast_overlay, toast);
+}
+
+static void
+save_failed_cb (ConfabWindow       *self,
+                const GError       *error,
+                ConfabConversation *conversation)
+{
+  g_autofree char *text = NULL;
+
+  /* One toast until the next conversation: a full disk fails every save. */
+  if (g_object_get_data (G_OBJECT (conversation), "confab-save-failed-shown") != NULL)
+    return;
+  g_object_set_data (G_OBJECT (conversation), "confab-save-failed-shown", GINT_TO_POINTER (1));
+
+  text = g_strdup_printf (/* Translators: %s says why */
+                          _("This conversation could not be saved: %s. It stays open here."),
+                          error->message);
+  toast (self, text);
+}
+
+static void
 set_conversation (ConfabWindow       *self,
                   ConfabConversation *conversation)
 {
@@ -169,19 +199,84 @@ set_conversation (ConfabWindow       *self,
                            self, G_CONNECT_SWAPPED);
   g_signal_connect_object (conversation, "notify::model", G_CALLBACK (update_subtitle),
                            self, G_CONNECT_SWAPPED);
+  g_signal_connect_object (conversation, "save-failed", G_CALLBACK (save_failed_cb),
+                           self, G_CONNECT_SWAPPED);
   items_changed_cb (self, 0, 0, g_list_model_get_n_items (messages), messages);
   update_subtitle (self);
+}
+
+static ConfabApplication *
+get_app (ConfabWindow *self)
+{
+  return CONFAB_APPLICATION (gtk_window_get_application (GTK_WINDOW (self)));
 }
 
 static void
 new_conversation (ConfabWindow *self)
 {
-  ConfabApplication *app = CONFAB_APPLICATION (gtk_window_get_application (GTK_WINDOW (self)));
+  ConfabApplication *app = get_app (self);
   g_autoptr(ConfabConversation) conversation = NULL;
 
-  conversation = confab_conversation_new (confab_application_get_client (app),
-                                          confab_application_get_model (app));
+  conversation = confab_conversation_new_with_store (confab_application_get_client (app),
+                                                     confab_application_get_store (app),
+                                                     confab_application_get_model (app));
   set_conversation (self, conversation);
+}
+
+static void
+latest_loaded_cb (GObject      *object,
+                  GAsyncResult *result,
+                  gpointer      user_data)
+{
+  g_autoptr(ConfabWindow) self = user_data;
+  g_autoptr(ConfabConversation) conversation = NULL;
+  g_autoptr(GError) error = NULL;
+
+  conversation = confab_conversation_load_latest_finish (result, &error);
+  if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+    return;
+
+  if (error != NULL)
+    {
+      g_autofree char *text =
+        g_strdup_printf (/* Translators: %s says why */
+                         _("The last conversation could not be read: %s"), error->message);
+
+      toast (self, text);
+    }
+
+  /* Whatever the user began meanwhile stays. */
+  if (g_list_model_get_n_items (confab_conversation_get_messages (self->conversation)) > 0)
+    return;
+
+  if (conversation != NULL)
+    set_conversation (self, conversation);
+  else
+    new_conversation (self);
+}
+
+/* Opens the latest conversation once the history is open. */
+static void
+store_ready_cb (ConfabWindow *self)
+{
+  ConfabApplication *app = get_app (self);
+  ConfabStore *store;
+
+  if (app == NULL || !confab_application_get_store_ready (app))
+    return;
+
+  g_signal_handlers_disconnect_by_func (app, store_ready_cb, self);
+
+  if (confab_application_get_store_problem (app) != NULL)
+    toast (self, confab_application_get_store_problem (app));
+
+  store = confab_application_get_store (app);
+  if (store == NULL)
+    return;
+
+  confab_conversation_load_latest_async (confab_application_get_client (app), store,
+                                         self->cancellable, latest_loaded_cb,
+                                         g_object_ref (self));
 }
 
 static void
@@ -270,6 +365,12 @@ confab_window_dispose (GObject *object)
 {
   ConfabWindow *self = (ConfabWindow *)object;
 
+  g_cancellable_cancel (self->cancellable);
+  g_clear_object (&self->cancellable);
+  if (gtk_window_get_application (GTK_WINDOW (self)) != NULL)
+    g_signal_handlers_disconnect_by_func (gtk_window_get_application (GTK_WINDOW (self)),
+                                          store_ready_cb, self);
+
   /* Closing the window stops its request. */
   if (self->conversation != NULL)
     confab_conversation_stop (self->conversation);
@@ -293,6 +394,7 @@ confab_window_class_init (ConfabWindowClass *klass)
 
   gtk_widget_class_set_template_from_resource (widget_class,
                                                "/io/github/confab/Confab/ui/confab-window.ui");
+  gtk_widget_class_bind_template_child (widget_class, ConfabWindow, toast_overlay);
   gtk_widget_class_bind_template_child (widget_class, ConfabWindow, window_title);
   gtk_widget_class_bind_template_child (widget_class, ConfabWindow, stack);
   gtk_widget_class_bind_template_child (widget_class, ConfabWindow, suggestion_label);
@@ -323,6 +425,7 @@ confab_window_init (ConfabWindow *self)
   gtk_widget_init_template (GTK_WIDGET (self));
 
   self->stick_to_bottom = TRUE;
+  self->cancellable = g_cancellable_new ();
   gtk_label_set_label (self->suggestion_label, suggestion);
 
   adjustment = gtk_scrolled_window_get_vadjustment (self->scroller);
@@ -348,6 +451,10 @@ confab_window_new (ConfabApplication *application)
    * construct property, only after that. */
   new_conversation (self);
   confab_composer_grab_focus (self->composer);
+
+  g_signal_connect_object (application, "notify::store-ready", G_CALLBACK (store_ready_cb),
+                           self, G_CONNECT_SWAPPED);
+  store_ready_cb (self);
 
   return self;
 }

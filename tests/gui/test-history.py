@@ -1,0 +1,85 @@
+#!/usr/bin/python3
+# SPDX-FileCopyrightText: 2026 The Confab authors
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""GUI tests: conversations outlive the process, even a killed one."""
+
+import os
+import signal
+import sys
+import time
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+
+from confabgui import Failure, Script, run, sse_reply, wait_until  # noqa: E402
+
+PROMPT = "오늘 날씨를 일본어로 말해 주세요"
+ANSWER = "今日はとてもいい天気です。散歩日和ですね。"
+
+
+def check(condition, message):
+    if not condition:
+        raise Failure(message)
+
+
+def texts(s):
+    return [t for t in s.message_texts()]
+
+
+def test_quit_and_restart_keeps_the_conversation(s):
+    s.server.scripts.append(Script(writes=sse_reply(ANSWER, pieces=6, delay=0.02)))
+    app = s.start_app()
+    s.type_text(PROMPT)
+    s.key("Return")
+    wait_until(lambda: texts(s)[-1:] == [ANSWER], what="the reply")
+    s.key("ctrl+q")
+    wait_until(lambda: app.poll() is not None, what="Confab to quit")
+    check(app.returncode == 0, f"Confab exited with {app.returncode}")
+
+    s.start_app()
+    wait_until(lambda: texts(s) == [PROMPT, ANSWER],
+               what=f"the conversation after a restart (shows {texts(s)!r})")
+
+    # The text is not only in the buffers but shown: each view is as
+    # high as a line at least (a row once stayed as high as an empty view).
+    def heights():
+        views = [v for v in s.text_views() if v.name != "Message"]
+        return [v.queryComponent().getExtents(s.pyatspi.WINDOW_COORDS).height for v in views]
+    wait_until(lambda: heights() and min(heights()) >= 15,
+               what=f"the restored messages to be shown (view heights {heights()})")
+
+
+def test_killed_mid_stream_shows_interrupted_and_retries(s):
+    long_answer = "".join(f"{i}番目の文です。" for i in range(60))
+    s.server.scripts.append(Script(writes=sse_reply(long_answer, pieces=60, delay=0.1)))
+    app = s.start_app()
+    s.type_text(PROMPT)
+    s.key("Return")
+    # Streams for about 6 s; the store saves at least once a second.
+    wait_until(lambda: len(texts(s)) == 2 and len(texts(s)[1]) > 40, what="part of the reply")
+    time.sleep(1.5)
+    shown = texts(s)[1]
+    os.kill(app.pid, signal.SIGKILL)
+    app.wait(5)
+
+    s.server.scripts.append(Script(writes=sse_reply(ANSWER, pieces=4, delay=0.02)))
+    s.start_app()
+    wait_until(lambda: len(texts(s)) == 2, what="the conversation after the kill")
+    saved = texts(s)[1]
+    check(saved and long_answer.startswith(saved), f"saved text {saved!r} is not a prefix")
+    check(len(saved) >= len(shown) // 2,
+          f"too little was saved: {len(saved)} characters of {len(shown)} shown")
+    wait_until(lambda: "Interrupted" in s.labels(), what="the reply marked Interrupted")
+
+    s.press("Retry")
+    wait_until(lambda: texts(s)[-1:] == [ANSWER], what="the retried reply")
+    wait_until(lambda: "Interrupted" not in s.labels(), what="the mark to go")
+
+
+TESTS = [
+    ("quit-and-restart", test_quit_and_restart_keeps_the_conversation),
+    ("killed-mid-stream", test_killed_mid_stream_shows_interrupted_and_retries),
+]
+
+if __name__ == "__main__":
+    only = sys.argv[1:]
+    sys.exit(run([t for t in TESTS if not only or t[0] in only]))
