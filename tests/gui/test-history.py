@@ -75,9 +75,25 @@ def test_killed_mid_stream_shows_interrupted_and_retries(s):
     wait_until(lambda: "Interrupted" not in s.labels(), what="the mark to go")
 
 
+def test_second_instance_raises_the_first(s):
+    import subprocess
+    first = s.start_app()
+    env = dict(s.env, GDK_BACKEND="x11", GSETTINGS_BACKEND="memory", ADW_DISABLE_PORTAL="1",
+               OPENAI_BASE_URL=s.server.base_url)
+    second = subprocess.run([os.environ["CONFAB_BINARY"]], env=env, timeout=30,
+                            capture_output=True, text=True)
+    check(second.returncode == 0, f"the second confab exited with {second.returncode}: "
+          f"{second.stderr[-500:]}")
+    check(first.poll() is None, "the first confab is gone")
+    windows = subprocess.run(["xdotool", "search", "--onlyvisible", "--name", "^Confab$"],
+                             env=s.env, capture_output=True, text=True).stdout.split()
+    check(len(windows) == 1, f"{len(windows)} Confab windows")
+
+
 TESTS = [
     ("quit-and-restart", test_quit_and_restart_keeps_the_conversation),
     ("killed-mid-stream", test_killed_mid_stream_shows_interrupted_and_retries),
+    ("second-instance", test_second_instance_raises_the_first),
 ]
 
 if __name__ == "__main__":
