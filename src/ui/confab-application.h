@@ -16,12 +16,12 @@ G_BEGIN_DECLS
 
 G_DECLARE_FINAL_TYPE (ConfabApplication, confab_application, CONFAB, APPLICATION, AdwApplication)
 
-ConfabApplication *confab_application_new           (void) G_GNUC_WARN_UNUSED_RESULT;
-ConfabClient      *confab_application_get_client    (ConfabApplication *self);
-const char        *confab_application_get_model     (ConfabApplication *self);
-GSettings         *confab_application_get_settings  (ConfabApplication *self);
-ConfabStore       *confab_application_get_store     (ConfabApplication *self);
-gboolean           confab_application_get_store_ready (ConfabApplication *self);
+ConfabApplication *confab_application_new               (void) G_GNUC_WARN_UNUSED_RESULT;
+ConfabClient      *confab_application_get_client        (ConfabApplication *self);
+const char        *confab_application_get_model         (ConfabApplication *self);
+GSettings         *confab_application_get_settings      (ConfabApplication *self);
+ConfabStore       *confab_application_get_store         (ConfabApplication *self);
+gboolean           confab_application_get_store_ready   (ConfabApplication *self);
 const char        *confab_application_get_store_problem (ConfabApplication *self);
 
 G_END_DECLS

@@ -16,7 +16,6 @@ struct _ConfabComposer
   GtkWidget parent_instance;
 
   /* template children */
-  GtkWidget   *box;
   GtkTextView *text_view;
   GtkWidget   *placeholder;
   GtkStack    *button_stack;
@@ -118,7 +117,12 @@ buffer_changed_cb (ConfabComposer *self,
 static void
 confab_composer_dispose (GObject *object)
 {
+  GtkWidget *child;
+
   gtk_widget_dispose_template (GTK_WIDGET (object), CONFAB_TYPE_COMPOSER);
+  /* The template's top box, which C does not bind. */
+  while ((child = gtk_widget_get_first_child (GTK_WIDGET (object))) != NULL)
+    gtk_widget_unparent (child);
 
   G_OBJECT_CLASS (confab_composer_parent_class)->dispose (object);
 }
@@ -200,7 +204,6 @@ confab_composer_class_init (ConfabComposerClass *klass)
 
   gtk_widget_class_set_template_from_resource (widget_class,
                                                "/io/github/confab/Confab/ui/confab-composer.ui");
-  gtk_widget_class_bind_template_child (widget_class, ConfabComposer, box);
   gtk_widget_class_bind_template_child (widget_class, ConfabComposer, text_view);
   gtk_widget_class_bind_template_child (widget_class, ConfabComposer, placeholder);
   gtk_widget_class_bind_template_child (widget_class, ConfabComposer, button_stack);

@@ -17,14 +17,12 @@ struct _ConfabMessageRow
   GtkWidget parent_instance;
 
   /* template children */
-  GtkWidget   *header;
   GtkLabel    *author_label;
   GtkSpinner  *spinner;
   GtkLabel    *status_label;
   GtkButton   *copy_button;
   GtkWidget   *error_box;
   GtkLabel    *error_label;
-  GtkWidget   *retry_button;
 
   /* owned */
   ConfabMessage *message;
@@ -614,6 +612,7 @@ static void
 confab_message_row_dispose (GObject *object)
 {
   ConfabMessageRow *self = (ConfabMessageRow *)object;
+  GtkWidget *child;
 
   if (self->tick_id != 0)
     {
@@ -628,8 +627,11 @@ confab_message_row_dispose (GObject *object)
   if (self->vadjustment != NULL)
     g_clear_signal_handler (&self->scrolled_id, self->vadjustment);
   g_clear_object (&self->vadjustment);
-  remove_blocks (self);
   gtk_widget_dispose_template (GTK_WIDGET (self), CONFAB_TYPE_MESSAGE_ROW);
+  /* The blocks, and the template children C does not bind. */
+  while ((child = gtk_widget_get_first_child (GTK_WIDGET (self))) != NULL)
+    gtk_widget_unparent (child);
+  self->last_block = NULL;
   g_clear_object (&self->message);
 
   G_OBJECT_CLASS (confab_message_row_parent_class)->dispose (object);
@@ -693,14 +695,12 @@ confab_message_row_class_init (ConfabMessageRowClass *klass)
 
   gtk_widget_class_set_template_from_resource (widget_class,
                                                "/io/github/confab/Confab/ui/confab-message-row.ui");
-  gtk_widget_class_bind_template_child (widget_class, ConfabMessageRow, header);
   gtk_widget_class_bind_template_child (widget_class, ConfabMessageRow, author_label);
   gtk_widget_class_bind_template_child (widget_class, ConfabMessageRow, spinner);
   gtk_widget_class_bind_template_child (widget_class, ConfabMessageRow, status_label);
   gtk_widget_class_bind_template_child (widget_class, ConfabMessageRow, copy_button);
   gtk_widget_class_bind_template_child (widget_class, ConfabMessageRow, error_box);
   gtk_widget_class_bind_template_child (widget_class, ConfabMessageRow, error_label);
-  gtk_widget_class_bind_template_child (widget_class, ConfabMessageRow, retry_button);
   gtk_widget_class_bind_template_callback (widget_class, copy_clicked_cb);
 
   gtk_widget_class_set_layout_manager_type (widget_class, GTK_TYPE_BOX_LAYOUT);
