@@ -156,6 +156,9 @@ class Session:
         self.procs = []
         self.tmp = tempfile.mkdtemp(prefix="confab-gui-")
         self.env = dict(os.environ)
+        # G_DEBUG (fatal-criticals) is for the app: pyatspi in this process
+        # warns about the buses of a session being replaced.
+        os.environ.pop("G_DEBUG", None)
         for name in ("HOME", "XDG_DATA_HOME", "XDG_CONFIG_HOME", "XDG_CACHE_HOME",
                      "XDG_STATE_HOME", "XDG_RUNTIME_DIR"):
             path = os.path.join(self.tmp, name.lower())
@@ -187,11 +190,19 @@ class Session:
                    what="Xvfb to accept connections")
 
     def _restart_xvfb(self):
-        xvfb = self.procs.pop(0)
+        """A new X server, and a new bus with it: the accessibility bus
+        launcher the bus starts takes its DISPLAY from the bus. The bus can
+        be replaced only before pyatspi has bound to it."""
+        old = [self.procs.pop(0)]
         self._start_xvfb()
         self.procs.insert(0, self.procs.pop())
-        xvfb.terminate()
-        xvfb.wait(5)
+        if "pyatspi" not in sys.modules:
+            old.append(self.procs.pop(1))
+            self._start_dbus()
+            self.procs.insert(1, self.procs.pop())
+        for proc in old:
+            proc.terminate()
+            proc.wait(5)
 
     def _start_dbus(self):
         dbus = subprocess.Popen(
@@ -245,6 +256,7 @@ class Session:
                 break
             self._restart_xvfb()
             env["DISPLAY"] = self.display
+            env["DBUS_SESSION_BUS_ADDRESS"] = self.env["DBUS_SESSION_BUS_ADDRESS"]
         import pyatspi  # noqa: E402 (the bus address must be set first)
         self.pyatspi = pyatspi
         self.window = wait_until(self._find_window, what="the Confab window")
@@ -338,18 +350,40 @@ class Session:
                 return
         action.doAction(0)
 
+    def click(self, node):
+        """Clicks the middle of @node with the mouse, as a person would."""
+        extents = node.queryComponent().getExtents(self.pyatspi.WINDOW_COORDS)
+        out = subprocess.run(["xdotool", "getwindowgeometry", "--shell", self.window_id],
+                             env=self.env, check=True, capture_output=True, text=True).stdout
+        values = dict(line.split("=", 1) for line in out.split())
+        x = int(values["X"]) + extents.x + extents.width // 2
+        y = int(values["Y"]) + extents.y + extents.height // 2
+        subprocess.run(["xdotool", "mousemove", "--sync", str(x), str(y), "click", "1"],
+                       env=self.env, check=True)
+
+    def label(self, text):
+        """The first label showing @text."""
+        return wait_until(lambda: next(iter(self.find_all(
+            lambda n: n.getRoleName() == "label" and self.text_of(n) == text)), None),
+            what=f"a label “{text}”")
+
     @staticmethod
     def text_of(node):
         text = node.queryText()
         return text.getText(0, text.characterCount)
 
     def text_views(self):
-        """The message texts, in order (AT-SPI role 'text')."""
-        return [n for n in self.find_all(lambda n: n.getRoleName() in ("text", "entry"))]
+        """The message texts, in order (AT-SPI role 'text'): those of the
+        conversation shown (its box is labelled "Conversation"), not the
+        composer's or the sidebar's search entry."""
+        box = self.find(name="Conversation")
+        if box is None:
+            return []
+        return [n for n in self.find_all(lambda n: n.getRoleName() in ("text", "entry"),
+                                         root=box)]
 
     def message_texts(self):
-        views = [v for v in self.text_views() if v.name not in ("Message",)]
-        return [self.text_of(v) for v in views]
+        return [self.text_of(v) for v in self.text_views()]
 
     def labels(self):
         return [self.text_of(n) for n in self.find_all(lambda n: n.getRoleName() == "label")]
