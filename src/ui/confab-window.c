@@ -13,6 +13,7 @@
 
 #include "confab-composer.h"
 #include "confab-message-row.h"
+#include "confab-sidebar.h"
 
 struct _ConfabWindow
 {
@@ -20,6 +21,9 @@ struct _ConfabWindow
 
   /* template children */
   AdwToastOverlay   *toast_overlay;
+  AdwFlap           *flap;
+  ConfabSidebar     *sidebar;
+  AdwHeaderBar      *content_header_bar;
   AdwWindowTitle    *window_title;
   GtkStack          *stack;
   GtkLabel          *suggestion_label;
@@ -30,6 +34,7 @@ struct _ConfabWindow
   /* owned */
   ConfabConversation *conversation;
   GCancellable       *cancellable;
+  GCancellable       *open_cancellable;
 
   /* plain state: whether the view follows the end of the conversation */
   gboolean stick_to_bottom;
@@ -48,10 +53,13 @@ update_actions (ConfabWindow *self)
   gboolean streaming = confab_conversation_get_is_streaming (self->conversation);
   ConfabMessage *last = confab_conversation_get_last_reply (self->conversation);
   gboolean has_reply = last != NULL && confab_message_get_content_length (last) > 0;
+  gboolean stored = confab_conversation_get_id (self->conversation) > 0;
 
   gtk_widget_action_set_enabled (GTK_WIDGET (self), "chat.stop", streaming);
   gtk_widget_action_set_enabled (GTK_WIDGET (self), "chat.retry", !streaming && last != NULL);
   gtk_widget_action_set_enabled (GTK_WIDGET (self), "chat.copy-last", has_reply);
+  gtk_widget_action_set_enabled (GTK_WIDGET (self), "chat.rename", stored);
+  gtk_widget_action_set_enabled (GTK_WIDGET (self), "chat.delete", stored);
   confab_composer_set_streaming (self->composer, streaming);
 }
 
@@ -134,6 +142,22 @@ reply_finished_cb (ConfabWindow       *self,
                    ConfabConversation *conversation)
 {
   update_actions (self);
+  /* Its time moved it to the top. */
+  confab_sidebar_reload (self->sidebar);
+}
+
+static void
+title_cb (ConfabWindow *self)
+{
+  confab_sidebar_reload (self->sidebar);
+}
+
+static void
+conversation_id_cb (ConfabWindow *self)
+{
+  confab_sidebar_set_current (self->sidebar, confab_conversation_get_id (self->conversation));
+  confab_sidebar_reload (self->sidebar);
+  update_actions (self);
 }
 
 static void
@@ -180,13 +204,12 @@ set_conversation (ConfabWindow       *self,
 
   if (self->conversation != NULL)
     {
+      GListModel *old = confab_conversation_get_messages (self->conversation);
+
       confab_conversation_stop (self->conversation);
       g_signal_handlers_disconnect_by_data (self->conversation, self);
-      g_signal_handlers_disconnect_by_data (confab_conversation_get_messages (self->conversation),
-                                            self);
-      items_changed_cb (self, 0,
-                        g_list_model_get_n_items (confab_conversation_get_messages (self->conversation)),
-                        0, confab_conversation_get_messages (self->conversation));
+      g_signal_handlers_disconnect_by_data (old, self);
+      items_changed_cb (self, 0, g_list_model_get_n_items (old), 0, old);
     }
   g_set_object (&self->conversation, conversation);
 
@@ -201,8 +224,13 @@ set_conversation (ConfabWindow       *self,
                            self, G_CONNECT_SWAPPED);
   g_signal_connect_object (conversation, "save-failed", G_CALLBACK (save_failed_cb),
                            self, G_CONNECT_SWAPPED);
+  g_signal_connect_object (conversation, "notify::id", G_CALLBACK (conversation_id_cb),
+                           self, G_CONNECT_SWAPPED);
+  g_signal_connect_object (conversation, "notify::title", G_CALLBACK (title_cb),
+                           self, G_CONNECT_SWAPPED);
   items_changed_cb (self, 0, 0, g_list_model_get_n_items (messages), messages);
   update_subtitle (self);
+  confab_sidebar_set_current (self->sidebar, confab_conversation_get_id (conversation));
 }
 
 static ConfabApplication *
@@ -274,9 +302,96 @@ store_ready_cb (ConfabWindow *self)
   if (store == NULL)
     return;
 
+  confab_sidebar_set_store (self->sidebar, store);
   confab_conversation_load_latest_async (confab_application_get_client (app), store,
                                          self->cancellable, latest_loaded_cb,
                                          g_object_ref (self));
+}
+
+static void
+conversation_loaded_cb (GObject      *object,
+                        GAsyncResult *result,
+                        gpointer      user_data)
+{
+  g_autoptr(ConfabWindow) self = user_data;
+  g_autoptr(ConfabConversation) conversation = NULL;
+  g_autoptr(GError) error = NULL;
+
+  conversation = confab_conversation_load_finish (result, &error);
+  if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+    return;
+
+  if (conversation == NULL)
+    {
+      g_autofree char *text =
+        g_strdup_printf (/* Translators: %s says why */
+                         _("The chat could not be opened: %s"), error->message);
+
+      toast (self, text);
+      return;
+    }
+
+  set_conversation (self, conversation);
+}
+
+static void
+open_conversation (ConfabWindow *self,
+                   gint64        conversation_id)
+{
+  ConfabApplication *app = get_app (self);
+  ConfabStore *store = confab_application_get_store (app);
+
+  g_cancellable_cancel (self->open_cancellable);
+  g_clear_object (&self->open_cancellable);
+
+  if (store == NULL || conversation_id == confab_conversation_get_id (self->conversation))
+    return;
+
+  self->open_cancellable = g_cancellable_new ();
+  confab_conversation_load_async (confab_application_get_client (app), store, conversation_id,
+                                  self->open_cancellable, conversation_loaded_cb,
+                                  g_object_ref (self));
+}
+
+static void
+sidebar_activated_cb (ConfabWindow  *self,
+                      gint64         conversation_id,
+                      gint64         message_id,
+                      gboolean       done,
+                      ConfabSidebar *sidebar)
+{
+  open_conversation (self, conversation_id);
+
+  /* Folded, the list covers the chat: the choice made, it gives way. */
+  if (adw_flap_get_folded (self->flap) && done)
+    adw_flap_set_reveal_flap (self->flap, FALSE);
+  if (done)
+    confab_composer_grab_focus (self->composer);
+}
+
+static void
+sidebar_deleted_cb (ConfabWindow  *self,
+                    gint64         conversation_id,
+                    ConfabSidebar *sidebar)
+{
+  if (conversation_id == confab_conversation_get_id (self->conversation))
+    new_conversation (self);
+}
+
+static void
+sidebar_changed_cb (ConfabWindow  *self,
+                    gint64         conversation_id,
+                    ConfabSidebar *sidebar)
+{
+}
+
+static void
+folded_cb (ConfabWindow *self)
+{
+  gboolean folded = adw_flap_get_folded (self->flap);
+
+  adw_header_bar_set_show_start_title_buttons (self->content_header_bar, folded);
+  confab_sidebar_set_show_start_buttons (self->sidebar, !folded);
 }
 
 static void
@@ -335,7 +450,55 @@ new_action (GtkWidget  *widget,
   ConfabWindow *self = CONFAB_WINDOW (widget);
 
   new_conversation (self);
+  if (adw_flap_get_folded (self->flap))
+    adw_flap_set_reveal_flap (self->flap, FALSE);
   confab_composer_grab_focus (self->composer);
+}
+
+static void
+search_action (GtkWidget  *widget,
+               const char *action_name,
+               GVariant   *parameter)
+{
+  ConfabWindow *self = CONFAB_WINDOW (widget);
+
+  adw_flap_set_reveal_flap (self->flap, TRUE);
+  confab_sidebar_start_search (self->sidebar);
+}
+
+static void
+toggle_sidebar_action (GtkWidget  *widget,
+                       const char *action_name,
+                       GVariant   *parameter)
+{
+  ConfabWindow *self = CONFAB_WINDOW (widget);
+
+  adw_flap_set_reveal_flap (self->flap, !adw_flap_get_reveal_flap (self->flap));
+}
+
+static void
+current_action (GtkWidget  *widget,
+                const char *action_name,
+                GVariant   *parameter)
+{
+  ConfabWindow *self = CONFAB_WINDOW (widget);
+  gint64 id = confab_conversation_get_id (self->conversation);
+
+  if (id <= 0)
+    return;
+
+  if (g_str_equal (action_name, "chat.rename"))
+    confab_sidebar_rename (self->sidebar, id);
+  else if (g_str_equal (action_name, "chat.delete"))
+    confab_sidebar_delete (self->sidebar, id);
+}
+
+static void
+undo_delete_action (GtkWidget  *widget,
+                    const char *action_name,
+                    GVariant   *parameter)
+{
+  confab_sidebar_undo_delete (CONFAB_WINDOW (widget)->sidebar, g_variant_get_int64 (parameter));
 }
 
 static void
@@ -367,6 +530,8 @@ confab_window_dispose (GObject *object)
 
   g_cancellable_cancel (self->cancellable);
   g_clear_object (&self->cancellable);
+  g_cancellable_cancel (self->open_cancellable);
+  g_clear_object (&self->open_cancellable);
   if (gtk_window_get_application (GTK_WINDOW (self)) != NULL)
     g_signal_handlers_disconnect_by_func (gtk_window_get_application (GTK_WINDOW (self)),
                                           store_ready_cb, self);
@@ -391,10 +556,14 @@ confab_window_class_init (ConfabWindowClass *klass)
   widget_class->unrealize = confab_window_unrealize;
 
   g_type_ensure (CONFAB_TYPE_COMPOSER);
+  g_type_ensure (CONFAB_TYPE_SIDEBAR);
 
   gtk_widget_class_set_template_from_resource (widget_class,
                                                "/io/github/confab/Confab/ui/confab-window.ui");
   gtk_widget_class_bind_template_child (widget_class, ConfabWindow, toast_overlay);
+  gtk_widget_class_bind_template_child (widget_class, ConfabWindow, flap);
+  gtk_widget_class_bind_template_child (widget_class, ConfabWindow, sidebar);
+  gtk_widget_class_bind_template_child (widget_class, ConfabWindow, content_header_bar);
   gtk_widget_class_bind_template_child (widget_class, ConfabWindow, window_title);
   gtk_widget_class_bind_template_child (widget_class, ConfabWindow, stack);
   gtk_widget_class_bind_template_child (widget_class, ConfabWindow, suggestion_label);
@@ -403,11 +572,21 @@ confab_window_class_init (ConfabWindowClass *klass)
   gtk_widget_class_bind_template_child (widget_class, ConfabWindow, composer);
   gtk_widget_class_bind_template_callback (widget_class, composer_send_cb);
   gtk_widget_class_bind_template_callback (widget_class, suggestion_clicked_cb);
+  gtk_widget_class_bind_template_callback (widget_class, sidebar_activated_cb);
+  gtk_widget_class_bind_template_callback (widget_class, sidebar_deleted_cb);
+  gtk_widget_class_bind_template_callback (widget_class, sidebar_changed_cb);
+  gtk_widget_class_bind_template_callback (widget_class, folded_cb);
 
   gtk_widget_class_install_action (widget_class, "chat.stop", NULL, stop_action);
   gtk_widget_class_install_action (widget_class, "chat.retry", NULL, retry_action);
   gtk_widget_class_install_action (widget_class, "chat.copy-last", NULL, copy_last_action);
   gtk_widget_class_install_action (widget_class, "chat.new", NULL, new_action);
+  gtk_widget_class_install_action (widget_class, "chat.search", NULL, search_action);
+  gtk_widget_class_install_action (widget_class, "chat.toggle-sidebar", NULL,
+                                   toggle_sidebar_action);
+  gtk_widget_class_install_action (widget_class, "chat.rename", NULL, current_action);
+  gtk_widget_class_install_action (widget_class, "chat.delete", NULL, current_action);
+  gtk_widget_class_install_action (widget_class, "chat.undo-delete", "x", undo_delete_action);
 
   gtk_widget_class_add_binding_action (widget_class, GDK_KEY_Escape, 0, "chat.stop", NULL);
   gtk_widget_class_add_binding_action (widget_class, GDK_KEY_c,
@@ -415,6 +594,10 @@ confab_window_class_init (ConfabWindowClass *klass)
                                        "chat.copy-last", NULL);
   gtk_widget_class_add_binding_action (widget_class, GDK_KEY_n, GDK_CONTROL_MASK,
                                        "chat.new", NULL);
+  gtk_widget_class_add_binding_action (widget_class, GDK_KEY_f, GDK_CONTROL_MASK,
+                                       "chat.search", NULL);
+  gtk_widget_class_add_binding_action (widget_class, GDK_KEY_F9, 0, "chat.toggle-sidebar", NULL);
+  gtk_widget_class_add_binding_action (widget_class, GDK_KEY_F2, 0, "chat.rename", NULL);
 }
 
 static void
@@ -423,6 +606,7 @@ confab_window_init (ConfabWindow *self)
   GtkAdjustment *adjustment;
 
   gtk_widget_init_template (GTK_WIDGET (self));
+  folded_cb (self);
 
   self->stick_to_bottom = TRUE;
   self->cancellable = g_cancellable_new ();
