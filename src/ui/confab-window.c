@@ -42,6 +42,14 @@ struct _ConfabWindow
 
 G_DEFINE_FINAL_TYPE (ConfabWindow, confab_window, ADW_TYPE_APPLICATION_WINDOW)
 
+enum {
+  PROP_0,
+  PROP_CONVERSATION,
+  N_PROPS
+};
+
+static GParamSpec *properties[N_PROPS];
+
 /* The founding example: Korean in, Japanese out. Not translated: it is a
  * prompt for the model, not a label. */
 static const char suggestion[] =
@@ -231,6 +239,7 @@ set_conversation (ConfabWindow       *self,
   items_changed_cb (self, 0, 0, g_list_model_get_n_items (messages), messages);
   update_subtitle (self);
   confab_sidebar_set_current (self->sidebar, confab_conversation_get_id (conversation));
+  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_CONVERSATION]);
 }
 
 static ConfabApplication *
@@ -334,9 +343,17 @@ conversation_loaded_cb (GObject      *object,
   set_conversation (self, conversation);
 }
 
-static void
-open_conversation (ConfabWindow *self,
-                   gint64        conversation_id)
+/**
+ * confab_window_open_conversation:
+ * @self: a #ConfabWindow
+ * @conversation_id: a stored conversation
+ *
+ * Reads the conversation from the history and shows it; "notify::conversation"
+ * tells when it is shown.
+ */
+void
+confab_window_open_conversation (ConfabWindow *self,
+                                 gint64        conversation_id)
 {
   ConfabApplication *app = get_app (self);
   ConfabStore *store = confab_application_get_store (app);
@@ -360,7 +377,7 @@ sidebar_activated_cb (ConfabWindow  *self,
                       gboolean       done,
                       ConfabSidebar *sidebar)
 {
-  open_conversation (self, conversation_id);
+  confab_window_open_conversation (self, conversation_id);
 
   /* Folded, the list covers the chat: the choice made, it gives way. */
   if (adw_flap_get_folded (self->flap) && done)
@@ -546,12 +563,42 @@ confab_window_dispose (GObject *object)
 }
 
 static void
+confab_window_get_property (GObject    *object,
+                            guint       prop_id,
+                            GValue     *value,
+                            GParamSpec *pspec)
+{
+  ConfabWindow *self = CONFAB_WINDOW (object);
+
+  switch (prop_id)
+    {
+    case PROP_CONVERSATION:
+      g_value_set_object (value, self->conversation);
+      break;
+
+    default:
+      G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
+    }
+}
+
+static void
 confab_window_class_init (ConfabWindowClass *klass)
 {
   GObjectClass *object_class = G_OBJECT_CLASS (klass);
   GtkWidgetClass *widget_class = GTK_WIDGET_CLASS (klass);
 
   object_class->dispose = confab_window_dispose;
+  object_class->get_property = confab_window_get_property;
+
+  /**
+   * ConfabWindow:conversation:
+   *
+   * The conversation shown.
+   */
+  properties[PROP_CONVERSATION] =
+    g_param_spec_object ("conversation", NULL, NULL, CONFAB_TYPE_CONVERSATION,
+                         G_PARAM_READABLE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
+  g_object_class_install_properties (object_class, N_PROPS, properties);
   widget_class->realize = confab_window_realize;
   widget_class->unrealize = confab_window_unrealize;
 

@@ -16,7 +16,9 @@ G_BEGIN_DECLS
 
 G_DECLARE_FINAL_TYPE (ConfabWindow, confab_window, CONFAB, WINDOW, AdwApplicationWindow)
 
-ConfabWindow       *confab_window_new              (ConfabApplication *application) G_GNUC_WARN_UNUSED_RESULT;
-ConfabConversation *confab_window_get_conversation (ConfabWindow      *self);
+ConfabWindow       *confab_window_new               (ConfabApplication *application) G_GNUC_WARN_UNUSED_RESULT;
+ConfabConversation *confab_window_get_conversation  (ConfabWindow      *self);
+void                confab_window_open_conversation (ConfabWindow      *self,
+                                                     gint64             conversation_id);
 
 G_END_DECLS
