@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include <json-glib/json-glib.h>
 #include <libsoup/soup.h>
 #include <sqlite3.h>
 
@@ -97,6 +98,26 @@ static const char * const stall_parts[] = { ROLE, DELTA ("一つ"), DELTA ("二�
 
 static const Response stall_response = { .parts = stall_parts, .stall = TRUE };
 
+#define THIRD_REPLY "三番目の答えです。"
+
+static const char * const third_parts[] = {
+  ROLE, DELTA ("三番目の"), DELTA ("答えです。"), FINISH ("length"), DONE, NULL
+};
+
+static const Response third_response = { .parts = third_parts };
+
+/* The rest of a reply that stopped at "一つ二つ". */
+static const char * const rest_parts[] = {
+  ROLE, DELTA ("三つ"), DELTA ("四つ。"), FINISH ("stop"), USAGE ("40", "4", "44"), DONE, NULL
+};
+
+static const Response rest_response = { .parts = rest_parts };
+
+/* The connection closes in the middle of a reply. */
+static const char * const cut_parts[] = { ROLE, DELTA ("途中まで"), NULL };
+
+static const Response cut_response = { .parts = cut_parts };
+
 /* A reply of many small deltas, built in main (): 40 of them 60 ms apart
  * stream for about 2.4 s; the crash case's 300 stream for 18 s. */
 #define SLOW_DELTAS 40
@@ -166,6 +187,11 @@ typedef struct
   GArray     *part_times;
   /* gint64: how many user messages were stored when each request came */
   GArray     *stored_prompts;
+  /* char *: the text of every stored message, in order, joined by "|",
+   * when each request came */
+  GPtrArray  *stored_texts;
+  /* char *: the body of each request */
+  GPtrArray  *bodies;
   char       *db_path;
 
   /* borrowed: answered in order, the last one again for any further request */
@@ -248,6 +274,10 @@ static gint64
 raw_int (sqlite3    *db,
          const char *sql);
 
+static char *
+raw_text (sqlite3    *db,
+          const char *sql);
+
 static sqlite3 *
 raw_open (const char *path);
 
@@ -260,7 +290,9 @@ completions_cb (SoupServer        *soup_server,
 {
   TestServer *server = user_data;
   SoupMessageHeaders *headers = soup_server_message_get_response_headers (msg);
+  SoupMessageBody *request_body = soup_server_message_get_request_body (msg);
   Writer *writer = g_new0 (Writer, 1);
+  g_autofree char *texts = NULL;
   guint n_responses = 0;
   gint64 stored = -1;
 
@@ -275,6 +307,7 @@ completions_cb (SoupServer        *soup_server,
                                           writer);
   server->writers = g_list_prepend (server->writers, writer);
   g_array_set_size (server->part_times, 0);
+  g_ptr_array_add (server->bodies, g_strndup (request_body->data, request_body->length));
 
   /* What the store holds when the request arrives. */
   if (server->db_path != NULL)
@@ -282,8 +315,11 @@ completions_cb (SoupServer        *soup_server,
       g_autoptr(sqlite3) db = raw_open (server->db_path);
 
       stored = raw_int (db, "SELECT count(*) FROM messages WHERE role = 'user'");
+      texts = raw_text (db, "SELECT coalesce (group_concat (content, '|'), '') FROM "
+                            "(SELECT content FROM messages ORDER BY conversation_id, position)");
     }
   g_array_append_val (server->stored_prompts, stored);
+  g_ptr_array_add (server->stored_texts, g_steal_pointer (&texts));
 
   soup_server_message_set_status (msg, writer->response->status != 0
                                        ? writer->response->status : 200, NULL);
@@ -310,6 +346,8 @@ test_server_new (const Response * const *responses,
   server->db_path = g_strdup (db_path);
   server->part_times = g_array_new (FALSE, FALSE, sizeof (gint64));
   server->stored_prompts = g_array_new (FALSE, FALSE, sizeof (gint64));
+  server->stored_texts = g_ptr_array_new_with_free_func (g_free);
+  server->bodies = g_ptr_array_new_with_free_func (g_free);
   server->server = soup_server_new ("server-header", "confab-test ", NULL);
   soup_server_add_handler (server->server, "/v1/chat/completions", completions_cb, server, NULL);
 
@@ -335,6 +373,8 @@ test_server_free (TestServer *server)
 
   g_array_unref (server->part_times);
   g_array_unref (server->stored_prompts);
+  g_ptr_array_unref (server->stored_texts);
+  g_ptr_array_unref (server->bodies);
   g_free (server->db_path);
   g_free (server->base_url);
   g_free (server);
@@ -509,6 +549,45 @@ raw_int (sqlite3    *db,
   g_assert_cmpint (sqlite3_step (stmt), ==, SQLITE_ROW);
 
   return sqlite3_column_int64 (stmt, 0);
+}
+
+static char *
+raw_text (sqlite3    *db,
+          const char *sql)
+{
+  g_autoptr(sqlite3_stmt) stmt = NULL;
+
+  g_assert_cmpint (sqlite3_prepare_v2 (db, sql, -1, &stmt, NULL), ==, SQLITE_OK);
+  g_assert_cmpint (sqlite3_step (stmt), ==, SQLITE_ROW);
+
+  return g_strdup ((const char *)sqlite3_column_text (stmt, 0));
+}
+
+/* The messages of request @request, each as "role: content". */
+static GStrv
+request_messages (TestServer *server,
+                  guint       request)
+{
+  g_autoptr(GStrvBuilder) builder = g_strv_builder_new ();
+  g_autoptr(JsonNode) root = NULL;
+  g_autoptr(GError) error = NULL;
+  JsonArray *messages;
+
+  g_assert_cmpuint (request, <, server->bodies->len);
+  root = json_from_string (server->bodies->pdata[request], &error);
+  g_assert_no_error (error);
+  messages = json_object_get_array_member (json_node_get_object (root), "messages");
+  for (guint i = 0; i < json_array_get_length (messages); i++)
+    {
+      JsonObject *message = json_array_get_object_element (messages, i);
+      g_autofree char *line = g_strdup_printf ("%s: %s",
+                                               json_object_get_string_member (message, "role"),
+                                               json_object_get_string_member (message, "content"));
+
+      g_strv_builder_add (builder, line);
+    }
+
+  return g_strv_builder_end (builder);
 }
 
 /* The store, one call at a time. A read queues behind every write made
@@ -1086,6 +1165,631 @@ test_dispose_saves (void)
   g_assert_finalize_object (store);
 }
 
+/* Regenerate, edit and resend, continue, import */
+
+typedef gboolean (*Action) (ConfabConversation *conversation);
+
+/* Runs @action, which must start a reply, and waits for it to finish. */
+static void
+act_and_wait (ConfabConversation *conversation,
+              Action              action)
+{
+  gboolean finished = FALSE;
+  gulong handler = g_signal_connect (conversation, "reply-finished",
+                                     G_CALLBACK (reply_finished_cb), &finished);
+
+  g_assert_true (action (conversation));
+  g_assert_true (confab_conversation_get_is_streaming (conversation));
+  wait_until (flag_is_set, &finished);
+  g_signal_handler_disconnect (conversation, handler);
+}
+
+static void
+count_cb (gpointer  instance,
+          guint    *count)
+{
+  (*count)++;
+}
+
+static void
+test_regenerate (void)
+{
+  const Response * const responses[] = {
+    &first_response, &second_response, &third_response, NULL
+  };
+  g_autofree char *path = db_path ();
+  g_autoptr(GPtrArray) messages = NULL;
+  ConfabStore *store = open_store (path);
+  TestServer *server = test_server_new (responses, path);
+  ConfabClient *client = confab_client_new (server->base_url, NULL);
+  ConfabConversation *conversation = confab_conversation_new_with_store (client, store, MODEL);
+  ConfabConversation *loaded;
+  ConfabMessage *prompt;
+  ConfabMessage *reply;
+  const ConfabStoredMessage *stored;
+  guint n_cleared = 0;
+  gint64 id;
+
+  confab_conversation_set_system_prompt (conversation, "Answer in Japanese.");
+  send_and_wait (conversation, FIRST_PROMPT);
+  prompt = get_message (conversation, 0);
+  reply = get_message (conversation, 1);
+  g_assert_cmpuint (confab_message_get_n_variants (reply), ==, 1);
+  g_signal_connect (reply, "text-cleared", G_CALLBACK (count_cb), &n_cleared);
+
+  /* Twice: the same message object, so the same row, takes each answer. */
+  act_and_wait (conversation, confab_conversation_regenerate);
+  g_assert_cmpuint (n_cleared, ==, 1);
+  g_assert_true (get_message (conversation, 1) == reply);
+  g_assert_cmpstr (confab_message_get_content (reply), ==, SECOND_REPLY);
+  g_assert_cmpstr (confab_message_get_reasoning (reply), ==, "");
+  g_assert_cmpuint (confab_message_get_n_variants (reply), ==, 2);
+  g_assert_cmpuint (confab_message_get_variant_index (reply), ==, 1);
+
+  act_and_wait (conversation, confab_conversation_regenerate);
+  g_assert_cmpstr (confab_message_get_content (reply), ==, THIRD_REPLY);
+  g_assert_cmpstr (confab_message_get_finish_reason (reply), ==, "length");
+  g_assert_cmpint (confab_message_get_state (reply), ==, CONFAB_MESSAGE_STATE_COMPLETE);
+  g_assert_cmpuint (confab_message_get_n_variants (reply), ==, 3);
+  g_assert_cmpuint (confab_message_get_variant_index (reply), ==, 2);
+  g_assert_cmpuint (g_list_model_get_n_items (confab_conversation_get_messages (conversation)),
+                    ==, 2);
+
+  /* Each was asked with the same history, without the earlier answers. */
+  g_assert_cmpuint (server->n_requests, ==, 3);
+  for (guint i = 0; i < 3; i++)
+    {
+      g_auto(GStrv) lines = request_messages (server, i);
+
+      g_assert_cmpuint (g_strv_length (lines), ==, 2);
+      g_assert_cmpstr (lines[0], ==, "system: Answer in Japanese.");
+      g_assert_cmpstr (lines[1], ==, "user: " FIRST_PROMPT);
+    }
+
+  /* Switching is instant, and only for the last reply. */
+  g_assert_true (confab_conversation_select_variant (conversation, reply, 0));
+  g_assert_cmpstr (confab_message_get_content (reply), ==, FIRST_REPLY);
+  g_assert_cmpstr (confab_message_get_reasoning (reply), ==, FIRST_REASONING);
+  g_assert_cmpstr (confab_message_get_finish_reason (reply), ==, "stop");
+  g_assert_cmpint (confab_message_get_prompt_tokens (reply), ==, 31);
+  g_assert_cmpuint (confab_message_get_variant_index (reply), ==, 0);
+  g_assert_false (confab_conversation_select_variant (conversation, prompt, 0));
+
+  id = confab_conversation_get_id (conversation);
+  messages = list_messages (store, id);
+  g_assert_cmpuint (messages->len, ==, 2);
+  stored = stored_message (messages, 1);
+  g_assert_cmpstr (stored->content, ==, FIRST_REPLY);
+  g_assert_cmpstr (stored->finish_reason, ==, "stop");
+  g_assert_cmpuint (stored->n_variants, ==, 3);
+  g_assert_cmpuint (stored->variant_index, ==, 0);
+  g_assert_cmpstr (((ConfabStoredMessage *)stored->variants->pdata[0])->content, ==,
+                   SECOND_REPLY);
+  g_assert_cmpstr (((ConfabStoredMessage *)stored->variants->pdata[1])->content, ==,
+                   THIRD_REPLY);
+  g_assert_cmpstr (((ConfabStoredMessage *)stored->variants->pdata[1])->finish_reason, ==,
+                   "length");
+  g_clear_pointer (&messages, g_ptr_array_unref);
+  settle (store);
+  g_signal_handlers_disconnect_by_data (reply, &n_cleared);
+  assert_finalized_soon (conversation);
+
+  /* Read back after a restart, with the variant that was shown. */
+  g_assert_finalize_object (store);
+  store = open_store (path);
+  loaded = load (client, store, id);
+  reply = get_message (loaded, 1);
+  g_assert_cmpstr (confab_message_get_content (reply), ==, FIRST_REPLY);
+  g_assert_cmpuint (confab_message_get_n_variants (reply), ==, 3);
+  g_assert_cmpuint (confab_message_get_variant_index (reply), ==, 0);
+  g_assert_true (confab_conversation_select_variant (loaded, reply, 2));
+  g_assert_cmpstr (confab_message_get_content (reply), ==, THIRD_REPLY);
+  g_assert_cmpstr (confab_message_get_finish_reason (reply), ==, "length");
+
+  messages = list_messages (store, id);
+  g_assert_cmpstr (stored_message (messages, 1)->content, ==, THIRD_REPLY);
+  g_assert_cmpuint (stored_message (messages, 1)->variant_index, ==, 2);
+  g_clear_pointer (&messages, g_ptr_array_unref);
+
+  /* A regenerated loaded reply adds to the stored variants. */
+  server->responses = (const Response * const[]) { &second_response, NULL };
+  server->n_requests = 0;
+  act_and_wait (loaded, confab_conversation_regenerate);
+  g_assert_cmpuint (confab_message_get_n_variants (reply), ==, 4);
+  messages = list_messages (store, id);
+  g_assert_cmpstr (stored_message (messages, 1)->content, ==, SECOND_REPLY);
+  g_assert_cmpint (stored_message (messages, 1)->state, ==, CONFAB_MESSAGE_STATE_COMPLETE);
+  g_assert_cmpuint (stored_message (messages, 1)->n_variants, ==, 4);
+  g_assert_cmpuint (stored_message (messages, 1)->variant_index, ==, 3);
+  stored = stored_message (messages, 1);
+  g_assert_cmpstr (((ConfabStoredMessage *)stored->variants->pdata[2])->content, ==, THIRD_REPLY);
+
+  assert_finalized_soon (loaded);
+  assert_finalized_soon (client);
+  test_server_free (server);
+  g_assert_finalize_object (store);
+}
+
+static void
+test_regenerate_in_memory (void)
+{
+  const Response * const responses[] = { &first_response, &second_response, NULL };
+  TestServer *server = test_server_new (responses, NULL);
+  ConfabClient *client = confab_client_new (server->base_url, NULL);
+  ConfabConversation *conversation = confab_conversation_new (client, MODEL);
+  ConfabMessage *reply;
+
+  /* Nothing to regenerate yet. */
+  g_assert_false (confab_conversation_regenerate (conversation));
+  g_assert_false (confab_conversation_continue (conversation));
+
+  send_and_wait (conversation, FIRST_PROMPT);
+  act_and_wait (conversation, confab_conversation_regenerate);
+  reply = get_message (conversation, 1);
+  g_assert_cmpstr (confab_message_get_content (reply), ==, SECOND_REPLY);
+  g_assert_true (confab_conversation_select_variant (conversation, reply, 0));
+  g_assert_cmpstr (confab_message_get_content (reply), ==, FIRST_REPLY);
+  g_assert_true (confab_conversation_select_variant (conversation, reply, 1));
+  g_assert_cmpstr (confab_message_get_content (reply), ==, SECOND_REPLY);
+
+  assert_finalized_soon (conversation);
+  assert_finalized_soon (client);
+  test_server_free (server);
+}
+
+static gboolean
+count_is_one (gpointer user_data)
+{
+  return *(guint *)user_data == 1;
+}
+
+static void
+test_regenerate_unsaved (void)
+{
+  const Response * const responses[] = {
+    &first_response, &second_response, &third_response, NULL
+  };
+  g_autofree char *path = db_path ();
+  g_autoptr(sqlite3) db = NULL;
+  g_autoptr(GPtrArray) messages = NULL;
+  ConfabStore *store = open_store (path);
+  TestServer *server = test_server_new (responses, NULL);
+  ConfabClient *client = confab_client_new (server->base_url, NULL);
+  ConfabConversation *conversation = confab_conversation_new_with_store (client, store, MODEL);
+  const ConfabStoredMessage *stored;
+  ConfabMessage *reply;
+  guint n_failed = 0;
+
+  /* The reply cannot be appended, as on a full disk: it stays in memory. */
+  db = raw_open (path);
+  raw_exec (db,
+            "CREATE TRIGGER refuse_reply BEFORE INSERT ON messages"
+            "  WHEN new.role = 'assistant' BEGIN"
+            "  SELECT RAISE (FAIL, 'refused by the test');"
+            "END;");
+  g_signal_connect (conversation, "save-failed", G_CALLBACK (save_failed_cb), &n_failed);
+  send_and_wait (conversation, FIRST_PROMPT);
+  wait_until (count_is_one, &n_failed);
+  reply = get_message (conversation, 1);
+  raw_exec (db, "DROP TRIGGER refuse_reply");
+
+  /* Then the store is held while the reply is asked again twice: its
+   * append waits behind the lock, copied as it was at the first
+   * regenerate, with the second answer still to come. Once the append is
+   * written, the row catches up, the second answer with it. */
+  raw_exec (db, "BEGIN IMMEDIATE");
+  act_and_wait (conversation, confab_conversation_regenerate);
+  act_and_wait (conversation, confab_conversation_regenerate);
+  g_assert_cmpstr (confab_message_get_content (reply), ==, THIRD_REPLY);
+  g_assert_cmpint (raw_int (db, "SELECT count(*) FROM messages"), ==, 1);
+  raw_exec (db, "COMMIT");
+
+  messages = list_messages (store, confab_conversation_get_id (conversation));
+  g_assert_cmpuint (messages->len, ==, 2);
+  stored = stored_message (messages, 1);
+  g_assert_cmpstr (stored->content, ==, THIRD_REPLY);
+  g_assert_cmpint (stored->state, ==, CONFAB_MESSAGE_STATE_COMPLETE);
+  g_assert_cmpuint (stored->n_variants, ==, 3);
+  g_assert_cmpuint (stored->variant_index, ==, 2);
+  g_assert_cmpstr (((ConfabStoredMessage *)stored->variants->pdata[0])->content, ==, FIRST_REPLY);
+  g_assert_cmpstr (((ConfabStoredMessage *)stored->variants->pdata[1])->content, ==, SECOND_REPLY);
+  g_assert_cmpint (((ConfabStoredMessage *)stored->variants->pdata[1])->state, ==,
+                   CONFAB_MESSAGE_STATE_COMPLETE);
+  g_assert_cmpuint (n_failed, ==, 1);
+  g_clear_pointer (&messages, g_ptr_array_unref);
+
+  /* And a switch now goes straight to the row. */
+  g_assert_true (confab_conversation_select_variant (conversation, reply, 0));
+  messages = list_messages (store, confab_conversation_get_id (conversation));
+  g_assert_cmpstr (stored_message (messages, 1)->content, ==, FIRST_REPLY);
+  g_assert_cmpuint (stored_message (messages, 1)->variant_index, ==, 0);
+
+  assert_finalized_soon (conversation);
+  assert_finalized_soon (client);
+  test_server_free (server);
+  g_assert_finalize_object (store);
+}
+
+static gboolean
+edit_first (ConfabConversation *conversation)
+{
+  return confab_conversation_edit_and_resend (conversation, get_message (conversation, 0),
+                                              "大阪の天気は？");
+}
+
+static void
+test_edit_and_resend (void)
+{
+  const Response * const responses[] = {
+    &first_response, &second_response, &third_response, NULL
+  };
+  g_autofree char *path = db_path ();
+  g_autoptr(GPtrArray) messages = NULL;
+  g_autoptr(ConfabMessage) stranger = confab_message_new (CONFAB_MESSAGE_ROLE_USER, "?");
+  g_auto(GStrv) asked = NULL;
+  ConfabStore *store = open_store (path);
+  TestServer *server = test_server_new (responses, path);
+  ConfabClient *client = confab_client_new (server->base_url, NULL);
+  ConfabConversation *conversation = confab_conversation_new_with_store (client, store, MODEL);
+  ConfabConversation *loaded;
+  ConfabMessage *prompt;
+  const char *stored_texts;
+  guint n_cleared = 0;
+  gint64 id;
+
+  send_and_wait (conversation, FIRST_PROMPT);
+  send_and_wait (conversation, "ありがとう。");
+  id = confab_conversation_get_id (conversation);
+  g_assert_cmpuint (g_list_model_get_n_items (confab_conversation_get_messages (conversation)),
+                    ==, 4);
+
+  /* What cannot be edited. */
+  g_assert_false (confab_conversation_edit_and_resend (conversation, get_message (conversation, 1),
+                                                       "答えは編集できない"));
+  g_assert_false (confab_conversation_edit_and_resend (conversation, get_message (conversation, 0),
+                                                       "  \n"));
+  g_assert_false (confab_conversation_edit_and_resend (conversation, stranger, "よその"));
+
+  prompt = get_message (conversation, 0);
+  g_signal_connect (prompt, "text-cleared", G_CALLBACK (count_cb), &n_cleared);
+  act_and_wait (conversation, edit_first);
+  g_assert_cmpuint (n_cleared, ==, 1);
+  g_signal_handlers_disconnect_by_data (prompt, &n_cleared);
+
+  /* The message stays, its text replaced; what came after it is gone. */
+  g_assert_cmpuint (g_list_model_get_n_items (confab_conversation_get_messages (conversation)),
+                    ==, 2);
+  g_assert_true (get_message (conversation, 0) == prompt);
+  g_assert_cmpstr (confab_message_get_content (prompt), ==, "大阪の天気は？");
+  g_assert_cmpstr (confab_message_get_content (get_message (conversation, 1)), ==, THIRD_REPLY);
+
+  asked = request_messages (server, 2);
+  g_assert_cmpuint (g_strv_length (asked), ==, 1);
+  g_assert_cmpstr (asked[0], ==, "user: 大阪の天気は？");
+
+  /* When the request went out, the store held the edit and nothing after
+   * it but the new reply, perhaps not yet appended. */
+  stored_texts = server->stored_texts->pdata[2];
+  g_test_message ("stored at the request: %s", stored_texts);
+  g_assert_true (g_str_equal (stored_texts, "大阪の天気は？") ||
+                 g_str_equal (stored_texts, "大阪の天気は？|"));
+
+  messages = list_messages (store, id);
+  g_assert_cmpuint (messages->len, ==, 2);
+  g_assert_cmpstr (stored_message (messages, 0)->content, ==, "大阪の天気は？");
+  g_assert_cmpint (stored_message (messages, 0)->position, ==, 0);
+  g_assert_cmpstr (stored_message (messages, 1)->content, ==, THIRD_REPLY);
+  g_assert_cmpint (stored_message (messages, 1)->position, ==, 1);
+  g_assert_cmpint (stored_message (messages, 1)->state, ==, CONFAB_MESSAGE_STATE_COMPLETE);
+  g_clear_pointer (&messages, g_ptr_array_unref);
+
+  /* The conversation goes on from there. */
+  server->responses = (const Response * const[]) { &second_response, NULL };
+  server->n_requests = 0;
+  send_and_wait (conversation, "ありがとう。");
+  messages = list_messages (store, id);
+  g_assert_cmpuint (messages->len, ==, 4);
+  for (guint i = 0; i < messages->len; i++)
+    g_assert_cmpint (stored_message (messages, i)->position, ==, i);
+  settle (store);
+  assert_finalized_soon (conversation);
+
+  loaded = load (client, store, id);
+  g_assert_cmpuint (g_list_model_get_n_items (confab_conversation_get_messages (loaded)), ==, 4);
+  g_assert_cmpstr (confab_message_get_content (get_message (loaded, 0)), ==, "大阪の天気は？");
+
+  /* A loaded conversation is edited from the middle. */
+  server->responses = (const Response * const[]) { &first_response, NULL };
+  server->n_requests = 0;
+  act_and_wait (loaded, edit_first);
+  g_assert_cmpuint (g_list_model_get_n_items (confab_conversation_get_messages (loaded)), ==, 2);
+  g_clear_pointer (&messages, g_ptr_array_unref);
+  messages = list_messages (store, id);
+  g_assert_cmpuint (messages->len, ==, 2);
+  g_assert_cmpstr (stored_message (messages, 1)->content, ==, FIRST_REPLY);
+
+  assert_finalized_soon (loaded);
+  assert_finalized_soon (client);
+  test_server_free (server);
+  g_assert_finalize_object (store);
+}
+
+static void
+test_edit_while_appending (void)
+{
+  const Response * const responses[] = {
+    &first_response, &second_response, &third_response, NULL
+  };
+  g_autofree char *path = db_path ();
+  g_autoptr(sqlite3) db = NULL;
+  g_autoptr(GPtrArray) messages = NULL;
+  ConfabStore *store = open_store (path);
+  TestServer *server = test_server_new (responses, NULL);
+  ConfabClient *client = confab_client_new (server->base_url, NULL);
+  ConfabConversation *conversation = confab_conversation_new_with_store (client, store, MODEL);
+  ConfabMessage *prompt;
+  gboolean finished = FALSE;
+  guint n_failed = 0;
+
+  db = raw_open (path);
+  raw_exec (db,
+            "CREATE TRIGGER refuse_reply BEFORE INSERT ON messages"
+            "  WHEN new.role = 'assistant' BEGIN"
+            "  SELECT RAISE (FAIL, 'refused by the test');"
+            "END;");
+  g_signal_connect (conversation, "save-failed", G_CALLBACK (save_failed_cb), &n_failed);
+  send_and_wait (conversation, FIRST_PROMPT);
+  wait_until (count_is_one, &n_failed);
+  raw_exec (db, "DROP TRIGGER refuse_reply");
+
+  /* The reply's append waits behind the lock when the prompt is edited:
+   * the truncation after it deletes it, and nothing saves it again. */
+  raw_exec (db, "BEGIN IMMEDIATE");
+  act_and_wait (conversation, confab_conversation_regenerate);
+  prompt = get_message (conversation, 0);
+  g_signal_connect (conversation, "reply-finished", G_CALLBACK (reply_finished_cb), &finished);
+  g_assert_true (confab_conversation_edit_and_resend (conversation, prompt, "大阪の天気は？"));
+  /* The request waits for the edit to be stored. */
+  wait_ms (100);
+  g_assert_cmpuint (server->n_requests, ==, 2);
+  raw_exec (db, "COMMIT");
+  wait_until (flag_is_set, &finished);
+  g_assert_cmpuint (server->n_requests, ==, 3);
+
+  messages = list_messages (store, confab_conversation_get_id (conversation));
+  g_assert_cmpuint (messages->len, ==, 2);
+  g_assert_cmpstr (stored_message (messages, 0)->content, ==, "大阪の天気は？");
+  g_assert_cmpstr (stored_message (messages, 1)->content, ==, THIRD_REPLY);
+  g_assert_cmpint (stored_message (messages, 1)->position, ==, 1);
+  g_assert_cmpuint (stored_message (messages, 1)->n_variants, ==, 1);
+  g_assert_cmpint (raw_int (db, "SELECT count(*) FROM message_variants"), ==, 0);
+  g_assert_cmpuint (n_failed, ==, 1);
+
+  assert_finalized_soon (conversation);
+  assert_finalized_soon (client);
+  test_server_free (server);
+  g_assert_finalize_object (store);
+}
+
+static void
+test_continue (void)
+{
+  const Response * const responses[] = { &stall_response, &rest_response, NULL };
+  g_autofree char *path = db_path ();
+  g_autoptr(GPtrArray) messages = NULL;
+  g_auto(GStrv) asked = NULL;
+  ConfabStore *store = open_store (path);
+  TestServer *server = test_server_new (responses, path);
+  ConfabClient *client = confab_client_new (server->base_url, NULL);
+  ConfabConversation *conversation = confab_conversation_new_with_store (client, store, MODEL);
+  gboolean finished = FALSE;
+  TextWait wait = { NULL, "一つ二つ" };
+  ConfabMessage *reply;
+  guint n_cleared = 0;
+  guint n;
+
+  g_signal_connect (conversation, "reply-finished", G_CALLBACK (reply_finished_cb), &finished);
+  g_assert_true (confab_conversation_send (conversation, "数えてください。"));
+  reply = wait.reply = confab_conversation_get_last_reply (conversation);
+  wait_until (reply_has_text, &wait);
+
+  /* Nothing of this while a reply streams. */
+  g_assert_false (confab_conversation_continue (conversation));
+  g_assert_false (confab_conversation_regenerate (conversation));
+  g_assert_false (confab_conversation_select_variant (conversation, reply, 0));
+  g_assert_false (confab_conversation_edit_and_resend (conversation,
+                                                       get_message (conversation, 0), "x"));
+
+  confab_conversation_stop (conversation);
+  wait_until (flag_is_set, &finished);
+  g_assert_cmpint (confab_message_get_state (reply), ==, CONFAB_MESSAGE_STATE_STOPPED);
+  g_signal_handlers_disconnect_by_data (conversation, &finished);
+
+  g_signal_connect (reply, "text-cleared", G_CALLBACK (count_cb), &n_cleared);
+  act_and_wait (conversation, confab_conversation_continue);
+  g_signal_handlers_disconnect_by_data (reply, &n_cleared);
+
+  /* Appended to the same message, which is complete now. */
+  g_assert_cmpuint (n_cleared, ==, 0);
+  g_assert_cmpstr (confab_message_get_content (reply), ==, "一つ二つ三つ四つ。");
+  g_assert_cmpint (confab_message_get_state (reply), ==, CONFAB_MESSAGE_STATE_COMPLETE);
+  g_assert_cmpstr (confab_message_get_finish_reason (reply), ==, "stop");
+  g_assert_cmpuint (confab_message_get_n_variants (reply), ==, 1);
+  g_assert_cmpuint (g_list_model_get_n_items (confab_conversation_get_messages (conversation)),
+                    ==, 2);
+
+  /* The request: the history with the partial reply, then the ask. */
+  asked = request_messages (server, 1);
+  n = g_strv_length (asked);
+  g_assert_cmpuint (n, ==, 3);
+  g_assert_cmpstr (asked[0], ==, "user: 数えてください。");
+  g_assert_cmpstr (asked[1], ==, "assistant: 一つ二つ");
+  g_assert_true (g_str_has_prefix (asked[2], "user: Continue exactly where your previous "
+                                             "message stopped."));
+
+  /* The ask is neither shown nor stored. */
+  messages = list_messages (store, confab_conversation_get_id (conversation));
+  g_assert_cmpuint (messages->len, ==, 2);
+  g_assert_cmpstr (stored_message (messages, 1)->content, ==, "一つ二つ三つ四つ。");
+  g_assert_cmpint (stored_message (messages, 1)->state, ==, CONFAB_MESSAGE_STATE_COMPLETE);
+  g_assert_cmpstr (stored_message (messages, 1)->finish_reason, ==, "stop");
+
+  /* A complete reply has nothing to continue. */
+  g_assert_false (confab_conversation_continue (conversation));
+
+  assert_finalized_soon (conversation);
+  assert_finalized_soon (client);
+  test_server_free (server);
+  g_assert_finalize_object (store);
+}
+
+static void
+test_continue_failed (void)
+{
+  const Response * const responses[] = {
+    &server_error_response, &cut_response, &rest_response, NULL
+  };
+  g_autofree char *path = db_path ();
+  g_autoptr(GPtrArray) messages = NULL;
+  g_auto(GStrv) asked = NULL;
+  ConfabStore *store = open_store (path);
+  TestServer *server = test_server_new (responses, path);
+  ConfabClient *client = confab_client_new (server->base_url, NULL);
+  ConfabConversation *conversation = confab_conversation_new_with_store (client, store, MODEL);
+  ConfabConversation *loaded;
+  ConfabMessage *reply;
+  gint64 id;
+
+  /* A reply that failed with no text has nothing to continue from. */
+  send_and_wait (conversation, "数えてください。");
+  reply = confab_conversation_get_last_reply (conversation);
+  g_assert_cmpint (confab_message_get_state (reply), ==, CONFAB_MESSAGE_STATE_FAILED);
+  g_assert_false (confab_conversation_continue (conversation));
+
+  /* One cut short keeps its text, and goes on from it. */
+  act_and_wait (conversation, confab_conversation_retry);
+  g_assert_cmpint (confab_message_get_state (reply), ==, CONFAB_MESSAGE_STATE_FAILED);
+  g_assert_cmpstr (confab_message_get_content (reply), ==, "途中まで");
+  id = confab_conversation_get_id (conversation);
+  settle (store);
+  assert_finalized_soon (conversation);
+
+  /* As after a restart. */
+  loaded = load (client, store, id);
+  reply = get_message (loaded, 1);
+  g_assert_cmpint (confab_message_get_state (reply), ==, CONFAB_MESSAGE_STATE_FAILED);
+  act_and_wait (loaded, confab_conversation_continue);
+  g_assert_cmpstr (confab_message_get_content (reply), ==, "途中まで三つ四つ。");
+  g_assert_cmpint (confab_message_get_state (reply), ==, CONFAB_MESSAGE_STATE_COMPLETE);
+  g_assert_null (confab_message_get_error (reply));
+
+  asked = request_messages (server, 2);
+  g_assert_cmpuint (g_strv_length (asked), ==, 3);
+  g_assert_cmpstr (asked[1], ==, "assistant: 途中まで");
+
+  messages = list_messages (store, id);
+  g_assert_cmpuint (messages->len, ==, 2);
+  g_assert_cmpstr (stored_message (messages, 1)->content, ==, "途中まで三つ四つ。");
+  g_assert_cmpint (stored_message (messages, 1)->state, ==, CONFAB_MESSAGE_STATE_COMPLETE);
+  g_assert_null (stored_message (messages, 1)->error);
+
+  assert_finalized_soon (loaded);
+  assert_finalized_soon (client);
+  test_server_free (server);
+  g_assert_finalize_object (store);
+}
+
+static void
+test_import_round_trip (void)
+{
+  const Response * const responses[] = {
+    &first_response, &second_response, &third_response, NULL
+  };
+  g_autofree char *path = db_path ();
+  g_autoptr(GPtrArray) conversations = NULL;
+  g_autoptr(GPtrArray) exported = NULL;
+  g_autoptr(GPtrArray) imported_messages = NULL;
+  g_autoptr(ConfabStoredConversation) imported = NULL;
+  g_autoptr(GAsyncResult) result = NULL;
+  g_autoptr(GError) error = NULL;
+  ConfabStore *store = open_store (path);
+  TestServer *server = test_server_new (responses, NULL);
+  ConfabClient *client = confab_client_new (server->base_url, NULL);
+  ConfabConversation *conversation = confab_conversation_new_with_store (client, store, MODEL);
+  ConfabConversation *loaded;
+  const ConfabStoredConversation *source;
+  GAsyncResult *slot = NULL;
+  ConfabMessage *reply;
+
+  confab_conversation_set_system_prompt (conversation, "Answer in Japanese.");
+  send_and_wait (conversation, FIRST_PROMPT);
+  act_and_wait (conversation, confab_conversation_regenerate);
+  reply = get_message (conversation, 1);
+  g_assert_true (confab_conversation_select_variant (conversation, reply, 0));
+  settle (store);
+
+  /* Out as the store has it, and in again as a new conversation. */
+  conversations = list_conversations (store);
+  g_assert_cmpuint (conversations->len, ==, 1);
+  source = conversations->pdata[0];
+  exported = list_messages (store, source->id);
+
+  confab_store_import_conversation_async (store, source, exported, NULL, result_cb, &slot);
+  result = wait_for_result (&slot);
+  imported = confab_store_import_conversation_finish (store, result, &error);
+  g_assert_no_error (error);
+  g_assert_nonnull (imported);
+  g_assert_cmpint (imported->id, !=, source->id);
+  g_clear_object (&result);
+
+  imported_messages = list_messages (store, imported->id);
+  g_assert_cmpuint (imported_messages->len, ==, exported->len);
+
+  loaded = load (client, store, imported->id);
+  g_assert_cmpstr (confab_conversation_get_title (loaded), ==, FIRST_TITLE);
+  g_assert_cmpstr (confab_conversation_get_system_prompt (loaded), ==, "Answer in Japanese.");
+  g_assert_cmpuint (g_list_model_get_n_items (confab_conversation_get_messages (loaded)), ==, 2);
+  for (guint i = 0; i < 2; i++)
+    {
+      ConfabMessage *was = get_message (conversation, i);
+      ConfabMessage *is = get_message (loaded, i);
+
+      g_assert_cmpint (confab_message_get_role (is), ==, confab_message_get_role (was));
+      g_assert_cmpstr (confab_message_get_content (is), ==, confab_message_get_content (was));
+      g_assert_cmpstr (confab_message_get_reasoning (is), ==, confab_message_get_reasoning (was));
+      g_assert_cmpint (confab_message_get_state (is), ==, confab_message_get_state (was));
+      g_assert_cmpstr (confab_message_get_finish_reason (is), ==,
+                       confab_message_get_finish_reason (was));
+      g_assert_cmpint (confab_message_get_prompt_tokens (is), ==,
+                       confab_message_get_prompt_tokens (was));
+      g_assert_cmpuint (confab_message_get_n_variants (is), ==,
+                        confab_message_get_n_variants (was));
+      g_assert_cmpuint (confab_message_get_variant_index (is), ==,
+                        confab_message_get_variant_index (was));
+    }
+  reply = get_message (loaded, 1);
+  g_assert_true (confab_conversation_select_variant (loaded, reply, 1));
+  g_assert_cmpstr (confab_message_get_content (reply), ==, SECOND_REPLY);
+
+  /* The copy goes on by itself; the original is untouched. */
+  send_and_wait (loaded, "ありがとう。");
+  g_clear_pointer (&imported_messages, g_ptr_array_unref);
+  imported_messages = list_messages (store, imported->id);
+  g_assert_cmpuint (imported_messages->len, ==, 4);
+  g_assert_cmpint (stored_message (imported_messages, 3)->position, ==, 3);
+  g_assert_cmpstr (stored_message (imported_messages, 1)->content, ==, SECOND_REPLY);
+  g_clear_pointer (&exported, g_ptr_array_unref);
+  exported = list_messages (store, source->id);
+  g_assert_cmpuint (exported->len, ==, 2);
+  g_assert_cmpstr (stored_message (exported, 1)->content, ==, FIRST_REPLY);
+
+  assert_finalized_soon (loaded);
+  assert_finalized_soon (conversation);
+  assert_finalized_soon (client);
+  test_server_free (server);
+  g_assert_finalize_object (store);
+}
+
 /* The crash: a child streams a slow reply into a stored conversation and
  * is killed with SIGKILL. */
 
@@ -1229,6 +1933,14 @@ main (int   argc,
   g_test_add_func ("/confab/conversation-store/save-failed", test_save_failed);
   g_test_add_func ("/confab/conversation-store/dispose-saves", test_dispose_saves);
   g_test_add_func ("/confab/conversation-store/crash", test_crash);
+  g_test_add_func ("/confab/conversation-store/regenerate", test_regenerate);
+  g_test_add_func ("/confab/conversation-store/regenerate-in-memory", test_regenerate_in_memory);
+  g_test_add_func ("/confab/conversation-store/regenerate-unsaved", test_regenerate_unsaved);
+  g_test_add_func ("/confab/conversation-store/edit-and-resend", test_edit_and_resend);
+  g_test_add_func ("/confab/conversation-store/edit-while-appending", test_edit_while_appending);
+  g_test_add_func ("/confab/conversation-store/continue", test_continue);
+  g_test_add_func ("/confab/conversation-store/continue-failed", test_continue_failed);
+  g_test_add_func ("/confab/conversation-store/import-round-trip", test_import_round_trip);
 
   status = g_test_run ();
 

@@ -289,6 +289,94 @@ get_latest_conversation (ConfabStore *store)
   return conversation;
 }
 
+static ConfabStoredMessage *
+add_variant (ConfabStore               *store,
+             gint64                     message_id,
+             const ConfabStoredMessage *new_shown,
+             GError                   **error)
+{
+  g_autoptr(GAsyncResult) result = NULL;
+  GAsyncResult *slot = NULL;
+
+  confab_store_add_variant_async (store, message_id, new_shown, NULL, store_result_cb, &slot);
+  result = wait_for_result (&slot);
+
+  return confab_store_add_variant_finish (store, result, error);
+}
+
+static ConfabStoredMessage *
+select_variant (ConfabStore  *store,
+                gint64        message_id,
+                guint         index,
+                GError      **error)
+{
+  g_autoptr(GAsyncResult) result = NULL;
+  GAsyncResult *slot = NULL;
+
+  confab_store_select_variant_async (store, message_id, index, NULL, store_result_cb, &slot);
+  result = wait_for_result (&slot);
+
+  return confab_store_select_variant_finish (store, result, error);
+}
+
+static gboolean
+truncate_conversation (ConfabStore  *store,
+                       gint64        conversation_id,
+                       gint64        from_position,
+                       GError      **error)
+{
+  g_autoptr(GAsyncResult) result = NULL;
+  GAsyncResult *slot = NULL;
+
+  confab_store_truncate_conversation_async (store, conversation_id, from_position, NULL,
+                                            store_result_cb, &slot);
+  result = wait_for_result (&slot);
+
+  return confab_store_truncate_conversation_finish (store, result, error);
+}
+
+static ConfabStoredConversation *
+import_conversation (ConfabStore                    *store,
+                     const ConfabStoredConversation *conversation,
+                     GPtrArray                      *messages,
+                     GError                        **error)
+{
+  g_autoptr(GAsyncResult) result = NULL;
+  GAsyncResult *slot = NULL;
+
+  confab_store_import_conversation_async (store, conversation, messages, NULL,
+                                          store_result_cb, &slot);
+  result = wait_for_result (&slot);
+
+  return confab_store_import_conversation_finish (store, result, error);
+}
+
+/* A message that shows @content, for add_variant (): empty and streaming
+ * is what a regenerated reply starts as. */
+static ConfabStoredMessage *
+stored_reply (const char         *content,
+              ConfabMessageState  state,
+              const char         *finish_reason)
+{
+  ConfabStoredMessage *message = confab_stored_message_new (CONFAB_MESSAGE_ROLE_ASSISTANT,
+                                                            content);
+
+  message->state = state;
+  message->finish_reason = g_strdup (finish_reason);
+
+  return message;
+}
+
+static const ConfabStoredMessage *
+variant_at (const ConfabStoredMessage *message,
+            guint                      i)
+{
+  g_assert_nonnull (message->variants);
+  g_assert_cmpuint (i, <, message->variants->len);
+
+  return message->variants->pdata[i];
+}
+
 static GPtrArray *
 search (ConfabStore *store,
         const char  *query,
@@ -535,6 +623,7 @@ test_crud (void)
   reply->prompt_tokens = 12;
   reply->completion_tokens = 3;
   reply->model = g_strdup ("qwen2.5:7b-instruct");
+  reply->finish_reason = g_strdup ("length");
   g_assert_true (update_message (store, reply, &error));
   g_assert_no_error (error);
 
@@ -566,6 +655,8 @@ test_crud (void)
   g_assert_cmpint (listed_reply->prompt_tokens, ==, 12);
   g_assert_cmpint (listed_reply->completion_tokens, ==, 3);
   g_assert_cmpstr (listed_reply->model, ==, "qwen2.5:7b-instruct");
+  g_assert_cmpstr (listed_reply->finish_reason, ==, "length");
+  g_assert_null (((ConfabStoredMessage *)messages->pdata[0])->finish_reason);
   g_assert_cmpint (listed_reply->updated_at, >, listed_reply->created_at);
 
   /* What no longer exists is an error the caller can branch on. */
@@ -963,6 +1054,10 @@ test_migrate_from_v1 (void)
   g_autoptr(GPtrArray) conversations = NULL;
   g_autoptr(GPtrArray) messages = NULL;
   g_autoptr(ConfabStoredMessage) added = NULL;
+  g_autoptr(ConfabStoredMessage) updated = NULL;
+  g_autoptr(ConfabStoredMessage) pending = NULL;
+  g_autoptr(ConfabStoredMessage) row = NULL;
+  g_autoptr(GError) error = NULL;
   const ConfabStoredConversation *conversation;
   const ConfabStoredMessage *reply;
   const gint64 tokyo[] = { 40 };
@@ -996,6 +1091,32 @@ test_migrate_from_v1 (void)
   g_assert_cmpstr (reply->reasoning, ==, "考え中");
   g_assert_cmpint (reply->state, ==, CONFAB_MESSAGE_STATE_INTERRUPTED);
   g_assert_cmpint (reply->prompt_tokens, ==, 20);
+  /* Version 2's columns read as a message with one variant and no
+   * finish reason. */
+  g_assert_null (reply->finish_reason);
+  g_assert_cmpuint (reply->n_variants, ==, 1);
+  g_assert_cmpuint (reply->variant_index, ==, 0);
+  g_assert_null (reply->variants);
+
+  /* And they take what version 2 writes. */
+  updated = confab_stored_message_copy (reply);
+  updated->finish_reason = g_strdup ("stop");
+  updated->state = CONFAB_MESSAGE_STATE_COMPLETE;
+  g_assert_true (update_message (store, updated, &error));
+  g_assert_no_error (error);
+  pending = stored_reply ("", CONFAB_MESSAGE_STATE_STREAMING, NULL);
+  row = add_variant (store, 41, pending, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (row->n_variants, ==, 2);
+  g_assert_cmpstr (variant_at (row, 0)->content, ==, "晴れでしょう。");
+  g_assert_cmpstr (variant_at (row, 0)->reasoning, ==, "考え中");
+  g_assert_cmpstr (variant_at (row, 0)->finish_reason, ==, "stop");
+  g_clear_pointer (&row, confab_stored_message_free);
+  row = select_variant (store, 41, 0, &error);
+  g_assert_no_error (error);
+  g_assert_cmpstr (row->content, ==, "晴れでしょう。");
+  g_assert_cmpstr (row->finish_reason, ==, "stop");
+  g_assert_cmpint (row->prompt_tokens, ==, 20);
 
   assert_search (store, "東京の天気", "東京の天気", tokyo, 1);
   added = append_message (store, 7, CONFAB_MESSAGE_ROLE_USER, "ありがとう");
@@ -1007,6 +1128,8 @@ test_migrate_from_v1 (void)
     g_autoptr(sqlite3) db = raw_open (path);
 
     g_assert_cmpint (raw_int (db, "PRAGMA user_version"), ==, CONFAB_STORE_SCHEMA_VERSION);
+    g_assert_cmpint (raw_int (db, "SELECT count(*) FROM message_variants"), ==, 1);
+    g_assert_cmpint (raw_int (db, "SELECT n_variants FROM messages WHERE id = 40"), ==, 1);
   }
   assert_index_sound (path);
 }
@@ -1659,6 +1782,7 @@ test_from_message (void)
   confab_message_set_model (message, MODEL);
   confab_message_set_usage (message, 7, 2);
   confab_message_set_error (message, error);
+  confab_message_set_finish_reason (message, "content_filter");
 
   for (guint i = 0; i < G_N_ELEMENTS (states); i++)
     {
@@ -1675,11 +1799,635 @@ test_from_message (void)
       g_assert_cmpstr (stored->model, ==, MODEL);
       g_assert_cmpint (stored->prompt_tokens, ==, 7);
       g_assert_cmpint (stored->completion_tokens, ==, 2);
+      g_assert_cmpstr (stored->finish_reason, ==, "content_filter");
+      g_assert_cmpuint (stored->n_variants, ==, 1);
+      g_assert_cmpuint (stored->variant_index, ==, 0);
+      g_assert_null (stored->variants);
 
       copy = confab_stored_message_copy (stored);
       g_assert_cmpstr (copy->content, ==, stored->content);
       g_assert_true (copy->content != stored->content);
     }
+}
+
+/* Variants, edit and import */
+
+typedef struct
+{
+  GString *log;
+} SignalLog;
+
+static void
+log_cleared_cb (ConfabMessage *message,
+                SignalLog     *log)
+{
+  g_string_append (log->log, "cleared;");
+}
+
+static void
+log_delta_cb (ConfabMessage *message,
+              int            part,
+              SignalLog     *log)
+{
+  g_string_append_printf (log->log, "%s=%s;",
+                          part == CONFAB_MESSAGE_PART_CONTENT ? "content" : "reasoning",
+                          part == CONFAB_MESSAGE_PART_CONTENT
+                          ? confab_message_get_content (message)
+                          : confab_message_get_reasoning (message));
+}
+
+static void
+log_notify_cb (ConfabMessage *message,
+               GParamSpec    *pspec,
+               SignalLog     *log)
+{
+  g_string_append_printf (log->log, "notify:%s;", pspec->name);
+}
+
+static void
+test_message_variants (void)
+{
+  g_autoptr(ConfabMessage) message = confab_message_new (CONFAB_MESSAGE_ROLE_ASSISTANT, "最初の答え");
+  g_autoptr(ConfabMessage) zeroth = confab_message_new (CONFAB_MESSAGE_ROLE_ASSISTANT, "零番目");
+  g_autoptr(ConfabMessage) second = NULL;
+  g_autoptr(ConfabMessage) shown = NULL;
+  g_autoptr(ConfabStoredMessage) stored = NULL;
+  g_autoptr(GError) error = g_error_new_literal (G_IO_ERROR, G_IO_ERROR_FAILED, "It broke.");
+  g_autoptr(GString) log = g_string_new (NULL);
+  SignalLog signal_log = { log };
+
+  g_assert_cmpuint (confab_message_get_n_variants (message), ==, 1);
+  g_assert_cmpuint (confab_message_get_variant_index (message), ==, 0);
+
+  confab_message_append (message, CONFAB_MESSAGE_PART_REASONING, "考える", -1);
+  confab_message_set_model (message, MODEL);
+  confab_message_set_usage (message, 10, 4);
+  confab_message_set_finish_reason (message, "stop");
+
+  g_signal_connect (message, "text-cleared", G_CALLBACK (log_cleared_cb), &signal_log);
+  g_signal_connect (message, "delta-appended", G_CALLBACK (log_delta_cb), &signal_log);
+  g_signal_connect (message, "notify::n-variants", G_CALLBACK (log_notify_cb), &signal_log);
+  g_signal_connect (message, "notify::variant-index", G_CALLBACK (log_notify_cb), &signal_log);
+  g_signal_connect (message, "notify::state", G_CALLBACK (log_notify_cb), &signal_log);
+
+  /* A new variant starts empty and pending, and is the last one. */
+  confab_message_add_variant (message);
+  g_assert_cmpuint (confab_message_get_n_variants (message), ==, 2);
+  g_assert_cmpuint (confab_message_get_variant_index (message), ==, 1);
+  g_assert_cmpstr (confab_message_get_content (message), ==, "");
+  g_assert_cmpstr (confab_message_get_reasoning (message), ==, "");
+  g_assert_cmpint (confab_message_get_state (message), ==, CONFAB_MESSAGE_STATE_PENDING);
+  g_assert_null (confab_message_get_model (message));
+  g_assert_null (confab_message_get_finish_reason (message));
+  g_assert_cmpint (confab_message_get_prompt_tokens (message), ==, -1);
+  g_assert_cmpint (confab_message_get_completion_tokens (message), ==, -1);
+  g_assert_cmpstr (log->str, ==,
+                   "cleared;notify:state;notify:n-variants;notify:variant-index;");
+  g_string_truncate (log, 0);
+
+  confab_message_append (message, CONFAB_MESSAGE_PART_CONTENT, "二番目の答え", -1);
+  confab_message_set_state (message, CONFAB_MESSAGE_STATE_FAILED);
+  confab_message_set_error (message, error);
+  confab_message_set_finish_reason (message, "length");
+  g_string_truncate (log, 0);
+
+  /* Switching replaces the text wholesale, and says so the way a retry
+   * and a stream do, so a view redraws from the signals alone. */
+  g_assert_true (confab_message_select_variant (message, 0));
+  g_assert_cmpstr (log->str, ==,
+                   "cleared;content=最初の答え;reasoning=考える;notify:state;notify:variant-index;");
+  g_assert_cmpuint (confab_message_get_n_variants (message), ==, 2);
+  g_assert_cmpuint (confab_message_get_variant_index (message), ==, 0);
+  g_assert_cmpstr (confab_message_get_content (message), ==, "最初の答え");
+  g_assert_cmpint (confab_message_get_state (message), ==, CONFAB_MESSAGE_STATE_COMPLETE);
+  g_assert_null (confab_message_get_error (message));
+  g_assert_cmpstr (confab_message_get_model (message), ==, MODEL);
+  g_assert_cmpstr (confab_message_get_finish_reason (message), ==, "stop");
+  g_assert_cmpint (confab_message_get_prompt_tokens (message), ==, 10);
+  g_assert_cmpint (confab_message_get_completion_tokens (message), ==, 4);
+
+  /* Selecting the shown one changes nothing. */
+  g_string_truncate (log, 0);
+  g_assert_true (confab_message_select_variant (message, 0));
+  g_assert_cmpstr (log->str, ==, "");
+
+  second = confab_message_dup_variant (message, 1);
+  g_assert_cmpstr (confab_message_get_content (second), ==, "二番目の答え");
+  g_assert_cmpint (confab_message_get_state (second), ==, CONFAB_MESSAGE_STATE_FAILED);
+  g_assert_cmpstr (confab_message_get_error (second)->message, ==, "It broke.");
+  g_assert_cmpstr (confab_message_get_finish_reason (second), ==, "length");
+  g_assert_cmpuint (confab_message_get_n_variants (second), ==, 1);
+  shown = confab_message_dup_variant (message, 0);
+  g_assert_cmpstr (confab_message_get_content (shown), ==, "最初の答え");
+  g_assert_cmpstr (confab_message_get_reasoning (shown), ==, "考える");
+
+  /* Inserting before the shown one moves it up, without a redraw. */
+  confab_message_set_finish_reason (zeroth, "stop");
+  g_string_truncate (log, 0);
+  confab_message_insert_variant (message, 0, zeroth);
+  g_assert_cmpstr (log->str, ==, "notify:n-variants;notify:variant-index;");
+  g_assert_cmpuint (confab_message_get_n_variants (message), ==, 3);
+  g_assert_cmpuint (confab_message_get_variant_index (message), ==, 1);
+  g_assert_cmpstr (confab_message_get_content (message), ==, "最初の答え");
+
+  /* What the store keeps: the shown one, and the others by index. */
+  stored = confab_stored_message_new_from_message (message);
+  g_assert_cmpstr (stored->content, ==, "最初の答え");
+  g_assert_cmpstr (stored->finish_reason, ==, "stop");
+  g_assert_cmpuint (stored->variant_index, ==, 1);
+  g_assert_cmpuint (stored->n_variants, ==, 3);
+  g_assert_cmpuint (stored->variants->len, ==, 2);
+  g_assert_cmpstr (variant_at (stored, 0)->content, ==, "零番目");
+  g_assert_cmpuint (variant_at (stored, 0)->variant_index, ==, 0);
+  g_assert_cmpstr (variant_at (stored, 1)->content, ==, "二番目の答え");
+  g_assert_cmpuint (variant_at (stored, 1)->variant_index, ==, 2);
+  g_assert_cmpint (variant_at (stored, 1)->state, ==, CONFAB_MESSAGE_STATE_FAILED);
+  g_assert_cmpstr (variant_at (stored, 1)->error, ==, "It broke.");
+  g_assert_cmpstr (variant_at (stored, 1)->finish_reason, ==, "length");
+
+  g_assert_true (confab_message_select_variant (message, 2));
+  g_assert_cmpstr (confab_message_get_content (message), ==, "二番目の答え");
+  g_assert_true (confab_message_select_variant (message, 0));
+  g_assert_cmpstr (confab_message_get_content (message), ==, "零番目");
+  g_assert_cmpstr (confab_message_get_reasoning (message), ==, "");
+
+  g_signal_handlers_disconnect_by_data (message, &signal_log);
+  g_assert_finalize_object (g_steal_pointer (&second));
+  g_assert_finalize_object (g_steal_pointer (&shown));
+}
+
+static void
+test_variants (void)
+{
+  g_autofree char *path = default_path ();
+  g_autoptr(ConfabStoredConversation) conversation = NULL;
+  g_autoptr(ConfabStoredMessage) prompt = NULL;
+  g_autoptr(ConfabStoredMessage) reply = NULL;
+  g_autoptr(ConfabStoredMessage) row = NULL;
+  g_autoptr(ConfabStoredMessage) pending = NULL;
+  g_autoptr(ConfabStoreSnapshot) snapshot = NULL;
+  g_autoptr(GAsyncResult) result = NULL;
+  g_autoptr(GError) error = NULL;
+  const ConfabStoredMessage *listed;
+  GAsyncResult *slot = NULL;
+  ConfabStore *store;
+
+  store = open_store (path);
+  conversation = create_conversation (store, "Variants");
+  prompt = append_message (store, conversation->id, CONFAB_MESSAGE_ROLE_USER, "한 번 더요.");
+  reply = append_message (store, conversation->id, CONFAB_MESSAGE_ROLE_ASSISTANT, "");
+  g_assert_cmpuint (reply->n_variants, ==, 1);
+  g_assert_cmpuint (reply->variant_index, ==, 0);
+  g_assert_null (reply->variants);
+
+  g_free (reply->content);
+  reply->content = g_strdup ("alpha reply");
+  reply->finish_reason = g_strdup ("stop");
+  g_assert_true (update_message (store, reply, &error));
+  g_assert_no_error (error);
+
+  /* Regenerating twice keeps every earlier reply. */
+  pending = stored_reply ("", CONFAB_MESSAGE_STATE_STREAMING, NULL);
+  for (guint i = 0; i < 2; i++)
+    {
+      row = add_variant (store, reply->id, pending, &error);
+      g_assert_no_error (error);
+      g_assert_cmpint (row->id, ==, reply->id);
+      g_assert_cmpint (row->position, ==, 1);
+      g_assert_cmpuint (row->n_variants, ==, i + 2);
+      g_assert_cmpuint (row->variant_index, ==, i + 1);
+      g_assert_cmpstr (row->content, ==, "");
+      g_assert_cmpint (row->state, ==, CONFAB_MESSAGE_STATE_STREAMING);
+      g_assert_cmpuint (row->variants->len, ==, i + 1);
+      g_clear_pointer (&row, confab_stored_message_free);
+
+      g_free (reply->content);
+      reply->content = g_strdup (i == 0 ? "bravo reply" : "charlie reply");
+      g_free (reply->finish_reason);
+      reply->finish_reason = g_strdup (i == 0 ? "length" : "stop");
+      reply->prompt_tokens = 20 + i;
+      g_assert_true (update_message (store, reply, &error));
+      g_assert_no_error (error);
+    }
+
+  {
+    g_autoptr(GPtrArray) messages = list_messages (store, conversation->id, 0, 10);
+
+    g_assert_cmpuint (messages->len, ==, 2);
+    g_assert_null (((ConfabStoredMessage *)messages->pdata[0])->variants);
+    g_assert_cmpuint (((ConfabStoredMessage *)messages->pdata[0])->n_variants, ==, 1);
+    listed = messages->pdata[1];
+    g_assert_cmpstr (listed->content, ==, "charlie reply");
+    g_assert_cmpstr (listed->finish_reason, ==, "stop");
+    g_assert_cmpint (listed->state, ==, CONFAB_MESSAGE_STATE_COMPLETE);
+    g_assert_cmpuint (listed->n_variants, ==, 3);
+    g_assert_cmpuint (listed->variant_index, ==, 2);
+    g_assert_cmpuint (listed->variants->len, ==, 2);
+    g_assert_cmpstr (variant_at (listed, 0)->content, ==, "alpha reply");
+    g_assert_cmpstr (variant_at (listed, 0)->finish_reason, ==, "stop");
+    g_assert_cmpint (variant_at (listed, 0)->prompt_tokens, ==, -1);
+    g_assert_cmpuint (variant_at (listed, 0)->variant_index, ==, 0);
+    g_assert_cmpstr (variant_at (listed, 1)->content, ==, "bravo reply");
+    g_assert_cmpstr (variant_at (listed, 1)->finish_reason, ==, "length");
+    g_assert_cmpint (variant_at (listed, 1)->prompt_tokens, ==, 20);
+    g_assert_cmpuint (variant_at (listed, 1)->variant_index, ==, 1);
+  }
+
+  /* Only the shown text is found. */
+  assert_search (store, "charlie", "charlie", &reply->id, 1);
+  assert_search (store, "alpha", "alpha", NULL, 0);
+
+  row = select_variant (store, reply->id, 0, &error);
+  g_assert_no_error (error);
+  g_assert_cmpstr (row->content, ==, "alpha reply");
+  g_assert_cmpstr (row->finish_reason, ==, "stop");
+  g_assert_cmpuint (row->variant_index, ==, 0);
+  g_assert_cmpuint (row->n_variants, ==, 3);
+  g_assert_cmpstr (variant_at (row, 0)->content, ==, "bravo reply");
+  g_assert_cmpuint (variant_at (row, 0)->variant_index, ==, 1);
+  g_assert_cmpstr (variant_at (row, 1)->content, ==, "charlie reply");
+  g_assert_cmpint (variant_at (row, 1)->prompt_tokens, ==, 21);
+  g_assert_cmpuint (variant_at (row, 1)->variant_index, ==, 2);
+  g_clear_pointer (&row, confab_stored_message_free);
+  assert_search (store, "alpha", "alpha", &reply->id, 1);
+  assert_search (store, "charlie", "charlie", NULL, 0);
+
+  /* The shown one again is no change. */
+  row = select_variant (store, reply->id, 0, &error);
+  g_assert_no_error (error);
+  g_assert_cmpstr (row->content, ==, "alpha reply");
+  g_clear_pointer (&row, confab_stored_message_free);
+
+  row = select_variant (store, reply->id, 3, &error);
+  g_assert_null (row);
+  g_assert_error (error, CONFAB_STORE_ERROR, CONFAB_STORE_ERROR_NOT_FOUND);
+  g_clear_error (&error);
+  row = select_variant (store, reply->id + 100, 0, &error);
+  g_assert_null (row);
+  g_assert_error (error, CONFAB_STORE_ERROR, CONFAB_STORE_ERROR_NOT_FOUND);
+  g_clear_error (&error);
+  row = add_variant (store, reply->id + 100, pending, &error);
+  g_assert_null (row);
+  g_assert_error (error, CONFAB_STORE_ERROR, CONFAB_STORE_ERROR_NOT_FOUND);
+  g_clear_error (&error);
+  assert_index_sound (path);
+
+  /* Undo of a delete brings the variants back with the message. */
+  snapshot = delete_conversation (store, conversation->id, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (variant_at (snapshot->messages->pdata[1], 1)->variant_index, ==, 2);
+  {
+    g_autoptr(sqlite3) db = raw_open (path);
+
+    g_assert_cmpint (raw_int (db, "SELECT count(*) FROM message_variants"), ==, 0);
+  }
+  confab_store_restore_conversation_async (store, snapshot, NULL, store_result_cb, &slot);
+  result = wait_for_result (&slot);
+  g_assert_true (confab_store_restore_conversation_finish (store, result, &error));
+  g_assert_no_error (error);
+  g_clear_object (&result);
+  g_assert_finalize_object (store);
+
+  /* And they survive a restart. */
+  store = open_store (path);
+  {
+    g_autoptr(GPtrArray) messages = list_messages (store, conversation->id, 0, 10);
+
+    listed = messages->pdata[1];
+    g_assert_cmpint (listed->id, ==, reply->id);
+    g_assert_cmpstr (listed->content, ==, "alpha reply");
+    g_assert_cmpuint (listed->variant_index, ==, 0);
+    g_assert_cmpuint (listed->n_variants, ==, 3);
+    g_assert_cmpstr (variant_at (listed, 0)->content, ==, "bravo reply");
+    g_assert_cmpstr (variant_at (listed, 1)->content, ==, "charlie reply");
+  }
+  row = select_variant (store, reply->id, 2, &error);
+  g_assert_no_error (error);
+  g_assert_cmpstr (row->content, ==, "charlie reply");
+  g_clear_pointer (&row, confab_stored_message_free);
+
+  /* A reply left streaming is kept as interrupted once it is not shown:
+   * nothing streams into a variant. */
+  reply->state = CONFAB_MESSAGE_STATE_STREAMING;
+  g_free (reply->content);
+  reply->content = g_strdup ("delta reply, cut");
+  g_assert_true (update_message (store, reply, &error));
+  g_assert_no_error (error);
+  row = add_variant (store, reply->id, pending, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (row->n_variants, ==, 4);
+  g_assert_cmpuint (row->variant_index, ==, 3);
+  g_assert_cmpstr (variant_at (row, 2)->content, ==, "delta reply, cut");
+  g_assert_cmpint (variant_at (row, 2)->state, ==, CONFAB_MESSAGE_STATE_INTERRUPTED);
+  g_clear_pointer (&row, confab_stored_message_free);
+
+  g_assert_finalize_object (store);
+  assert_index_sound (path);
+}
+
+static void
+test_update_after_variant (void)
+{
+  g_autofree char *path = default_path ();
+  g_autoptr(ConfabStoredConversation) conversation = NULL;
+  g_autoptr(ConfabStoredMessage) reply = NULL;
+  g_autoptr(ConfabStoredMessage) pending = NULL;
+  g_autoptr(ConfabStoredMessage) row = NULL;
+  g_autoptr(GPtrArray) messages = NULL;
+  g_autoptr(GAsyncResult) result = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(sqlite3) db = NULL;
+  Saves saves = { 0, 0 };
+  GAsyncResult *slot = NULL;
+  ConfabStore *store;
+
+  store = open_store (path);
+  conversation = create_conversation (store, "Order");
+  reply = append_message (store, conversation->id, CONFAB_MESSAGE_ROLE_ASSISTANT, "");
+  db = raw_open (path);
+
+  /* With the worker held, a save, a new variant and a save of the new
+   * variant are queued in that order: the second save must not be merged
+   * into the first, which runs before the variant is added. */
+  raw_exec (db, "BEGIN IMMEDIATE");
+  g_free (reply->content);
+  reply->content = g_strdup ("old text");
+  confab_store_update_message_async (store, reply, NULL, save_cb, &saves);
+  pending = stored_reply ("", CONFAB_MESSAGE_STATE_STREAMING, NULL);
+  confab_store_add_variant_async (store, reply->id, pending, NULL, store_result_cb, &slot);
+  g_free (reply->content);
+  reply->content = g_strdup ("new text");
+  confab_store_update_message_async (store, reply, NULL, save_cb, &saves);
+  raw_exec (db, "COMMIT");
+
+  result = wait_for_result (&slot);
+  row = confab_store_add_variant_finish (store, result, &error);
+  g_assert_no_error (error);
+  g_assert_nonnull (row);
+  g_clear_object (&result);
+
+  messages = list_messages (store, conversation->id, 0, 10);
+  g_assert_cmpuint (saves.n_done, ==, 2);
+  g_assert_cmpstr (((ConfabStoredMessage *)messages->pdata[0])->content, ==, "new text");
+  g_assert_cmpstr (variant_at (messages->pdata[0], 0)->content, ==, "old text");
+
+  g_assert_finalize_object (store);
+}
+
+static void
+test_truncate (void)
+{
+  g_autofree char *path = default_path ();
+  g_autoptr(ConfabStoredConversation) conversation = NULL;
+  g_autoptr(ConfabStoredConversation) other = NULL;
+  g_autoptr(ConfabStoredMessage) kept = NULL;
+  g_autoptr(ConfabStoredMessage) pending = NULL;
+  g_autoptr(ConfabStoredMessage) row = NULL;
+  g_autoptr(ConfabStoredMessage) appended = NULL;
+  g_autoptr(GPtrArray) messages = NULL;
+  g_autoptr(GPtrArray) others = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(sqlite3) db = NULL;
+  ConfabStore *store;
+  gint64 reply_id = 0;
+
+  store = open_store (path);
+  conversation = create_conversation (store, "Edit");
+  other = create_conversation (store, "Other");
+  kept = append_message (store, other->id, CONFAB_MESSAGE_ROLE_USER, "他の会話の質問");
+  for (guint i = 0; i < 5; i++)
+    {
+      g_autofree char *text = g_strdup_printf ("メッセージ番号%u", i);
+      g_autoptr(ConfabStoredMessage) message = NULL;
+
+      message = append_message (store, conversation->id,
+                                i % 2 ? CONFAB_MESSAGE_ROLE_ASSISTANT : CONFAB_MESSAGE_ROLE_USER,
+                                text);
+      if (i == 3)
+        reply_id = message->id;
+    }
+  pending = stored_reply ("", CONFAB_MESSAGE_STATE_STREAMING, NULL);
+  row = add_variant (store, reply_id, pending, &error);
+  g_assert_no_error (error);
+
+  /* Beyond the end, nothing goes. */
+  g_assert_true (truncate_conversation (store, conversation->id, 5, &error));
+  g_assert_no_error (error);
+  messages = list_messages (store, conversation->id, 0, 10);
+  g_assert_cmpuint (messages->len, ==, 5);
+  g_clear_pointer (&messages, g_ptr_array_unref);
+
+  /* Edit-and-resend of message 1 keeps 0 and 1, with its variants gone
+   * with the rest, and the index with them. */
+  g_assert_true (truncate_conversation (store, conversation->id, 2, &error));
+  g_assert_no_error (error);
+  messages = list_messages (store, conversation->id, 0, 10);
+  g_assert_cmpuint (messages->len, ==, 2);
+  g_assert_cmpstr (((ConfabStoredMessage *)messages->pdata[1])->content, ==, "メッセージ番号1");
+  others = list_messages (store, other->id, 0, 10);
+  g_assert_cmpuint (others->len, ==, 1);
+  db = raw_open (path);
+  g_assert_cmpint (raw_int (db, "SELECT count(*) FROM message_variants"), ==, 0);
+  assert_search (store, "メッセージ番号3", "", NULL, 0);
+  assert_search (store, "メッセージ番号1", "メッセージ番号1",
+                 &((ConfabStoredMessage *)messages->pdata[1])->id, 1);
+  assert_index_sound (path);
+
+  /* The next message takes the place after the kept ones. */
+  appended = append_message (store, conversation->id, CONFAB_MESSAGE_ROLE_ASSISTANT, "新しい答え");
+  g_assert_cmpint (appended->position, ==, 2);
+
+  g_assert_false (truncate_conversation (store, conversation->id + 100, 0, &error));
+  g_assert_error (error, CONFAB_STORE_ERROR, CONFAB_STORE_ERROR_NOT_FOUND);
+
+  g_assert_finalize_object (store);
+}
+
+static GPtrArray *
+import_fixture (void)
+{
+  GPtrArray *messages = g_ptr_array_new_with_free_func ((GDestroyNotify)confab_stored_message_free);
+  ConfabStoredMessage *reply;
+  ConfabStoredMessage *variant;
+
+  g_ptr_array_add (messages, confab_stored_message_new (CONFAB_MESSAGE_ROLE_SYSTEM, "간결하게."));
+  g_ptr_array_add (messages, confab_stored_message_new (CONFAB_MESSAGE_ROLE_USER,
+                                                        "インポートされた質問"));
+  ((ConfabStoredMessage *)messages->pdata[1])->created_at = 1100;
+  ((ConfabStoredMessage *)messages->pdata[1])->updated_at = 1100;
+  /* Its id, conversation and position are the exporter's: ignored. */
+  ((ConfabStoredMessage *)messages->pdata[1])->id = 40;
+  ((ConfabStoredMessage *)messages->pdata[1])->position = 17;
+
+  reply = stored_reply ("インポートされた答え", CONFAB_MESSAGE_STATE_COMPLETE, "stop");
+  g_free (reply->reasoning);
+  reply->reasoning = g_strdup ("考え");
+  reply->model = g_strdup (MODEL);
+  reply->prompt_tokens = 30;
+  reply->completion_tokens = 12;
+  reply->variant_index = 1;
+  reply->n_variants = 2;
+  reply->variants = g_ptr_array_new_with_free_func ((GDestroyNotify)confab_stored_message_free);
+  variant = stored_reply ("以前の答え", CONFAB_MESSAGE_STATE_STOPPED, NULL);
+  g_ptr_array_add (reply->variants, variant);
+  g_ptr_array_add (messages, reply);
+
+  /* Left streaming by whatever wrote the file: nothing streams it here. */
+  g_ptr_array_add (messages, stored_reply ("途中", CONFAB_MESSAGE_STATE_STREAMING, NULL));
+
+  return messages;
+}
+
+static void
+test_import (void)
+{
+  g_autofree char *path = default_path ();
+  g_autoptr(ConfabStoredConversation) source = g_new0 (ConfabStoredConversation, 1);
+  g_autoptr(ConfabStoredConversation) imported = NULL;
+  g_autoptr(ConfabStoredConversation) again = NULL;
+  g_autoptr(ConfabStoredConversation) empty = NULL;
+  g_autoptr(ConfabStoredConversation) existing = NULL;
+  g_autoptr(GPtrArray) fixture = import_fixture ();
+  g_autoptr(GPtrArray) messages = NULL;
+  g_autoptr(GPtrArray) none = g_ptr_array_new ();
+  g_autoptr(GError) error = NULL;
+  const ConfabStoredMessage *message;
+  ConfabStore *store;
+
+  store = open_store (path);
+  existing = create_conversation (store, "Existing");
+
+  source->id = existing->id;
+  source->title = g_strdup ("インポート");
+  source->created_at = 1000;
+  source->updated_at = 2000;
+  source->model = g_strdup (MODEL);
+  source->system_prompt = g_strdup ("Be brief.");
+  source->pinned = TRUE;
+
+  imported = import_conversation (store, source, fixture, &error);
+  g_assert_no_error (error);
+  g_assert_nonnull (imported);
+  g_assert_cmpint (imported->id, >, existing->id);
+  g_assert_cmpstr (imported->title, ==, "インポート");
+  g_assert_cmpint (imported->created_at, ==, 1000);
+  g_assert_cmpint (imported->updated_at, ==, 2000);
+  g_assert_cmpstr (imported->model, ==, MODEL);
+  g_assert_cmpstr (imported->system_prompt, ==, "Be brief.");
+  g_assert_true (imported->pinned);
+
+  messages = list_messages (store, imported->id, 0, 10);
+  g_assert_cmpuint (messages->len, ==, 4);
+  for (guint i = 0; i < messages->len; i++)
+    {
+      message = messages->pdata[i];
+      g_assert_cmpint (message->conversation_id, ==, imported->id);
+      g_assert_cmpint (message->position, ==, i);
+      g_assert_cmpint (message->role, ==, ((ConfabStoredMessage *)fixture->pdata[i])->role);
+      g_assert_cmpstr (message->content, ==, ((ConfabStoredMessage *)fixture->pdata[i])->content);
+      g_assert_cmpint (message->created_at, >, 0);
+    }
+  g_assert_cmpint (((ConfabStoredMessage *)messages->pdata[1])->id, !=, 40);
+  g_assert_cmpint (((ConfabStoredMessage *)messages->pdata[1])->created_at, ==, 1100);
+  message = messages->pdata[2];
+  g_assert_cmpstr (message->reasoning, ==, "考え");
+  g_assert_cmpstr (message->finish_reason, ==, "stop");
+  g_assert_cmpstr (message->model, ==, MODEL);
+  g_assert_cmpint (message->prompt_tokens, ==, 30);
+  g_assert_cmpint (message->completion_tokens, ==, 12);
+  g_assert_cmpuint (message->n_variants, ==, 2);
+  g_assert_cmpuint (message->variant_index, ==, 1);
+  g_assert_cmpstr (variant_at (message, 0)->content, ==, "以前の答え");
+  g_assert_cmpint (variant_at (message, 0)->state, ==, CONFAB_MESSAGE_STATE_STOPPED);
+  g_assert_cmpint (((ConfabStoredMessage *)messages->pdata[3])->state, ==,
+                   CONFAB_MESSAGE_STATE_INTERRUPTED);
+
+  assert_search (store, "インポートされた答え", "インポートされた答え", &message->id, 1);
+
+  /* Importing the same again makes another conversation. */
+  again = import_conversation (store, source, fixture, &error);
+  g_assert_no_error (error);
+  g_assert_cmpint (again->id, >, imported->id);
+
+  empty = import_conversation (store, source, none, &error);
+  g_assert_no_error (error);
+  g_assert_nonnull (empty);
+  g_assert_finalize_object (store);
+  assert_index_sound (path);
+}
+
+static void
+test_import_atomic (void)
+{
+  static const struct
+  {
+    const char *name;
+    guint       broken;
+  } cases[] = {
+    { "role", 0 },
+    { "state", 1 },
+    { "variant-index", 2 },
+    { "variant-state", 3 },
+  };
+  g_autofree char *path = default_path ();
+  g_autoptr(ConfabStoredConversation) source = g_new0 (ConfabStoredConversation, 1);
+  g_autoptr(ConfabStoredConversation) before = NULL;
+  g_autoptr(ConfabStoredConversation) after = NULL;
+  g_autoptr(sqlite3) db = NULL;
+  ConfabStore *store;
+
+  store = open_store (path);
+  before = create_conversation (store, "Before");
+  source->title = g_strdup ("Broken");
+  db = raw_open (path);
+
+  for (guint i = 0; i < G_N_ELEMENTS (cases); i++)
+    {
+      g_autoptr(GPtrArray) messages = import_fixture ();
+      g_autoptr(ConfabStoredConversation) imported = NULL;
+      g_autoptr(GError) error = NULL;
+      ConfabStoredMessage *reply = messages->pdata[2];
+
+      g_test_message ("an invalid %s", cases[i].name);
+
+      /* The failure comes after the conversation and the first messages
+       * were written. */
+      switch (cases[i].broken)
+        {
+        case 0:
+          g_ptr_array_add (messages, confab_stored_message_new (CONFAB_MESSAGE_ROLE_USER, "x"));
+          ((ConfabStoredMessage *)messages->pdata[4])->role = 42;
+          break;
+        case 1:
+          g_ptr_array_add (messages, confab_stored_message_new (CONFAB_MESSAGE_ROLE_USER, "x"));
+          ((ConfabStoredMessage *)messages->pdata[4])->state = 42;
+          break;
+        case 2:
+          reply->variant_index = 2;
+          break;
+        case 3:
+          ((ConfabStoredMessage *)reply->variants->pdata[0])->state = 42;
+          break;
+        default:
+          g_assert_not_reached ();
+        }
+
+      imported = import_conversation (store, source, messages, &error);
+      g_assert_null (imported);
+      g_assert_error (error, CONFAB_STORE_ERROR, CONFAB_STORE_ERROR_INVALID);
+      g_test_message ("%s", error->message);
+
+      g_assert_cmpint (raw_int (db, "SELECT count(*) FROM conversations"), ==, 1);
+      g_assert_cmpint (raw_int (db, "SELECT count(*) FROM messages"), ==, 0);
+      g_assert_cmpint (raw_int (db, "SELECT count(*) FROM message_variants"), ==, 0);
+    }
+
+  /* Not even an id was used up. */
+  after = create_conversation (store, "After");
+  g_assert_cmpint (after->id, ==, before->id + 1);
+
+  g_assert_finalize_object (store);
+  assert_index_sound (path);
 }
 
 /* Crash recovery: a child process streams a reply and is killed with
@@ -1837,6 +2585,12 @@ main (int   argc,
   g_test_add_func ("/confab/store/cancelled", test_cancelled);
   g_test_add_func ("/confab/store/from-message", test_from_message);
   g_test_add_func ("/confab/store/crash-recovery", test_crash_recovery);
+  g_test_add_func ("/confab/store/message-variants", test_message_variants);
+  g_test_add_func ("/confab/store/variants", test_variants);
+  g_test_add_func ("/confab/store/update-after-variant", test_update_after_variant);
+  g_test_add_func ("/confab/store/truncate", test_truncate);
+  g_test_add_func ("/confab/store/import", test_import);
+  g_test_add_func ("/confab/store/import-atomic", test_import_atomic);
 
   return g_test_run ();
 }

@@ -20,17 +20,34 @@
 #define LOAD_PAGE_SIZE 500
 #define TITLE_MAX_CHARS 60
 
+/* Sent after a cut reply to have it go on. It is the model's input, not
+ * the user's text, so it is not translated; it is neither shown nor
+ * stored. */
+#define CONTINUE_INSTRUCTION \
+  "Continue exactly where your previous message stopped. " \
+  "Do not repeat anything already written."
+
 /* What the conversation knows of a message's row, kept on the message. */
 typedef struct
 {
   /* the row id, 0 until the append is done */
   gint64   id;
+  /* the row's place in the conversation, once it has an id */
+  gint64   position;
   /* in the conversation's waiting queue */
   gboolean waiting;
   /* its append is in the store's queue */
   gboolean appending;
   /* saved while waiting or appending: saved again as it is then */
   gboolean dirty;
+  /* a save the request waits for is in the store's queue */
+  gboolean saving;
+  /* taken out of the conversation by an edit: never saved again */
+  gboolean removed;
+  /* the variants the row has and the one it shows, once it has an id:
+   * those added and switched to in memory since are written after */
+  guint    stored_variants;
+  guint    stored_index;
 } Record;
 
 /* A store call's hold on the conversation and the message it is about. */
@@ -82,6 +99,8 @@ struct _ConfabConversation
   guint    n_appending;
   gboolean creating;
   gboolean save_failing;
+  /* the streaming reply goes on from its text instead of replacing it */
+  gboolean continuing;
 };
 
 G_DEFINE_FINAL_TYPE (ConfabConversation, confab_conversation, G_TYPE_OBJECT)
@@ -380,6 +399,121 @@ update_cb (GObject      *object,
     report_save_failure (self, error);
 }
 
+static void start_request (ConfabConversation *self);
+
+/* The request waited for this message to be stored: it goes out now,
+ * stored or not. */
+static void
+open_gate (ConfabConversation *self,
+           ConfabMessage      *message)
+{
+  if (message == NULL || self->gate != message || get_record (message)->saving)
+    return;
+
+  self->gate = NULL;
+  start_request (self);
+}
+
+static void
+gate_saved_cb (GObject      *object,
+               GAsyncResult *result,
+               gpointer      user_data)
+{
+  g_autoptr(Pending) pending = user_data;
+  g_autoptr(GError) error = NULL;
+  ConfabConversation *self = pending->self;
+
+  get_record (pending->message)->saving = FALSE;
+
+  if (confab_store_update_message_finish (CONFAB_STORE (object), result, &error))
+    self->save_failing = FALSE;
+  else
+    report_save_failure (self, error);
+
+  open_gate (self, pending->message);
+}
+
+/* Saves @message, which has a row, as it is now. When the request waits
+ * for it, as for an edited prompt, it waits for this save too. */
+static void
+update_message (ConfabConversation *self,
+                ConfabStore        *store,
+                ConfabMessage      *message,
+                gboolean            gating)
+{
+  g_autoptr(ConfabStoredMessage) stored = confab_stored_message_new_from_message (message);
+  Record *record = get_record (message);
+
+  g_assert (record->id != 0);
+
+  stored->id = record->id;
+  if (gating)
+    {
+      record->saving = TRUE;
+      confab_store_update_message_async (store, stored, NULL, gate_saved_cb,
+                                         pending_new (self, message));
+    }
+  else
+    confab_store_update_message_async (store, stored, NULL, update_cb, g_object_ref (self));
+}
+
+static void changed_cb (GObject      *object,
+                        GAsyncResult *result,
+                        gpointer      user_data);
+
+/* Brings the row's variants up to the message's. Variants are only ever
+ * added at the end, so those from the row's count on are new: each is
+ * added, the last one shown, and then the one the message shows is
+ * selected. A message whose append has not copied it yet gets all its
+ * variants with the append.
+ *
+ * Right after an append, the row shows the variant as the append copied
+ * it, which may have streamed on since: with @after_append, that variant
+ * is written again first, before it moves out of the row. Otherwise the
+ * row is already up to date: every change of the reply's state saved it,
+ * in the store's queue before this. */
+static void
+save_variants (ConfabConversation *self,
+               ConfabStore        *store,
+               ConfabMessage      *message,
+               gboolean            after_append)
+{
+  Record *record = get_record (message);
+  guint n = confab_message_get_n_variants (message);
+  guint index = confab_message_get_variant_index (message);
+
+  if (record->removed || record->id == 0 || record->waiting || record->appending)
+    return;
+
+  if (after_append && (record->stored_variants != n || record->stored_index != index))
+    {
+      g_autoptr(ConfabMessage) variant = confab_message_dup_variant (message,
+                                                                     record->stored_index);
+      g_autoptr(ConfabStoredMessage) stored = confab_stored_message_new_from_message (variant);
+
+      stored->id = record->id;
+      confab_store_update_message_async (store, stored, NULL, update_cb, g_object_ref (self));
+    }
+
+  for (guint i = record->stored_variants; i < n; i++)
+    {
+      g_autoptr(ConfabMessage) variant = confab_message_dup_variant (message, i);
+      g_autoptr(ConfabStoredMessage) stored = confab_stored_message_new_from_message (variant);
+
+      confab_store_add_variant_async (store, record->id, stored, NULL, changed_cb,
+                                      g_object_ref (self));
+      record->stored_index = i;
+    }
+  record->stored_variants = MAX (record->stored_variants, n);
+
+  if (record->stored_index != index)
+    {
+      confab_store_select_variant_async (store, record->id, index, NULL, changed_cb,
+                                         g_object_ref (self));
+      record->stored_index = index;
+    }
+}
+
 /* Saves @message as it is now. @store is passed because the callbacks of a
  * chain still save through it after a dispose. */
 static void
@@ -387,8 +521,10 @@ save_message (ConfabConversation *self,
               ConfabStore        *store,
               ConfabMessage      *message)
 {
-  g_autoptr(ConfabStoredMessage) stored = NULL;
   Record *record = get_record (message);
+
+  if (record->removed)
+    return;
 
   if (record->waiting || record->appending)
     {
@@ -401,23 +537,7 @@ save_message (ConfabConversation *self,
   if (record->id == 0)
     return;
 
-  stored = confab_stored_message_new_from_message (message);
-  stored->id = record->id;
-  confab_store_update_message_async (store, stored, NULL, update_cb, g_object_ref (self));
-}
-
-static void start_request (ConfabConversation *self);
-
-/* The request waited for this append: it goes out now, stored or not. */
-static void
-open_gate (ConfabConversation *self,
-           ConfabMessage      *message)
-{
-  if (message == NULL || self->gate != message)
-    return;
-
-  self->gate = NULL;
-  start_request (self);
+  update_message (self, store, message, message == self->gate);
 }
 
 static void flush_waiting (ConfabConversation *self,
@@ -492,7 +612,11 @@ append_cb (GObject      *object,
   if (stored != NULL)
     {
       record->id = stored->id;
+      record->position = stored->position;
+      record->stored_variants = stored->n_variants;
+      record->stored_index = stored->variant_index;
       self->save_failing = FALSE;
+      save_variants (self, store, pending->message, TRUE);
       if (record->dirty)
         {
           record->dirty = FALSE;
@@ -554,6 +678,41 @@ column_saved_cb (GObject      *object,
                                                                 &error);
 
   if (!saved)
+    report_save_failure (self, error);
+}
+
+/* The end of a change to the stored messages other than an append or a
+ * save: a new or another variant, or a truncation. */
+static void
+changed_cb (GObject      *object,
+            GAsyncResult *result,
+            gpointer      user_data)
+{
+  g_autoptr(ConfabConversation) self = user_data;
+  g_autoptr(ConfabStoredMessage) message = NULL;
+  g_autoptr(GError) error = NULL;
+  ConfabStore *store = CONFAB_STORE (object);
+  gpointer tag = g_task_get_source_tag (G_TASK (result));
+  gboolean saved;
+
+  if (tag == confab_store_add_variant_async)
+    {
+      message = confab_store_add_variant_finish (store, result, &error);
+      saved = message != NULL;
+    }
+  else if (tag == confab_store_select_variant_async)
+    {
+      message = confab_store_select_variant_finish (store, result, &error);
+      saved = message != NULL;
+    }
+  else
+    {
+      saved = confab_store_truncate_conversation_finish (store, result, &error);
+    }
+
+  if (saved)
+    self->save_failing = FALSE;
+  else
     report_save_failure (self, error);
 }
 
@@ -702,8 +861,9 @@ set_title (ConfabConversation *self,
 
 /* Loading */
 
+/* What @stored shows, as a message of its own. */
 static ConfabMessage *
-message_from_stored (const ConfabStoredMessage *stored)
+message_new_from_stored (const ConfabStoredMessage *stored)
 {
   g_autoptr(ConfabMessage) message = confab_message_new (stored->role, stored->content);
   ConfabMessageState state = stored->state;
@@ -712,6 +872,7 @@ message_from_stored (const ConfabStoredMessage *stored)
     confab_message_append (message, CONFAB_MESSAGE_PART_REASONING, stored->reasoning, -1);
   confab_message_set_model (message, stored->model);
   confab_message_set_usage (message, stored->prompt_tokens, stored->completion_tokens);
+  confab_message_set_finish_reason (message, stored->finish_reason);
 
   if (stored->error != NULL)
     {
@@ -728,7 +889,30 @@ message_from_stored (const ConfabStoredMessage *stored)
     state = CONFAB_MESSAGE_STATE_INTERRUPTED;
   confab_message_set_state (message, state);
 
-  get_record (message)->id = stored->id;
+  return g_steal_pointer (&message);
+}
+
+static ConfabMessage *
+message_from_stored (const ConfabStoredMessage *stored)
+{
+  g_autoptr(ConfabMessage) message = message_new_from_stored (stored);
+  Record *record;
+
+  /* The store gives the others by index: each goes in its place. */
+  for (guint i = 0; stored->variants != NULL && i < stored->variants->len; i++)
+    {
+      const ConfabStoredMessage *stored_variant = stored->variants->pdata[i];
+      g_autoptr(ConfabMessage) variant = message_new_from_stored (stored_variant);
+      guint index = MIN (stored_variant->variant_index, confab_message_get_n_variants (message));
+
+      confab_message_insert_variant (message, index, variant);
+    }
+
+  record = get_record (message);
+  record->id = stored->id;
+  record->position = stored->position;
+  record->stored_variants = stored->n_variants;
+  record->stored_index = stored->variant_index;
 
   return g_steal_pointer (&message);
 }
@@ -1168,7 +1352,9 @@ confab_conversation_get_last_reply (ConfabConversation *self)
 
 /* The history sent with each request: the system prompt first, then every
  * message before @reply that has text. A failed or stopped reply's partial
- * text is what the user saw, so it is part of the history too. */
+ * text is what the user saw, so it is part of the history too. A reply
+ * that continues is sent as far as it got, and an instruction after it
+ * asks for the rest. */
 static ConfabRequest *
 build_request (ConfabConversation *self,
                ConfabMessage      *reply)
@@ -1183,13 +1369,17 @@ build_request (ConfabConversation *self,
     {
       g_autoptr(ConfabMessage) message = g_list_model_get_item (G_LIST_MODEL (self->messages), i);
 
+      if (message == reply && !self->continuing)
+        break;
+      if (confab_message_get_content_length (message) > 0)
+        confab_request_add_message (request, confab_message_get_role_name (message),
+                                    confab_message_get_content (message));
       if (message == reply)
         break;
-      if (confab_message_get_content_length (message) == 0)
-        continue;
-      confab_request_add_message (request, confab_message_get_role_name (message),
-                                  confab_message_get_content (message));
     }
+
+  if (self->continuing)
+    confab_request_add_message (request, "user", CONTINUE_INSTRUCTION);
 
   return g_steal_pointer (&request);
 }
@@ -1219,6 +1409,7 @@ finish_reply (ConfabConversation *self,
   unwatch_reply (self, reply);
 
   g_clear_object (&self->cancellable);
+  self->continuing = FALSE;
   set_streaming (self, NULL);
   g_signal_emit (self, signals[REPLY_FINISHED], 0, reply);
 }
@@ -1263,28 +1454,35 @@ start_request (ConfabConversation *self)
                               stream_cb, g_object_ref (self));
 }
 
-/* Asks for @reply. With a store, the request waits until @prompt is
- * stored or could not be, so that nothing typed is lost. */
+/* Asks for @reply, or for the rest of it when @continuing. With a store,
+ * the request waits until @prompt is stored or could not be, so that
+ * nothing typed is lost. */
 static void
 request_reply (ConfabConversation *self,
                ConfabMessage      *reply,
-               ConfabMessage      *prompt)
+               ConfabMessage      *prompt,
+               gboolean            continuing)
 {
+  Record *record = prompt != NULL ? get_record (prompt) : NULL;
+
   g_assert (self->streaming == NULL);
 
   watch_reply (self, reply);
   confab_message_set_error (reply, NULL);
   confab_message_set_finish_reason (reply, NULL);
-  confab_message_set_model (reply, NULL);
+  /* The model that wrote the start of a reply is kept for the rest. */
+  if (!continuing)
+    confab_message_set_model (reply, NULL);
   confab_message_set_state (reply, CONFAB_MESSAGE_STATE_PENDING);
 
   self->cancellable = g_cancellable_new ();
+  self->continuing = continuing;
   set_streaming (self, reply);
 
   if (self->store != NULL)
     persist_new_messages (self);
 
-  if (prompt != NULL && (get_record (prompt)->waiting || get_record (prompt)->appending))
+  if (record != NULL && (record->waiting || record->appending || record->saving))
     {
       self->gate = prompt;
       return;
@@ -1331,7 +1529,7 @@ confab_conversation_send (ConfabConversation *self,
   g_list_store_append (self->messages, prompt);
   g_list_store_append (self->messages, reply);
 
-  request_reply (self, reply, prompt);
+  request_reply (self, reply, prompt, FALSE);
 
   return TRUE;
 }
@@ -1356,7 +1554,214 @@ confab_conversation_retry (ConfabConversation *self)
     return FALSE;
 
   confab_message_clear_text (reply);
-  request_reply (self, reply, NULL);
+  request_reply (self, reply, NULL, FALSE);
+
+  return TRUE;
+}
+
+/* The last message, when it is a reply: only that one can be asked
+ * again, switched or continued, since the messages after any other were
+ * written to what it says. */
+static ConfabMessage *
+dup_last_reply (ConfabConversation *self)
+{
+  GListModel *messages = G_LIST_MODEL (self->messages);
+  guint n = g_list_model_get_n_items (messages);
+  g_autoptr(ConfabMessage) last = n > 0 ? g_list_model_get_item (messages, n - 1) : NULL;
+
+  if (last == NULL || confab_message_get_role (last) != CONFAB_MESSAGE_ROLE_ASSISTANT)
+    return NULL;
+
+  return g_steal_pointer (&last);
+}
+
+/**
+ * confab_conversation_regenerate:
+ * @self: a #ConfabConversation
+ *
+ * Asks again for the last reply, with the same history, keeping what it
+ * said as a variant: the new answer streams into the same message as its
+ * last variant, which it shows. A reply with no text at all is asked
+ * again in its place, as confab_conversation_retry() does. The store
+ * keeps every variant.
+ *
+ * Returns: %FALSE when the last message is not a reply or a reply is
+ *   streaming
+ */
+gboolean
+confab_conversation_regenerate (ConfabConversation *self)
+{
+  g_autoptr(ConfabMessage) reply = NULL;
+
+  g_return_val_if_fail (CONFAB_IS_CONVERSATION (self), FALSE);
+
+  reply = dup_last_reply (self);
+  if (reply == NULL || self->streaming != NULL)
+    return FALSE;
+
+  if (confab_message_get_content_length (reply) == 0 &&
+      *confab_message_get_reasoning (reply) == '\0')
+    {
+      confab_message_clear_text (reply);
+    }
+  else
+    {
+      /* The new variant is stored before the request's first save. */
+      confab_message_add_variant (reply);
+      if (self->store != NULL)
+        save_variants (self, self->store, reply, FALSE);
+    }
+
+  request_reply (self, reply, NULL, FALSE);
+
+  return TRUE;
+}
+
+/**
+ * confab_conversation_select_variant:
+ * @self: a #ConfabConversation
+ * @message: the last reply
+ * @index: the variant to show, from 0
+ *
+ * Shows another variant of the last reply at once, and saves the choice:
+ * it is what the next request sends.
+ *
+ * Returns: %FALSE when @message is not the last reply or has no such
+ *   variant, or a reply is streaming
+ */
+gboolean
+confab_conversation_select_variant (ConfabConversation *self,
+                                    ConfabMessage      *message,
+                                    guint               index)
+{
+  g_autoptr(ConfabMessage) reply = NULL;
+
+  g_return_val_if_fail (CONFAB_IS_CONVERSATION (self), FALSE);
+  g_return_val_if_fail (CONFAB_IS_MESSAGE (message), FALSE);
+
+  reply = dup_last_reply (self);
+  if (reply != message || self->streaming != NULL ||
+      index >= confab_message_get_n_variants (message))
+    return FALSE;
+
+  confab_message_select_variant (message, index);
+  if (self->store != NULL)
+    save_variants (self, self->store, message, FALSE);
+
+  return TRUE;
+}
+
+/**
+ * confab_conversation_edit_and_resend:
+ * @self: a #ConfabConversation
+ * @user_message: a message the user wrote, in @self
+ * @new_text: what it says now
+ *
+ * Replaces the text of @user_message, removes every message after it,
+ * also from the store, and asks for a new reply. The edit is stored
+ * before the request goes out. The caller asks the user first: what is
+ * removed cannot be undone.
+ *
+ * Returns: %FALSE when @new_text is blank, @user_message is not a user
+ *   message of @self, or a reply is streaming
+ */
+gboolean
+confab_conversation_edit_and_resend (ConfabConversation *self,
+                                     ConfabMessage      *user_message,
+                                     const char         *new_text)
+{
+  g_autoptr(ConfabMessage) reply = NULL;
+  g_autofree char *stripped = NULL;
+  Record *record;
+  guint position;
+  guint n;
+
+  g_return_val_if_fail (CONFAB_IS_CONVERSATION (self), FALSE);
+  g_return_val_if_fail (CONFAB_IS_MESSAGE (user_message), FALSE);
+  g_return_val_if_fail (new_text != NULL, FALSE);
+
+  stripped = g_strstrip (g_strdup (new_text));
+  if (*stripped == '\0' || self->streaming != NULL ||
+      confab_message_get_role (user_message) != CONFAB_MESSAGE_ROLE_USER ||
+      !g_list_store_find (self->messages, user_message, &position))
+    return FALSE;
+
+  /* Those waiting for their append leave the queue when the request
+   * fills it again; one being appended is deleted by the truncation,
+   * which the store makes after it. */
+  n = g_list_model_get_n_items (G_LIST_MODEL (self->messages));
+  for (guint i = position + 1; i < n; i++)
+    {
+      g_autoptr(ConfabMessage) message = g_list_model_get_item (G_LIST_MODEL (self->messages), i);
+
+      get_record (message)->removed = TRUE;
+    }
+  g_list_store_splice (self->messages, position + 1, n - position - 1, NULL, 0);
+
+  /* Stored messages come before those not stored: when this one has no
+   * row, none after it has either. */
+  record = get_record (user_message);
+  if (self->store != NULL && record->id != 0)
+    confab_store_truncate_conversation_async (self->store, self->id, record->position + 1, NULL,
+                                              changed_cb, g_object_ref (self));
+
+  confab_message_clear_text (user_message);
+  confab_message_append (user_message, CONFAB_MESSAGE_PART_CONTENT, new_text, -1);
+
+  /* A stored prompt is saved before the request goes out; one not stored
+   * yet is appended as it is now, and the request waits for that. */
+  if (self->store != NULL && record->id != 0)
+    update_message (self, self->store, user_message, TRUE);
+  else if (self->store != NULL)
+    save_message (self, self->store, user_message);
+
+  reply = confab_message_new (CONFAB_MESSAGE_ROLE_ASSISTANT, NULL);
+  g_list_store_append (self->messages, reply);
+  request_reply (self, reply, user_message, FALSE);
+
+  return TRUE;
+}
+
+/**
+ * confab_conversation_continue:
+ * @self: a #ConfabConversation
+ *
+ * Asks the model to go on from where the last reply was cut: stopped,
+ * interrupted, or failed after some text. The request sends the history
+ * with the reply as far as it got, then an instruction to continue, which
+ * is neither shown nor stored. The rest streams onto the end of the same
+ * message.
+ *
+ * Returns: %FALSE when the last message is not such a reply, it has no
+ *   text, or a reply is streaming
+ */
+gboolean
+confab_conversation_continue (ConfabConversation *self)
+{
+  g_autoptr(ConfabMessage) reply = NULL;
+
+  g_return_val_if_fail (CONFAB_IS_CONVERSATION (self), FALSE);
+
+  reply = dup_last_reply (self);
+  if (reply == NULL || self->streaming != NULL ||
+      confab_message_get_content_length (reply) == 0)
+    return FALSE;
+
+  switch (confab_message_get_state (reply))
+    {
+    case CONFAB_MESSAGE_STATE_STOPPED:
+    case CONFAB_MESSAGE_STATE_INTERRUPTED:
+    case CONFAB_MESSAGE_STATE_FAILED:
+      break;
+
+    case CONFAB_MESSAGE_STATE_COMPLETE:
+    case CONFAB_MESSAGE_STATE_PENDING:
+    case CONFAB_MESSAGE_STATE_STREAMING:
+    default:
+      return FALSE;
+    }
+
+  request_reply (self, reply, NULL, TRUE);
 
   return TRUE;
 }

@@ -53,6 +53,14 @@ ConfabMessage      *confab_conversation_get_last_reply     (ConfabConversation  
 gboolean            confab_conversation_send               (ConfabConversation   *self,
                                                             const char           *text);
 gboolean            confab_conversation_retry              (ConfabConversation   *self);
+gboolean            confab_conversation_regenerate         (ConfabConversation   *self);
+gboolean            confab_conversation_select_variant     (ConfabConversation   *self,
+                                                            ConfabMessage        *message,
+                                                            guint                 index);
+gboolean            confab_conversation_edit_and_resend    (ConfabConversation   *self,
+                                                            ConfabMessage        *user_message,
+                                                            const char           *new_text);
+gboolean            confab_conversation_continue           (ConfabConversation   *self);
 void                confab_conversation_stop               (ConfabConversation   *self);
 
 G_END_DECLS

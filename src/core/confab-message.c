@@ -11,6 +11,24 @@
 
 #include <string.h>
 
+/* One answer to the same history, as a regenerated reply keeps its
+ * earlier ones. The message's own fields are the variant it shows; the
+ * others wait here, so that switching costs no disk read. */
+typedef struct
+{
+  /* owned */
+  GString *content;
+  GString *reasoning;
+  GError  *error;
+  char    *finish_reason;
+  char    *model;
+
+  /* plain state */
+  ConfabMessageState state;
+  gint64             prompt_tokens;
+  gint64             completion_tokens;
+} Variant;
+
 struct _ConfabMessage
 {
   GObject parent_instance;
@@ -21,6 +39,9 @@ struct _ConfabMessage
   GError  *error;
   char    *finish_reason;
   char    *model;
+  /* owned: NULL while there is one variant, else n_variants Variants
+   * with NULL at variant_index, which the fields above hold */
+  GPtrArray *variants;
 
   /* plain state */
   ConfabMessageRole  role;
@@ -28,6 +49,7 @@ struct _ConfabMessage
   gint64             prompt_tokens;
   gint64             completion_tokens;
   guint              skipped_events;
+  guint              variant_index;
 };
 
 G_DEFINE_FINAL_TYPE (ConfabMessage, confab_message, G_TYPE_OBJECT)
@@ -55,6 +77,8 @@ enum {
   PROP_PROMPT_TOKENS,
   PROP_COMPLETION_TOKENS,
   PROP_SKIPPED_EVENTS,
+  PROP_N_VARIANTS,
+  PROP_VARIANT_INDEX,
   N_PROPS
 };
 
@@ -68,6 +92,23 @@ static GParamSpec *properties[N_PROPS];
 static guint signals[N_SIGNALS];
 
 static void
+variant_free (Variant *variant)
+{
+  if (variant == NULL)
+    return;
+
+  /* Installing a variant takes its strings. */
+  if (variant->content != NULL)
+    g_string_free (variant->content, TRUE);
+  if (variant->reasoning != NULL)
+    g_string_free (variant->reasoning, TRUE);
+  g_clear_error (&variant->error);
+  g_clear_pointer (&variant->finish_reason, g_free);
+  g_clear_pointer (&variant->model, g_free);
+  g_free (variant);
+}
+
+static void
 confab_message_finalize (GObject *object)
 {
   ConfabMessage *self = (ConfabMessage *)object;
@@ -77,6 +118,7 @@ confab_message_finalize (GObject *object)
   g_clear_error (&self->error);
   g_clear_pointer (&self->finish_reason, g_free);
   g_clear_pointer (&self->model, g_free);
+  g_clear_pointer (&self->variants, g_ptr_array_unref);
 
   G_OBJECT_CLASS (confab_message_parent_class)->finalize (object);
 }
@@ -121,6 +163,14 @@ confab_message_get_property (GObject    *object,
 
     case PROP_SKIPPED_EVENTS:
       g_value_set_uint (value, self->skipped_events);
+      break;
+
+    case PROP_N_VARIANTS:
+      g_value_set_uint (value, confab_message_get_n_variants (self));
+      break;
+
+    case PROP_VARIANT_INDEX:
+      g_value_set_uint (value, self->variant_index);
       break;
 
     default:
@@ -194,6 +244,24 @@ confab_message_class_init (ConfabMessageClass *klass)
   properties[PROP_SKIPPED_EVENTS] =
     g_param_spec_uint ("skipped-events", NULL, NULL, 0, G_MAXUINT, 0,
                        G_PARAM_READABLE | G_PARAM_STATIC_STRINGS);
+  /**
+   * ConfabMessage:n-variants:
+   *
+   * How many answers the message holds: a regenerated reply keeps the
+   * earlier ones. At least 1.
+   */
+  properties[PROP_N_VARIANTS] =
+    g_param_spec_uint ("n-variants", NULL, NULL, 1, G_MAXUINT, 1,
+                       G_PARAM_READABLE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
+  /**
+   * ConfabMessage:variant-index:
+   *
+   * Which of the #ConfabMessage:n-variants answers the message shows,
+   * from 0.
+   */
+  properties[PROP_VARIANT_INDEX] =
+    g_param_spec_uint ("variant-index", NULL, NULL, 0, G_MAXUINT, 0,
+                       G_PARAM_READABLE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
 
   g_object_class_install_properties (object_class, N_PROPS, properties);
 
@@ -216,7 +284,9 @@ confab_message_class_init (ConfabMessageClass *klass)
    * ConfabMessage::text-cleared:
    * @self: the message
    *
-   * All text was removed, as before a retry.
+   * All text was removed, as before a retry. When another variant is
+   * shown, this comes first and #ConfabMessage::delta-appended follows
+   * with the new text, so a view redraws from these two signals alone.
    */
   signals[TEXT_CLEARED] =
     g_signal_new ("text-cleared",
@@ -542,4 +612,281 @@ confab_message_add_skipped_event (ConfabMessage *self)
 
   self->skipped_events++;
   g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_SKIPPED_EVENTS]);
+}
+
+/* Variants */
+
+guint
+confab_message_get_n_variants (ConfabMessage *self)
+{
+  g_return_val_if_fail (CONFAB_IS_MESSAGE (self), 1);
+
+  return self->variants != NULL ? self->variants->len : 1;
+}
+
+guint
+confab_message_get_variant_index (ConfabMessage *self)
+{
+  g_return_val_if_fail (CONFAB_IS_MESSAGE (self), 0);
+
+  return self->variant_index;
+}
+
+/* Moves what the message shows into a new Variant, leaving it empty. */
+static Variant *
+take_shown (ConfabMessage *self)
+{
+  Variant *variant = g_new0 (Variant, 1);
+
+  variant->content = g_steal_pointer (&self->content);
+  variant->reasoning = g_steal_pointer (&self->reasoning);
+  variant->error = g_steal_pointer (&self->error);
+  variant->finish_reason = g_steal_pointer (&self->finish_reason);
+  variant->model = g_steal_pointer (&self->model);
+  variant->state = self->state;
+  variant->prompt_tokens = self->prompt_tokens;
+  variant->completion_tokens = self->completion_tokens;
+
+  self->content = g_string_new (NULL);
+  self->reasoning = g_string_new (NULL);
+  self->prompt_tokens = -1;
+  self->completion_tokens = -1;
+
+  return variant;
+}
+
+static void
+ensure_variants (ConfabMessage *self)
+{
+  if (self->variants != NULL)
+    return;
+
+  self->variants = g_ptr_array_new_with_free_func ((GDestroyNotify)variant_free);
+  g_ptr_array_add (self->variants, NULL);
+}
+
+/* Installs @variant, which is freed, as what the message shows; what it
+ * showed must be taken already. */
+static void
+install_variant (ConfabMessage *self,
+                 Variant       *variant)
+{
+  g_string_free (self->content, TRUE);
+  g_string_free (self->reasoning, TRUE);
+  self->content = g_steal_pointer (&variant->content);
+  self->reasoning = g_steal_pointer (&variant->reasoning);
+  self->error = g_steal_pointer (&variant->error);
+  self->finish_reason = g_steal_pointer (&variant->finish_reason);
+  self->model = g_steal_pointer (&variant->model);
+  self->state = variant->state;
+  self->prompt_tokens = variant->prompt_tokens;
+  self->completion_tokens = variant->completion_tokens;
+
+  variant_free (variant);
+}
+
+/* Tells what changed since @before showed, once every field is set, so
+ * that no handler sees half a switch: the text as a clear and deltas,
+ * the way a retry and a stream do, then each property that changed. What
+ * changed is known before the first handler runs, since a handler may
+ * switch again. */
+static void
+emit_switch (ConfabMessage *self,
+             const Variant *before)
+{
+  GParamSpec *changed[6];
+  guint n_changed = 0;
+  gboolean has_content = self->content->len > 0;
+  gboolean has_reasoning = self->reasoning->len > 0;
+
+  if (self->state != before->state)
+    changed[n_changed++] = properties[PROP_STATE];
+  if (self->error != NULL || before->error != NULL)
+    changed[n_changed++] = properties[PROP_ERROR_MESSAGE];
+  if (g_strcmp0 (self->finish_reason, before->finish_reason) != 0)
+    changed[n_changed++] = properties[PROP_FINISH_REASON];
+  if (g_strcmp0 (self->model, before->model) != 0)
+    changed[n_changed++] = properties[PROP_MODEL];
+  if (self->prompt_tokens != before->prompt_tokens)
+    changed[n_changed++] = properties[PROP_PROMPT_TOKENS];
+  if (self->completion_tokens != before->completion_tokens)
+    changed[n_changed++] = properties[PROP_COMPLETION_TOKENS];
+
+  g_signal_emit (self, signals[TEXT_CLEARED], 0);
+  if (has_content)
+    g_signal_emit (self, signals[DELTA_APPENDED], 0, (int)CONFAB_MESSAGE_PART_CONTENT);
+  if (has_reasoning)
+    g_signal_emit (self, signals[DELTA_APPENDED], 0, (int)CONFAB_MESSAGE_PART_REASONING);
+
+  for (guint i = 0; i < n_changed; i++)
+    g_object_notify_by_pspec (G_OBJECT (self), changed[i]);
+}
+
+/**
+ * confab_message_add_variant:
+ * @self: a #ConfabMessage
+ *
+ * Keeps what the message shows as a variant, and shows a new, empty one
+ * after all the others, pending as a reply is before its request goes
+ * out: its text, error, finish reason, model and usage are unset.
+ * #ConfabMessage::text-cleared is emitted, then the properties that
+ * changed are notified.
+ */
+void
+confab_message_add_variant (ConfabMessage *self)
+{
+  Variant *before;
+
+  g_return_if_fail (CONFAB_IS_MESSAGE (self));
+
+  ensure_variants (self);
+  before = take_shown (self);
+  self->variants->pdata[self->variant_index] = before;
+  self->state = CONFAB_MESSAGE_STATE_PENDING;
+  g_ptr_array_add (self->variants, NULL);
+  self->variant_index = self->variants->len - 1;
+
+  emit_switch (self, before);
+  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_N_VARIANTS]);
+  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_VARIANT_INDEX]);
+}
+
+/**
+ * confab_message_select_variant:
+ * @self: a #ConfabMessage
+ * @index: the variant to show, less than confab_message_get_n_variants()
+ *
+ * Shows another variant at once. The text is replaced wholesale:
+ * #ConfabMessage::text-cleared is emitted, then
+ * #ConfabMessage::delta-appended for the content and the reasoning that
+ * are not empty, then the properties that changed are notified, once
+ * the message shows all of the variant.
+ *
+ * Returns: %TRUE when @index is a variant, shown now
+ */
+gboolean
+confab_message_select_variant (ConfabMessage *self,
+                               guint          index)
+{
+  Variant *before;
+  Variant *variant;
+
+  g_return_val_if_fail (CONFAB_IS_MESSAGE (self), FALSE);
+  g_return_val_if_fail (index < confab_message_get_n_variants (self), FALSE);
+
+  if (index == self->variant_index)
+    return TRUE;
+
+  variant = g_steal_pointer (&self->variants->pdata[index]);
+  before = take_shown (self);
+  self->variants->pdata[self->variant_index] = before;
+  self->variant_index = index;
+  install_variant (self, variant);
+
+  emit_switch (self, before);
+  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_VARIANT_INDEX]);
+
+  return TRUE;
+}
+
+/* Fills @view with what @self shows, borrowed. */
+static void
+view_shown (ConfabMessage *self,
+            Variant       *view)
+{
+  view->content = self->content;
+  view->reasoning = self->reasoning;
+  view->error = self->error;
+  view->finish_reason = self->finish_reason;
+  view->model = self->model;
+  view->state = self->state;
+  view->prompt_tokens = self->prompt_tokens;
+  view->completion_tokens = self->completion_tokens;
+}
+
+static Variant *
+variant_copy (const Variant *variant)
+{
+  Variant *copy = g_new0 (Variant, 1);
+
+  copy->content = g_string_new_len (variant->content->str, variant->content->len);
+  copy->reasoning = g_string_new_len (variant->reasoning->str, variant->reasoning->len);
+  copy->error = variant->error != NULL ? g_error_copy (variant->error) : NULL;
+  copy->finish_reason = g_strdup (variant->finish_reason);
+  copy->model = g_strdup (variant->model);
+  copy->state = variant->state;
+  copy->prompt_tokens = variant->prompt_tokens;
+  copy->completion_tokens = variant->completion_tokens;
+
+  return copy;
+}
+
+/**
+ * confab_message_insert_variant:
+ * @self: a #ConfabMessage
+ * @index: where the variant goes, at most confab_message_get_n_variants()
+ * @variant: a message whose shown text, reasoning, state, error, finish
+ *   reason, model and usage are copied
+ *
+ * Adds a variant that is not shown, as when a message is read back from
+ * the store. What the message shows stays, and its index moves up when
+ * @index is not after it; #ConfabMessage:n-variants and
+ * #ConfabMessage:variant-index are notified.
+ */
+void
+confab_message_insert_variant (ConfabMessage *self,
+                               guint          index,
+                               ConfabMessage *variant)
+{
+  Variant view;
+  gboolean moves;
+
+  g_return_if_fail (CONFAB_IS_MESSAGE (self));
+  g_return_if_fail (CONFAB_IS_MESSAGE (variant));
+  g_return_if_fail (variant != self);
+  g_return_if_fail (index <= confab_message_get_n_variants (self));
+
+  view_shown (variant, &view);
+  ensure_variants (self);
+  g_ptr_array_insert (self->variants, index, variant_copy (&view));
+  moves = index <= self->variant_index;
+  if (moves)
+    self->variant_index++;
+
+  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_N_VARIANTS]);
+  if (moves)
+    g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_VARIANT_INDEX]);
+}
+
+/**
+ * confab_message_dup_variant:
+ * @self: a #ConfabMessage
+ * @index: a variant, less than confab_message_get_n_variants()
+ *
+ * Copies one variant, shown or not, as a message of its own, with one
+ * variant.
+ *
+ * Returns: (transfer full): a new message with the role of @self and the
+ *   text, reasoning, state, error, finish reason, model and usage of the
+ *   variant
+ */
+ConfabMessage *
+confab_message_dup_variant (ConfabMessage *self,
+                            guint          index)
+{
+  ConfabMessage *copy;
+  Variant view;
+
+  g_return_val_if_fail (CONFAB_IS_MESSAGE (self), NULL);
+  g_return_val_if_fail (index < confab_message_get_n_variants (self), NULL);
+
+  if (index == self->variant_index)
+    view_shown (self, &view);
+  else
+    view = *(const Variant *)self->variants->pdata[index];
+
+  copy = g_object_new (CONFAB_TYPE_MESSAGE, "role", self->role, NULL);
+  install_variant (copy, variant_copy (&view));
+
+  return copy;
 }

@@ -72,5 +72,15 @@ gint64              confab_message_get_prompt_tokens     (ConfabMessage     *sel
 gint64              confab_message_get_completion_tokens (ConfabMessage     *self);
 guint               confab_message_get_skipped_events    (ConfabMessage     *self);
 void                confab_message_add_skipped_event     (ConfabMessage     *self);
+guint               confab_message_get_n_variants        (ConfabMessage     *self);
+guint               confab_message_get_variant_index     (ConfabMessage     *self);
+void                confab_message_add_variant           (ConfabMessage     *self);
+gboolean            confab_message_select_variant        (ConfabMessage     *self,
+                                                          guint              index);
+void                confab_message_insert_variant        (ConfabMessage     *self,
+                                                          guint              index,
+                                                          ConfabMessage     *variant);
+ConfabMessage      *confab_message_dup_variant           (ConfabMessage     *self,
+                                                          guint              index) G_GNUC_WARN_UNUSED_RESULT;
 
 G_END_DECLS

@@ -83,6 +83,39 @@ static const char * const migrations[] = {
   "    VALUES ('delete', old.id, old.content);"
   "  INSERT INTO messages_fts (rowid, content) VALUES (new.id, new.content);"
   "END;",
+
+  /* 1 → 2: finish reasons, and the variants of a regenerated reply.
+   *
+   * The messages row holds the variant it shows, so that listing,
+   * searching, crash recovery and the streaming saves stay as they were,
+   * a row and an UPDATE each. message_variants holds the others, read
+   * only for the few messages that have more than one. A variant moves
+   * between the two in one transaction when another is shown. A variant
+   * is never streaming: whatever is written goes to the shown one. A
+   * variant keeps when it was last saved; when it was first asked for is
+   * not known for the variant a row showed before version 2. The index
+   * is the table's key: a message's variants are stored together, and
+   * the delete that cascades from a message finds them by it. */
+  "ALTER TABLE messages ADD COLUMN finish_reason TEXT;"
+  "ALTER TABLE messages ADD COLUMN variant_index INTEGER NOT NULL DEFAULT 0"
+  "  CHECK (variant_index >= 0);"
+  "ALTER TABLE messages ADD COLUMN n_variants INTEGER NOT NULL DEFAULT 1"
+  "  CHECK (n_variants > variant_index);"
+  "CREATE TABLE message_variants ("
+  "  message_id INTEGER NOT NULL REFERENCES messages (id) ON DELETE CASCADE,"
+  "  idx INTEGER NOT NULL CHECK (idx >= 0),"
+  "  content TEXT NOT NULL DEFAULT '',"
+  "  reasoning TEXT NOT NULL DEFAULT '',"
+  "  state TEXT NOT NULL DEFAULT 'complete'"
+  "    CHECK (state IN ('complete', 'stopped', 'failed', 'interrupted')),"
+  "  error TEXT,"
+  "  prompt_tokens INTEGER,"
+  "  completion_tokens INTEGER,"
+  "  model TEXT,"
+  "  finish_reason TEXT,"
+  "  updated_at INTEGER NOT NULL,"
+  "  PRIMARY KEY (message_id, idx)"
+  ") WITHOUT ROWID;",
 };
 
 G_STATIC_ASSERT (G_N_ELEMENTS (migrations) == CONFAB_STORE_SCHEMA_VERSION);
@@ -91,7 +124,13 @@ G_STATIC_ASSERT (G_N_ELEMENTS (migrations) == CONFAB_STORE_SCHEMA_VERSION);
   "id, title, created_at, updated_at, model, system_prompt, pinned"
 #define MESSAGE_COLUMNS \
   "id, conversation_id, position, role, content, reasoning, state, error, " \
-  "prompt_tokens, completion_tokens, model, created_at, updated_at"
+  "prompt_tokens, completion_tokens, model, created_at, updated_at, " \
+  "finish_reason, variant_index, n_variants"
+#define MESSAGE_VALUES \
+  "?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16"
+#define VARIANT_COLUMNS \
+  "idx, content, reasoning, state, error, prompt_tokens, completion_tokens, model, " \
+  "finish_reason, updated_at"
 
 static const char * const role_names[] = {
   [CONFAB_MESSAGE_ROLE_USER] = "user",
@@ -262,6 +301,7 @@ confab_stored_message_new (ConfabMessageRole  role,
   self->state = CONFAB_MESSAGE_STATE_COMPLETE;
   self->prompt_tokens = -1;
   self->completion_tokens = -1;
+  self->n_variants = 1;
 
   return self;
 }
@@ -270,9 +310,10 @@ confab_stored_message_new (ConfabMessageRole  role,
  * confab_stored_message_new_from_message:
  * @message: a #ConfabMessage
  *
- * Copies what the store keeps of @message. A pending message is stored as
- * streaming, so that a crash before its first delta marks it interrupted.
- * The id, conversation and position are left 0 for the caller to set.
+ * Copies what the store keeps of @message, with the variants it does not
+ * show. A pending message is stored as streaming, so that a crash before
+ * its first delta marks it interrupted. The id, conversation and position
+ * are left 0 for the caller to set.
  *
  * Returns: (transfer full): the copy
  */
@@ -281,6 +322,7 @@ confab_stored_message_new_from_message (ConfabMessage *message)
 {
   ConfabStoredMessage *self;
   const GError *error;
+  guint n_variants;
 
   g_return_val_if_fail (CONFAB_IS_MESSAGE (message), NULL);
 
@@ -299,15 +341,51 @@ confab_stored_message_new_from_message (ConfabMessage *message)
   self->prompt_tokens = confab_message_get_prompt_tokens (message);
   self->completion_tokens = confab_message_get_completion_tokens (message);
   self->model = g_strdup (confab_message_get_model (message));
+  self->finish_reason = g_strdup (confab_message_get_finish_reason (message));
+
+  n_variants = confab_message_get_n_variants (message);
+  self->n_variants = n_variants;
+  self->variant_index = confab_message_get_variant_index (message);
+  if (n_variants > 1)
+    self->variants = g_ptr_array_new_full (n_variants - 1,
+                                           (GDestroyNotify)confab_stored_message_free);
+  for (guint i = 0; i < n_variants; i++)
+    {
+      g_autoptr(ConfabMessage) variant = NULL;
+      ConfabStoredMessage *stored;
+
+      if (i == self->variant_index)
+        continue;
+
+      variant = confab_message_dup_variant (message, i);
+      stored = confab_stored_message_new_from_message (variant);
+      stored->variant_index = i;
+      g_ptr_array_add (self->variants, stored);
+    }
 
   return self;
+}
+
+static ConfabStoredMessage *
+copy_without_variants (const ConfabStoredMessage *self)
+{
+  ConfabStoredMessage *copy = g_memdup2 (self, sizeof *self);
+
+  copy->content = g_strdup (self->content != NULL ? self->content : "");
+  copy->reasoning = g_strdup (self->reasoning != NULL ? self->reasoning : "");
+  copy->error = g_strdup (self->error);
+  copy->model = g_strdup (self->model);
+  copy->finish_reason = g_strdup (self->finish_reason);
+  copy->variants = NULL;
+
+  return copy;
 }
 
 /**
  * confab_stored_message_copy:
  * @self: a #ConfabStoredMessage
  *
- * Returns: (transfer full): a deep copy of @self
+ * Returns: (transfer full): a deep copy of @self, with its variants
  */
 ConfabStoredMessage *
 confab_stored_message_copy (const ConfabStoredMessage *self)
@@ -316,11 +394,14 @@ confab_stored_message_copy (const ConfabStoredMessage *self)
 
   g_return_val_if_fail (self != NULL, NULL);
 
-  copy = g_memdup2 (self, sizeof *self);
-  copy->content = g_strdup (self->content != NULL ? self->content : "");
-  copy->reasoning = g_strdup (self->reasoning != NULL ? self->reasoning : "");
-  copy->error = g_strdup (self->error);
-  copy->model = g_strdup (self->model);
+  copy = copy_without_variants (self);
+  if (self->variants != NULL)
+    {
+      copy->variants = g_ptr_array_new_full (self->variants->len,
+                                             (GDestroyNotify)confab_stored_message_free);
+      for (guint i = 0; i < self->variants->len; i++)
+        g_ptr_array_add (copy->variants, confab_stored_message_copy (self->variants->pdata[i]));
+    }
 
   return copy;
 }
@@ -335,6 +416,8 @@ confab_stored_message_free (ConfabStoredMessage *self)
   g_free (self->reasoning);
   g_free (self->error);
   g_free (self->model);
+  g_free (self->finish_reason);
+  g_clear_pointer (&self->variants, g_ptr_array_unref);
   g_free (self);
 }
 
@@ -430,6 +513,17 @@ state_to_string (ConfabMessageState state)
   g_assert ((guint)state < G_N_ELEMENTS (state_names));
 
   return state_names[state];
+}
+
+/* Nothing streams into a variant that is not shown: one left streaming
+ * is kept as interrupted, as a crash would have left it. */
+static const char *
+variant_state_to_string (ConfabMessageState state)
+{
+  if (state == CONFAB_MESSAGE_STATE_PENDING || state == CONFAB_MESSAGE_STATE_STREAMING)
+    state = CONFAB_MESSAGE_STATE_INTERRUPTED;
+
+  return state_to_string (state);
 }
 
 static ConfabMessageState
@@ -646,6 +740,9 @@ message_from_row (sqlite3_stmt *stmt)
   message->model = dup_column_text (stmt, 10);
   message->created_at = sqlite3_column_int64 (stmt, 11);
   message->updated_at = sqlite3_column_int64 (stmt, 12);
+  message->finish_reason = dup_column_text (stmt, 13);
+  message->variant_index = CLAMP (sqlite3_column_int64 (stmt, 14), 0, G_MAXUINT - 1);
+  message->n_variants = CLAMP (sqlite3_column_int64 (stmt, 15), 1, G_MAXUINT);
 
   if (message->content == NULL)
     message->content = g_strdup ("");
@@ -653,6 +750,90 @@ message_from_row (sqlite3_stmt *stmt)
     message->reasoning = g_strdup ("");
 
   return message;
+}
+
+/* Reads a row selected with VARIANT_COLUMNS, a variant of @message. */
+static ConfabStoredMessage *
+variant_from_row (sqlite3_stmt              *stmt,
+                  const ConfabStoredMessage *message)
+{
+  ConfabStoredMessage *variant = g_new0 (ConfabStoredMessage, 1);
+
+  variant->id = message->id;
+  variant->conversation_id = message->conversation_id;
+  variant->position = message->position;
+  variant->role = message->role;
+  variant->created_at = message->created_at;
+  variant->n_variants = 1;
+  variant->variant_index = CLAMP (sqlite3_column_int64 (stmt, 0), 0, G_MAXUINT);
+  variant->content = dup_column_text (stmt, 1);
+  variant->reasoning = dup_column_text (stmt, 2);
+  variant->state = state_from_string ((const char *)sqlite3_column_text (stmt, 3));
+  variant->error = dup_column_text (stmt, 4);
+  variant->prompt_tokens = column_tokens (stmt, 5);
+  variant->completion_tokens = column_tokens (stmt, 6);
+  variant->model = dup_column_text (stmt, 7);
+  variant->finish_reason = dup_column_text (stmt, 8);
+  variant->updated_at = sqlite3_column_int64 (stmt, 9);
+
+  if (variant->content == NULL)
+    variant->content = g_strdup ("");
+  if (variant->reasoning == NULL)
+    variant->reasoning = g_strdup ("");
+
+  return variant;
+}
+
+static sqlite3_stmt *
+prepare_read_variants (sqlite3  *db,
+                       GError  **error)
+{
+  return prepare (db,
+                  "SELECT " VARIANT_COLUMNS " FROM message_variants WHERE message_id = ?1 "
+                  "ORDER BY idx",
+                  error);
+}
+
+/* Reads the variants @message does not show, with @stmt from
+ * prepare_read_variants (), reused from one message to the next. Only a
+ * message with more than one variant costs a query. */
+static gboolean
+read_variants (sqlite3_stmt         *stmt,
+               ConfabStoredMessage  *message,
+               GError              **error)
+{
+  g_autoptr(GPtrArray) variants = NULL;
+  int rc;
+
+  if (message->n_variants <= 1)
+    return TRUE;
+
+  sqlite3_reset (stmt);
+  sqlite3_bind_int64 (stmt, 1, message->id);
+
+  variants = g_ptr_array_new_with_free_func ((GDestroyNotify)confab_stored_message_free);
+  while ((rc = sqlite3_step (stmt)) == SQLITE_ROW)
+    g_ptr_array_add (variants, variant_from_row (stmt, message));
+
+  if (rc != SQLITE_DONE)
+    {
+      set_db_error (error, sqlite3_db_handle (stmt), rc);
+      return FALSE;
+    }
+
+  /* What is read is consistent even if another tool changed the file:
+   * the count is what is there, and the others fill the indexes around
+   * the shown one, in order. */
+  message->n_variants = variants->len + 1;
+  message->variant_index = MIN (message->variant_index, variants->len);
+  for (guint i = 0; i < variants->len; i++)
+    ((ConfabStoredMessage *)variants->pdata[i])->variant_index =
+      i < message->variant_index ? i : i + 1;
+
+  if (variants->len > 0)
+    message->variants = g_steal_pointer (&variants);
+
+  return TRUE;
 }
 
 typedef gboolean (*TransactionFunc) (ConfabStore  *self,
@@ -698,6 +879,42 @@ set_not_found (GError     **error,
   g_set_error_literal (error, CONFAB_STORE_ERROR, CONFAB_STORE_ERROR_NOT_FOUND, what);
 
   return FALSE;
+}
+
+/* Reads one message with its variants. */
+static ConfabStoredMessage *
+read_message (ConfabStore  *self,
+              gint64        message_id,
+              GError      **error)
+{
+  g_autoptr(sqlite3_stmt) stmt = NULL;
+  g_autoptr(sqlite3_stmt) variants = NULL;
+  g_autoptr(ConfabStoredMessage) message = NULL;
+  int rc;
+
+  stmt = prepare (self->db, "SELECT " MESSAGE_COLUMNS " FROM messages WHERE id = ?1", error);
+  if (stmt == NULL)
+    return NULL;
+
+  sqlite3_bind_int64 (stmt, 1, message_id);
+  rc = sqlite3_step (stmt);
+  if (rc == SQLITE_DONE)
+    {
+      set_not_found (error, _("The message no longer exists."));
+      return NULL;
+    }
+  if (rc != SQLITE_ROW)
+    {
+      set_db_error (error, self->db, rc);
+      return NULL;
+    }
+
+  message = message_from_row (stmt);
+  variants = prepare_read_variants (self->db, error);
+  if (variants == NULL || !read_variants (variants, message, error))
+    return NULL;
+
+  return g_steal_pointer (&message);
 }
 
 /* Opening */
@@ -1770,8 +1987,8 @@ confab_store_set_conversation_system_prompt_finish (ConfabStore   *self,
   return g_task_propagate_boolean (G_TASK (result), error);
 }
 
-/* Reads the messages of a conversation by position; a negative @limit
- * reads them all. */
+/* Reads the messages of a conversation by position, with their variants;
+ * a negative @limit reads them all. */
 static GPtrArray *
 read_messages (ConfabStore  *self,
                gint64        conversation_id,
@@ -1781,6 +1998,7 @@ read_messages (ConfabStore  *self,
 {
   g_autoptr(GPtrArray) messages = NULL;
   g_autoptr(sqlite3_stmt) stmt = NULL;
+  g_autoptr(sqlite3_stmt) variants = NULL;
   int rc;
 
   stmt = prepare (self->db,
@@ -1802,6 +2020,16 @@ read_messages (ConfabStore  *self,
     {
       set_db_error (error, self->db, rc);
       return NULL;
+    }
+
+  variants = prepare_read_variants (self->db, error);
+  if (variants == NULL)
+    return NULL;
+
+  for (guint i = 0; i < messages->len; i++)
+    {
+      if (!read_variants (variants, messages->pdata[i], error))
+        return NULL;
     }
 
   return g_steal_pointer (&messages);
@@ -1839,8 +2067,8 @@ delete_in_transaction (ConfabStore  *self,
   if (snapshot->messages == NULL)
     return FALSE;
 
-  /* The messages go with it (ON DELETE CASCADE), and their index entries
-   * with them (the delete trigger). */
+  /* The messages go with it, and their variants with them (ON DELETE
+   * CASCADE), and their index entries (the delete trigger). */
   delete = prepare (self->db, "DELETE FROM conversations WHERE id = ?1", error);
   if (delete == NULL)
     return FALSE;
@@ -1918,13 +2146,78 @@ confab_store_delete_conversation_finish (ConfabStore   *self,
   return g_task_propagate_pointer (G_TASK (result), error);
 }
 
+/* Binds what a row shows to ?2 to ?9, in the order update_message_job ()
+ * and add_variant_job () write it. */
+static void
+bind_shown (sqlite3_stmt              *stmt,
+            const ConfabStoredMessage *message)
+{
+  bind_text (stmt, 2, message->content != NULL ? message->content : "");
+  bind_text (stmt, 3, message->reasoning != NULL ? message->reasoning : "");
+  sqlite3_bind_text (stmt, 4, state_to_string (message->state), -1, SQLITE_STATIC);
+  bind_text (stmt, 5, message->error);
+  bind_tokens (stmt, 6, message->prompt_tokens);
+  bind_tokens (stmt, 7, message->completion_tokens);
+  bind_text (stmt, 8, message->model);
+  bind_text (stmt, 9, message->finish_reason);
+}
+
+/* The statements that write a message with its variants. */
+typedef struct
+{
+  sqlite3_stmt *message;
+  sqlite3_stmt *variant;
+} Inserts;
+
+static void
+inserts_clear (Inserts *inserts)
+{
+  g_clear_pointer (&inserts->message, sqlite3_finalize);
+  g_clear_pointer (&inserts->variant, sqlite3_finalize);
+}
+
+G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC (Inserts, inserts_clear)
+
 static gboolean
-insert_message (sqlite3_stmt               *stmt,
+prepare_inserts (sqlite3  *db,
+                 Inserts  *inserts,
+                 GError  **error)
+{
+  inserts->message = prepare (db,
+                              "INSERT INTO messages (" MESSAGE_COLUMNS ") "
+                              "VALUES (" MESSAGE_VALUES ")",
+                              error);
+  if (inserts->message == NULL)
+    return FALSE;
+
+  inserts->variant = prepare (db,
+                              "INSERT INTO message_variants (message_id, " VARIANT_COLUMNS ") "
+                              "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
+                              error);
+
+  return inserts->variant != NULL;
+}
+
+static guint
+count_variants (const ConfabStoredMessage *message)
+{
+  return message->variants != NULL ? message->variants->len + 1 : 1;
+}
+
+/* Writes @message with its variants, which take the indexes around the
+ * shown one in their order. A new message gets its id from AUTOINCREMENT,
+ * and it is returned. */
+static gint64
+insert_message (Inserts                    *inserts,
                 const ConfabStoredMessage  *message,
                 GError                    **error)
 {
+  sqlite3_stmt *stmt = inserts->message;
+  gint64 id;
+
+  g_assert (message->variant_index < count_variants (message));
+
   sqlite3_reset (stmt);
-  /* A new message gets its id from AUTOINCREMENT. */
   if (message->id > 0)
     sqlite3_bind_int64 (stmt, 1, message->id);
   else
@@ -1941,8 +2234,37 @@ insert_message (sqlite3_stmt               *stmt,
   bind_text (stmt, 11, message->model);
   sqlite3_bind_int64 (stmt, 12, message->created_at);
   sqlite3_bind_int64 (stmt, 13, message->updated_at);
+  bind_text (stmt, 14, message->finish_reason);
+  sqlite3_bind_int64 (stmt, 15, message->variant_index);
+  sqlite3_bind_int64 (stmt, 16, count_variants (message));
+  if (!step_done (stmt, error))
+    return 0;
 
-  return step_done (stmt, error);
+  id = sqlite3_last_insert_rowid (sqlite3_db_handle (stmt));
+  stmt = inserts->variant;
+
+  for (guint i = 0; message->variants != NULL && i < message->variants->len; i++)
+    {
+      const ConfabStoredMessage *variant = message->variants->pdata[i];
+
+      sqlite3_reset (stmt);
+      sqlite3_bind_int64 (stmt, 1, id);
+      sqlite3_bind_int64 (stmt, 2, i < message->variant_index ? i : i + 1);
+      bind_text (stmt, 3, variant->content != NULL ? variant->content : "");
+      bind_text (stmt, 4, variant->reasoning != NULL ? variant->reasoning : "");
+      sqlite3_bind_text (stmt, 5, variant_state_to_string (variant->state), -1, SQLITE_STATIC);
+      bind_text (stmt, 6, variant->error);
+      bind_tokens (stmt, 7, variant->prompt_tokens);
+      bind_tokens (stmt, 8, variant->completion_tokens);
+      bind_text (stmt, 9, variant->model);
+      bind_text (stmt, 10, variant->finish_reason);
+      sqlite3_bind_int64 (stmt, 11, variant->updated_at > 0 ? variant->updated_at
+                                                            : message->updated_at);
+      if (!step_done (stmt, error))
+        return 0;
+    }
+
+  return id;
 }
 
 static gboolean
@@ -1951,6 +2273,7 @@ restore_in_transaction (ConfabStore  *self,
                         GError      **error)
 {
   g_autoptr(sqlite3_stmt) insert = NULL;
+  g_auto(Inserts) inserts = { NULL, NULL };
   Job *job = data;
   const ConfabStoreSnapshot *snapshot = job->input;
   const ConfabStoredConversation *conversation = snapshot->conversation;
@@ -1974,17 +2297,12 @@ restore_in_transaction (ConfabStore  *self,
   if (!step_done (insert, error))
     return FALSE;
 
-  g_clear_pointer (&insert, sqlite3_finalize);
-  insert = prepare (self->db,
-                    "INSERT INTO messages (" MESSAGE_COLUMNS ") "
-                    "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)",
-                    error);
-  if (insert == NULL)
+  if (!prepare_inserts (self->db, &inserts, error))
     return FALSE;
 
   for (guint i = 0; i < snapshot->messages->len; i++)
     {
-      if (!insert_message (insert, snapshot->messages->pdata[i], error))
+      if (insert_message (&inserts, snapshot->messages->pdata[i], error) == 0)
         return FALSE;
     }
 
@@ -2008,7 +2326,7 @@ restore_conversation_job (ConfabStore  *self,
  * @user_data: data for @callback
  *
  * Undoes a delete: the conversation and its messages come back with
- * their ids, times and places.
+ * their ids, times, places and variants.
  */
 void
 confab_store_restore_conversation_async (ConfabStore               *self,
@@ -2056,7 +2374,7 @@ append_in_transaction (ConfabStore  *self,
 {
   g_autoptr(sqlite3_stmt) touch = NULL;
   g_autoptr(sqlite3_stmt) position = NULL;
-  g_autoptr(sqlite3_stmt) insert = NULL;
+  g_auto(Inserts) inserts = { NULL, NULL };
   Job *job = data;
   ConfabStoredMessage *message = job->input;
   int rc;
@@ -2092,17 +2410,13 @@ append_in_transaction (ConfabStore  *self,
     }
   message->position = sqlite3_column_int64 (position, 0);
 
-  insert = prepare (self->db,
-                    "INSERT INTO messages (" MESSAGE_COLUMNS ") "
-                    "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)",
-                    error);
   message->id = 0;
-  if (insert == NULL || !insert_message (insert, message, error))
+  if (!prepare_inserts (self->db, &inserts, error))
     return FALSE;
 
-  message->id = sqlite3_last_insert_rowid (self->db);
+  message->id = insert_message (&inserts, message, error);
 
-  return TRUE;
+  return message->id != 0;
 }
 
 static gboolean
@@ -2129,8 +2443,8 @@ append_message_job (ConfabStore  *self,
  * @callback: called when the message is saved
  * @user_data: data for @callback
  *
- * Adds a message after the last one of the conversation, and moves the
- * conversation to the top of the list.
+ * Adds a message after the last one of the conversation, with its
+ * variants, and moves the conversation to the top of the list.
  */
 void
 confab_store_append_message_async (ConfabStore               *self,
@@ -2147,6 +2461,7 @@ confab_store_append_message_async (ConfabStore               *self,
   g_return_if_fail (message != NULL);
   g_return_if_fail ((guint)message->role < G_N_ELEMENTS (role_names));
   g_return_if_fail ((guint)message->state < G_N_ELEMENTS (state_names));
+  g_return_if_fail (message->variant_index < count_variants (message));
   g_return_if_fail (!cancellable || G_IS_CANCELLABLE (cancellable));
 
   task = g_task_new (self, cancellable, callback, user_data);
@@ -2193,21 +2508,15 @@ update_message_job (ConfabStore  *self,
    * the index entry only when the text changed. */
   stmt = prepare (self->db,
                   "UPDATE messages SET content = ?2, reasoning = ?3, state = ?4, error = ?5, "
-                  "prompt_tokens = ?6, completion_tokens = ?7, model = ?8, updated_at = ?9 "
-                  "WHERE id = ?1",
+                  "prompt_tokens = ?6, completion_tokens = ?7, model = ?8, finish_reason = ?9, "
+                  "updated_at = ?10 WHERE id = ?1",
                   error);
   if (stmt == NULL)
     return FALSE;
 
   sqlite3_bind_int64 (stmt, 1, message->id);
-  bind_text (stmt, 2, message->content != NULL ? message->content : "");
-  bind_text (stmt, 3, message->reasoning != NULL ? message->reasoning : "");
-  sqlite3_bind_text (stmt, 4, state_to_string (message->state), -1, SQLITE_STATIC);
-  bind_text (stmt, 5, message->error);
-  bind_tokens (stmt, 6, message->prompt_tokens);
-  bind_tokens (stmt, 7, message->completion_tokens);
-  bind_text (stmt, 8, message->model);
-  sqlite3_bind_int64 (stmt, 9, now (self));
+  bind_shown (stmt, message);
+  sqlite3_bind_int64 (stmt, 10, now (self));
   if (!step_done (stmt, error))
     return FALSE;
 
@@ -2221,7 +2530,8 @@ update_message_job (ConfabStore  *self,
  * confab_store_update_message_async:
  * @self: a #ConfabStore
  * @message: the message, found by its id, copied; its text, reasoning,
- *   state, error, usage and model are saved
+ *   state, error, usage, model and finish reason are saved as the variant
+ *   it shows, and its variants are left as they are
  * @cancellable: (nullable): a #GCancellable
  * @callback: called when the message is saved
  * @user_data: data for @callback
@@ -2257,13 +2567,13 @@ confab_store_update_message_async (ConfabStore               *self,
     {
       g_ptr_array_add (job->tasks, g_steal_pointer (&task));
       g_clear_pointer (&job->input, confab_stored_message_free);
-      job->input = confab_stored_message_copy (message);
+      job->input = copy_without_variants (message);
     }
   else
     {
       job = job_new (task, "update-message", update_message_job);
       job->id = message->id;
-      job->input = confab_stored_message_copy (message);
+      job->input = copy_without_variants (message);
       job->input_free = (GDestroyNotify)confab_stored_message_free;
       if (self->thread != NULL)
         g_hash_table_replace (self->pending_updates, &job->id, job);
@@ -2284,6 +2594,601 @@ confab_store_update_message_finish (ConfabStore   *self,
                         confab_store_update_message_async, FALSE);
 
   return g_task_propagate_boolean (G_TASK (result), error);
+}
+
+/* Variants */
+
+/* A save of @message_id queued after this must be written after the job
+ * about to be queued, not merged into one queued before it. */
+static void
+forget_pending_update (ConfabStore *self,
+                       gint64       message_id)
+{
+  g_mutex_lock (&self->lock);
+  g_hash_table_remove (self->pending_updates, &message_id);
+  g_mutex_unlock (&self->lock);
+}
+
+/* Copies what message @id shows into message_variants, at its index. */
+static gboolean
+keep_shown (ConfabStore  *self,
+            gint64        id,
+            GError      **error)
+{
+  g_autoptr(sqlite3_stmt) stmt = NULL;
+
+  stmt = prepare (self->db,
+                  "INSERT INTO message_variants (message_id, " VARIANT_COLUMNS ") "
+                  "SELECT id, variant_index, content, reasoning, "
+                  "  CASE state WHEN 'streaming' THEN 'interrupted' ELSE state END, "
+                  "  error, prompt_tokens, completion_tokens, model, finish_reason, updated_at "
+                  "FROM messages WHERE id = ?1",
+                  error);
+  if (stmt == NULL)
+    return FALSE;
+
+  sqlite3_bind_int64 (stmt, 1, id);
+  if (!step_done (stmt, error))
+    return FALSE;
+
+  if (sqlite3_changes (self->db) == 0)
+    return set_not_found (error, _("The message no longer exists."));
+
+  return TRUE;
+}
+
+static gboolean
+add_variant_in_transaction (ConfabStore  *self,
+                            gpointer      data,
+                            GError      **error)
+{
+  g_autoptr(sqlite3_stmt) stmt = NULL;
+  Job *job = data;
+
+  if (!keep_shown (self, job->id, error))
+    return FALSE;
+
+  /* Every value on the right is the one before the UPDATE. */
+  stmt = prepare (self->db,
+                  "UPDATE messages SET content = ?2, reasoning = ?3, state = ?4, error = ?5, "
+                  "prompt_tokens = ?6, completion_tokens = ?7, model = ?8, finish_reason = ?9, "
+                  "updated_at = ?10, variant_index = n_variants, n_variants = n_variants + 1 "
+                  "WHERE id = ?1",
+                  error);
+  if (stmt == NULL)
+    return FALSE;
+
+  sqlite3_bind_int64 (stmt, 1, job->id);
+  bind_shown (stmt, job->input);
+  sqlite3_bind_int64 (stmt, 10, now (self));
+  if (!step_done (stmt, error))
+    return FALSE;
+
+  job->result = read_message (self, job->id, error);
+  job->result_free = (GDestroyNotify)confab_stored_message_free;
+
+  return job->result != NULL;
+}
+
+static gboolean
+add_variant_job (ConfabStore  *self,
+                 Job          *job,
+                 GError      **error)
+{
+  return in_transaction (self, add_variant_in_transaction, job, error);
+}
+
+/**
+ * confab_store_add_variant_async:
+ * @self: a #ConfabStore
+ * @message_id: the message, a reply asked for again
+ * @new_shown: what the message shows now, copied: its text, reasoning,
+ *   state, error, usage, model and finish reason, as
+ *   confab_store_update_message_async() saves them
+ * @cancellable: (nullable): a #GCancellable
+ * @callback: called when the variant is saved
+ * @user_data: data for @callback
+ *
+ * Keeps what the message showed as one of its variants, and makes
+ * @new_shown its last variant, the one it shows. The message's later
+ * saves with confab_store_update_message_async() write the new variant.
+ * A variant left streaming is kept as interrupted.
+ */
+void
+confab_store_add_variant_async (ConfabStore               *self,
+                                gint64                     message_id,
+                                const ConfabStoredMessage *new_shown,
+                                GCancellable              *cancellable,
+                                GAsyncReadyCallback        callback,
+                                gpointer                   user_data)
+{
+  g_autoptr(GTask) task = NULL;
+  Job *job;
+
+  g_return_if_fail (CONFAB_IS_STORE (self));
+  g_return_if_fail (new_shown != NULL);
+  g_return_if_fail ((guint)new_shown->state < G_N_ELEMENTS (state_names));
+  g_return_if_fail (!cancellable || G_IS_CANCELLABLE (cancellable));
+
+  task = g_task_new (self, cancellable, callback, user_data);
+  g_task_set_source_tag (task, confab_store_add_variant_async);
+
+  job = job_new (task, "add-variant", add_variant_job);
+  job->id = message_id;
+  job->input = copy_without_variants (new_shown);
+  job->input_free = (GDestroyNotify)confab_stored_message_free;
+  forget_pending_update (self, message_id);
+  submit (self, job);
+}
+
+/**
+ * confab_store_add_variant_finish:
+ * @self: a #ConfabStore
+ * @result: the result given to the callback
+ * @error: return location for a #GError
+ *
+ * Returns: (transfer full) (nullable): the message as saved, with its
+ *   variants, or %NULL with @error set, %CONFAB_STORE_ERROR_NOT_FOUND when
+ *   there is no such message
+ */
+ConfabStoredMessage *
+confab_store_add_variant_finish (ConfabStore   *self,
+                                 GAsyncResult  *result,
+                                 GError       **error)
+{
+  g_return_val_if_fail (CONFAB_IS_STORE (self), NULL);
+  g_return_val_if_fail (g_task_is_valid (result, self), NULL);
+  g_return_val_if_fail (g_task_get_source_tag (G_TASK (result)) ==
+                        confab_store_add_variant_async, NULL);
+
+  return g_task_propagate_pointer (G_TASK (result), error);
+}
+
+static gboolean
+select_variant_in_transaction (ConfabStore  *self,
+                               gpointer      data,
+                               GError      **error)
+{
+  g_autoptr(sqlite3_stmt) stmt = NULL;
+  g_autoptr(ConfabStoredMessage) message = NULL;
+  g_autoptr(ConfabStoredMessage) variant = NULL;
+  Job *job = data;
+  int rc;
+
+  message = read_message (self, job->id, error);
+  if (message == NULL)
+    return FALSE;
+
+  if (job->number != message->variant_index)
+    {
+      stmt = prepare (self->db,
+                      "DELETE FROM message_variants WHERE message_id = ?1 AND idx = ?2 "
+                      "RETURNING " VARIANT_COLUMNS,
+                      error);
+      if (stmt == NULL)
+        return FALSE;
+
+      sqlite3_bind_int64 (stmt, 1, job->id);
+      sqlite3_bind_int64 (stmt, 2, job->number);
+      rc = sqlite3_step (stmt);
+      if (rc == SQLITE_DONE)
+        return set_not_found (error, _("That version of the reply no longer exists."));
+      if (rc != SQLITE_ROW)
+        {
+          set_db_error (error, self->db, rc);
+          return FALSE;
+        }
+
+      variant = variant_from_row (stmt, message);
+      if (!step_done (stmt, error))
+        return FALSE;
+      g_clear_pointer (&stmt, sqlite3_finalize);
+
+      if (!keep_shown (self, job->id, error))
+        return FALSE;
+
+      stmt = prepare (self->db,
+                      "UPDATE messages SET content = ?2, reasoning = ?3, state = ?4, error = ?5, "
+                      "prompt_tokens = ?6, completion_tokens = ?7, model = ?8, "
+                      "finish_reason = ?9, updated_at = ?10, variant_index = ?11 WHERE id = ?1",
+                      error);
+      if (stmt == NULL)
+        return FALSE;
+
+      sqlite3_bind_int64 (stmt, 1, job->id);
+      bind_shown (stmt, variant);
+      sqlite3_bind_int64 (stmt, 10, now (self));
+      sqlite3_bind_int64 (stmt, 11, job->number);
+      if (!step_done (stmt, error))
+        return FALSE;
+
+      g_clear_pointer (&message, confab_stored_message_free);
+      message = read_message (self, job->id, error);
+      if (message == NULL)
+        return FALSE;
+    }
+
+  job->result = g_steal_pointer (&message);
+  job->result_free = (GDestroyNotify)confab_stored_message_free;
+
+  return TRUE;
+}
+
+static gboolean
+select_variant_job (ConfabStore  *self,
+                    Job          *job,
+                    GError      **error)
+{
+  return in_transaction (self, select_variant_in_transaction, job, error);
+}
+
+/**
+ * confab_store_select_variant_async:
+ * @self: a #ConfabStore
+ * @message_id: the message
+ * @index: the variant to show, from 0
+ * @cancellable: (nullable): a #GCancellable
+ * @callback: called when the change is saved
+ * @user_data: data for @callback
+ *
+ * Makes the message show another of its variants, keeping the one it
+ * showed. Search finds the text a message shows.
+ */
+void
+confab_store_select_variant_async (ConfabStore         *self,
+                                   gint64               message_id,
+                                   guint                index,
+                                   GCancellable        *cancellable,
+                                   GAsyncReadyCallback  callback,
+                                   gpointer             user_data)
+{
+  g_autoptr(GTask) task = NULL;
+  Job *job;
+
+  g_return_if_fail (CONFAB_IS_STORE (self));
+  g_return_if_fail (!cancellable || G_IS_CANCELLABLE (cancellable));
+
+  task = g_task_new (self, cancellable, callback, user_data);
+  g_task_set_source_tag (task, confab_store_select_variant_async);
+
+  job = job_new (task, "select-variant", select_variant_job);
+  job->id = message_id;
+  job->number = index;
+  forget_pending_update (self, message_id);
+  submit (self, job);
+}
+
+/**
+ * confab_store_select_variant_finish:
+ * @self: a #ConfabStore
+ * @result: the result given to the callback
+ * @error: return location for a #GError
+ *
+ * Returns: (transfer full) (nullable): the message as it shows now, with
+ *   its variants, or %NULL with @error set, %CONFAB_STORE_ERROR_NOT_FOUND
+ *   when there is no such message or variant
+ */
+ConfabStoredMessage *
+confab_store_select_variant_finish (ConfabStore   *self,
+                                    GAsyncResult  *result,
+                                    GError       **error)
+{
+  g_return_val_if_fail (CONFAB_IS_STORE (self), NULL);
+  g_return_val_if_fail (g_task_is_valid (result, self), NULL);
+  g_return_val_if_fail (g_task_get_source_tag (G_TASK (result)) ==
+                        confab_store_select_variant_async, NULL);
+
+  return g_task_propagate_pointer (G_TASK (result), error);
+}
+
+/* Editing */
+
+static gboolean
+truncate_in_transaction (ConfabStore  *self,
+                         gpointer      data,
+                         GError      **error)
+{
+  g_autoptr(sqlite3_stmt) exists = NULL;
+  g_autoptr(sqlite3_stmt) delete = NULL;
+  Job *job = data;
+  int rc;
+
+  exists = prepare (self->db, "SELECT 1 FROM conversations WHERE id = ?1", error);
+  if (exists == NULL)
+    return FALSE;
+
+  sqlite3_bind_int64 (exists, 1, job->id);
+  rc = sqlite3_step (exists);
+  if (rc == SQLITE_DONE)
+    return set_not_found (error, _("The conversation no longer exists."));
+  if (rc != SQLITE_ROW)
+    {
+      set_db_error (error, self->db, rc);
+      return FALSE;
+    }
+
+  /* Their variants go with them, and their index entries. */
+  delete = prepare (self->db,
+                    "DELETE FROM messages WHERE conversation_id = ?1 AND position >= ?2",
+                    error);
+  if (delete == NULL)
+    return FALSE;
+
+  sqlite3_bind_int64 (delete, 1, job->id);
+  sqlite3_bind_int64 (delete, 2, job->number);
+  if (!step_done (delete, error))
+    return FALSE;
+
+  g_debug ("truncated %d message(s)", sqlite3_changes (self->db));
+
+  return TRUE;
+}
+
+static gboolean
+truncate_conversation_job (ConfabStore  *self,
+                           Job          *job,
+                           GError      **error)
+{
+  return in_transaction (self, truncate_in_transaction, job, error);
+}
+
+/**
+ * confab_store_truncate_conversation_async:
+ * @self: a #ConfabStore
+ * @conversation_id: the conversation
+ * @from_position: the place of the first message to delete
+ * @cancellable: (nullable): a #GCancellable
+ * @callback: called when the messages are deleted
+ * @user_data: data for @callback
+ *
+ * Deletes every message from @from_position on, with its variants, as
+ * when the user edits a message and sends it again. The next message
+ * appended takes the place after the ones kept.
+ */
+void
+confab_store_truncate_conversation_async (ConfabStore         *self,
+                                          gint64               conversation_id,
+                                          gint64               from_position,
+                                          GCancellable        *cancellable,
+                                          GAsyncReadyCallback  callback,
+                                          gpointer             user_data)
+{
+  g_autoptr(GTask) task = NULL;
+  Job *job;
+
+  g_return_if_fail (CONFAB_IS_STORE (self));
+  g_return_if_fail (from_position >= 0);
+  g_return_if_fail (!cancellable || G_IS_CANCELLABLE (cancellable));
+
+  task = g_task_new (self, cancellable, callback, user_data);
+  g_task_set_source_tag (task, confab_store_truncate_conversation_async);
+
+  job = job_new (task, "truncate-conversation", truncate_conversation_job);
+  job->id = conversation_id;
+  job->number = from_position;
+  submit (self, job);
+}
+
+gboolean
+confab_store_truncate_conversation_finish (ConfabStore   *self,
+                                           GAsyncResult  *result,
+                                           GError       **error)
+{
+  g_return_val_if_fail (CONFAB_IS_STORE (self), FALSE);
+  g_return_val_if_fail (g_task_is_valid (result, self), FALSE);
+  g_return_val_if_fail (g_task_get_source_tag (G_TASK (result)) ==
+                        confab_store_truncate_conversation_async, FALSE);
+
+  return g_task_propagate_boolean (G_TASK (result), error);
+}
+
+/* Importing */
+
+static gboolean
+set_invalid (GError **error,
+             guint    index,
+             char    *what)
+{
+  g_autofree char *owned = what;
+
+  g_set_error (error, CONFAB_STORE_ERROR, CONFAB_STORE_ERROR_INVALID,
+               /* Translators: %u is a message's number, from 1; %s says what is wrong. */
+               _("Message %u of the conversation to import is not valid: %s"), index + 1, owned);
+
+  return FALSE;
+}
+
+/* An import comes from a file: it is checked, not asserted. */
+static gboolean
+validate_message (const ConfabStoredMessage  *message,
+                  guint                       index,
+                  GError                    **error)
+{
+  if ((guint)message->role >= G_N_ELEMENTS (role_names))
+    return set_invalid (error, index, g_strdup (_("its role is unknown.")));
+
+  if ((guint)message->state >= G_N_ELEMENTS (state_names))
+    return set_invalid (error, index, g_strdup (_("its state is unknown.")));
+
+  if (message->variant_index >= count_variants (message))
+    return set_invalid (error, index,
+                        g_strdup (_("it shows a version of the reply that it does not have.")));
+
+  for (guint i = 0; message->variants != NULL && i < message->variants->len; i++)
+    {
+      const ConfabStoredMessage *variant = message->variants->pdata[i];
+
+      if ((guint)variant->state >= G_N_ELEMENTS (state_names))
+        return set_invalid (error, index,
+                            g_strdup (_("the state of a version of the reply is unknown.")));
+    }
+
+  return TRUE;
+}
+
+typedef struct
+{
+  ConfabStoredConversation *conversation;
+  GPtrArray                *messages;
+} Import;
+
+static void
+import_free (Import *import)
+{
+  g_clear_pointer (&import->conversation, confab_stored_conversation_free);
+  g_clear_pointer (&import->messages, g_ptr_array_unref);
+  g_free (import);
+}
+
+static gboolean
+import_in_transaction (ConfabStore  *self,
+                       gpointer      data,
+                       GError      **error)
+{
+  g_autoptr(sqlite3_stmt) insert = NULL;
+  g_auto(Inserts) inserts = { NULL, NULL };
+  Job *job = data;
+  Import *import = job->input;
+  ConfabStoredConversation *conversation = import->conversation;
+  gint64 time = now (self);
+
+  /* The times are kept, so an old conversation sorts as old. */
+  if (conversation->created_at <= 0)
+    conversation->created_at = time;
+  if (conversation->updated_at <= 0)
+    conversation->updated_at = conversation->created_at;
+
+  insert = prepare (self->db,
+                    "INSERT INTO conversations "
+                    "(title, created_at, updated_at, model, system_prompt, pinned) "
+                    "VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+                    error);
+  if (insert == NULL)
+    return FALSE;
+
+  bind_text (insert, 1, conversation->title != NULL ? conversation->title : "");
+  sqlite3_bind_int64 (insert, 2, conversation->created_at);
+  sqlite3_bind_int64 (insert, 3, conversation->updated_at);
+  bind_text (insert, 4, conversation->model);
+  bind_text (insert, 5, conversation->system_prompt);
+  sqlite3_bind_int (insert, 6, conversation->pinned != FALSE);
+  if (!step_done (insert, error))
+    return FALSE;
+
+  conversation->id = sqlite3_last_insert_rowid (self->db);
+
+  if (!prepare_inserts (self->db, &inserts, error))
+    return FALSE;
+
+  /* Each message is checked just before it is written: one that is not
+   * valid rolls back all that came before it. */
+  for (guint i = 0; i < import->messages->len; i++)
+    {
+      ConfabStoredMessage *message = import->messages->pdata[i];
+
+      if (!validate_message (message, i, error))
+        return FALSE;
+
+      message->id = 0;
+      message->conversation_id = conversation->id;
+      message->position = i;
+      /* Nothing streams a message that was just read from a file. */
+      if (message->state == CONFAB_MESSAGE_STATE_PENDING ||
+          message->state == CONFAB_MESSAGE_STATE_STREAMING)
+        message->state = CONFAB_MESSAGE_STATE_INTERRUPTED;
+      if (message->created_at <= 0)
+        message->created_at = time;
+      if (message->updated_at <= 0)
+        message->updated_at = message->created_at;
+
+      if (insert_message (&inserts, message, error) == 0)
+        return FALSE;
+    }
+
+  job->result = confab_stored_conversation_copy (conversation);
+  job->result_free = (GDestroyNotify)confab_stored_conversation_free;
+
+  return TRUE;
+}
+
+static gboolean
+import_conversation_job (ConfabStore  *self,
+                         Job          *job,
+                         GError      **error)
+{
+  return in_transaction (self, import_in_transaction, job, error);
+}
+
+/**
+ * confab_store_import_conversation_async:
+ * @self: a #ConfabStore
+ * @conversation: the conversation, copied; its id is ignored, and its
+ *   times are kept, or set to now when 0
+ * @messages: (element-type ConfabStoredMessage): its messages in order,
+ *   copied with their variants; their ids, conversation and positions are
+ *   ignored, and a message streaming is stored interrupted
+ * @cancellable: (nullable): a #GCancellable
+ * @callback: called when the conversation is stored
+ * @user_data: data for @callback
+ *
+ * Adds a conversation read from elsewhere, as a new one, in one
+ * transaction: either all of it is stored or nothing is. Messages with an
+ * unknown role or state, or that show a variant they do not have, fail
+ * with %CONFAB_STORE_ERROR_INVALID.
+ */
+void
+confab_store_import_conversation_async (ConfabStore                    *self,
+                                        const ConfabStoredConversation *conversation,
+                                        GPtrArray                      *messages,
+                                        GCancellable                   *cancellable,
+                                        GAsyncReadyCallback             callback,
+                                        gpointer                        user_data)
+{
+  g_autoptr(GTask) task = NULL;
+  Import *import;
+  Job *job;
+
+  g_return_if_fail (CONFAB_IS_STORE (self));
+  g_return_if_fail (conversation != NULL);
+  g_return_if_fail (messages != NULL);
+  g_return_if_fail (!cancellable || G_IS_CANCELLABLE (cancellable));
+
+  task = g_task_new (self, cancellable, callback, user_data);
+  g_task_set_source_tag (task, confab_store_import_conversation_async);
+
+  import = g_new0 (Import, 1);
+  import->conversation = confab_stored_conversation_copy (conversation);
+  import->messages = g_ptr_array_new_full (messages->len,
+                                           (GDestroyNotify)confab_stored_message_free);
+  for (guint i = 0; i < messages->len; i++)
+    g_ptr_array_add (import->messages, confab_stored_message_copy (messages->pdata[i]));
+
+  job = job_new (task, "import-conversation", import_conversation_job);
+  job->input = import;
+  job->input_free = (GDestroyNotify)import_free;
+  submit (self, job);
+}
+
+/**
+ * confab_store_import_conversation_finish:
+ * @self: a #ConfabStore
+ * @result: the result given to the callback
+ * @error: return location for a #GError
+ *
+ * Returns: (transfer full) (nullable): the new conversation with its id
+ *   and times, or %NULL with @error set
+ */
+ConfabStoredConversation *
+confab_store_import_conversation_finish (ConfabStore   *self,
+                                         GAsyncResult  *result,
+                                         GError       **error)
+{
+  g_return_val_if_fail (CONFAB_IS_STORE (self), NULL);
+  g_return_val_if_fail (g_task_is_valid (result, self), NULL);
+  g_return_val_if_fail (g_task_get_source_tag (G_TASK (result)) ==
+                        confab_store_import_conversation_async, NULL);
+
+  return g_task_propagate_pointer (G_TASK (result), error);
 }
 
 /* Reading */

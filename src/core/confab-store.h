@@ -23,6 +23,8 @@ G_BEGIN_DECLS
  * @CONFAB_STORE_ERROR_NOT_FOUND: the conversation or message no longer exists
  * @CONFAB_STORE_ERROR_READ_ONLY: the file or its folder cannot be written
  * @CONFAB_STORE_ERROR_FULL: the disk is full
+ * @CONFAB_STORE_ERROR_INVALID: what was given to import is not a valid
+ *   conversation, and nothing of it was stored
  */
 typedef enum
 {
@@ -32,10 +34,11 @@ typedef enum
   CONFAB_STORE_ERROR_NOT_FOUND,
   CONFAB_STORE_ERROR_READ_ONLY,
   CONFAB_STORE_ERROR_FULL,
+  CONFAB_STORE_ERROR_INVALID,
 } ConfabStoreError;
 
 /* The schema this build writes, kept in PRAGMA user_version. */
-#define CONFAB_STORE_SCHEMA_VERSION 1
+#define CONFAB_STORE_SCHEMA_VERSION 2
 
 /* A search snippet marks each match with these private-use characters,
  * U+E000 before and U+E001 after. */
@@ -82,8 +85,20 @@ typedef struct
  * @model: (nullable): the model that answered
  * @created_at: when it was appended, in microseconds since the Unix epoch
  * @updated_at: when it was last saved
+ * @finish_reason: (nullable): why the model stopped, as the server said
+ * @variant_index: which variant of a regenerated reply this is, from 0:
+ *   for a message, the one it shows; for an element of @variants, its own
+ * @n_variants: how many variants the message has, at least 1
+ * @variants: (element-type ConfabStoredMessage) (nullable): the variants
+ *   the message does not show, by index, each with its text, reasoning,
+ *   state, error, usage, model, finish reason, @variant_index and
+ *   @updated_at; %NULL when there are none
  *
- * A message as stored. Strings are UTF-8.
+ * A message as stored. Strings are UTF-8. Appending, restoring and
+ * importing store @variants with the message: the message shows variant
+ * @variant_index, and the elements of @variants take the other indexes in
+ * their order, whatever their own @variant_index says, so that
+ * @n_variants is always the length of @variants plus one.
  */
 typedef struct
 {
@@ -100,6 +115,10 @@ typedef struct
   char              *model;
   gint64             created_at;
   gint64             updated_at;
+  char              *finish_reason;
+  guint              variant_index;
+  guint              n_variants;
+  GPtrArray         *variants;
 } ConfabStoredMessage;
 
 /**
@@ -272,6 +291,44 @@ void                 confab_store_update_message_async  (ConfabStore            
 gboolean             confab_store_update_message_finish (ConfabStore               *self,
                                                          GAsyncResult              *result,
                                                          GError                   **error);
+void                 confab_store_add_variant_async     (ConfabStore               *self,
+                                                         gint64                     message_id,
+                                                         const ConfabStoredMessage *new_shown,
+                                                         GCancellable              *cancellable,
+                                                         GAsyncReadyCallback        callback,
+                                                         gpointer                   user_data);
+ConfabStoredMessage *confab_store_add_variant_finish    (ConfabStore               *self,
+                                                         GAsyncResult              *result,
+                                                         GError                   **error);
+void                 confab_store_select_variant_async  (ConfabStore               *self,
+                                                         gint64                     message_id,
+                                                         guint                      index,
+                                                         GCancellable              *cancellable,
+                                                         GAsyncReadyCallback        callback,
+                                                         gpointer                   user_data);
+ConfabStoredMessage *confab_store_select_variant_finish (ConfabStore               *self,
+                                                         GAsyncResult              *result,
+                                                         GError                   **error);
+
+void     confab_store_truncate_conversation_async  (ConfabStore         *self,
+                                                    gint64               conversation_id,
+                                                    gint64               from_position,
+                                                    GCancellable        *cancellable,
+                                                    GAsyncReadyCallback  callback,
+                                                    gpointer             user_data);
+gboolean confab_store_truncate_conversation_finish (ConfabStore         *self,
+                                                    GAsyncResult        *result,
+                                                    GError             **error);
+
+void                      confab_store_import_conversation_async  (ConfabStore                    *self,
+                                                                   const ConfabStoredConversation *conversation,
+                                                                   GPtrArray                      *messages,
+                                                                   GCancellable                   *cancellable,
+                                                                   GAsyncReadyCallback             callback,
+                                                                   gpointer                        user_data);
+ConfabStoredConversation *confab_store_import_conversation_finish (ConfabStore                    *self,
+                                                                   GAsyncResult                   *result,
+                                                                   GError                        **error);
 
 void       confab_store_list_conversations_async  (ConfabStore         *self,
                                                    guint                offset,
