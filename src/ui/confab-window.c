@@ -11,6 +11,10 @@
 
 #include <glib/gi18n.h>
 
+/* Rows made at a time: enough to fill a tall window, and few enough to
+ * make in a frame. */
+#define ROW_BATCH 30
+
 #include "confab-composer.h"
 #include "confab-message-row.h"
 #include "confab-sidebar.h"
@@ -36,8 +40,16 @@ struct _ConfabWindow
   GCancellable       *cancellable;
   GCancellable       *open_cancellable;
 
-  /* plain state: whether the view follows the end of the conversation */
+  /* owned: the first row, while rows are added above it */
+  GtkWidget *anchor;
+
+  /* plain state */
+  /* whether the view follows the end of the conversation */
   gboolean stick_to_bottom;
+  /* the model position of the first message with a row */
+  guint    first_row;
+  /* where the anchor was in the box before rows came above it */
+  double   anchor_y;
 };
 
 G_DEFINE_FINAL_TYPE (ConfabWindow, confab_window, ADW_TYPE_APPLICATION_WINDOW)
@@ -77,6 +89,15 @@ update_actions (ConfabWindow *self)
  * re-allocation a new value queues from there is dropped: the frame shows
  * the old position. After the window's layout, a new value queues a fresh
  * layout, which the frame clock runs before it paints. */
+/* Keeps the end in view in the frame that grew the content. GtkViewport
+ * configures its adjustment inside its allocation with notifications
+ * frozen, so "changed" arrives after the child is placed, and the
+ * re-allocation a new value queues from there is dropped: the frame shows
+ * the old position. After the window's layout, a new value queues a fresh
+ * layout, which the frame clock runs before it paints.
+ *
+ * Rows added above the view move what the user reads down by their
+ * height: here, before the frame is painted, the view follows it. */
 static void
 frame_layout_cb (ConfabWindow  *self,
                  GdkFrameClock *frame_clock)
@@ -85,9 +106,23 @@ frame_layout_cb (ConfabWindow  *self,
   double bottom = gtk_adjustment_get_upper (adjustment) -
                   gtk_adjustment_get_page_size (adjustment);
 
+  if (self->anchor != NULL)
+    {
+      graphene_point_t point = GRAPHENE_POINT_INIT (0, 0);
+      g_autoptr(GtkWidget) anchor = g_steal_pointer (&self->anchor);
+
+      if (gtk_widget_get_parent (anchor) == self->message_box &&
+          gtk_widget_compute_point (anchor, self->message_box, &point, &point))
+        gtk_adjustment_set_value (adjustment, gtk_adjustment_get_value (adjustment) +
+                                              point.y - self->anchor_y);
+      return;
+    }
+
   if (self->stick_to_bottom && gtk_adjustment_get_value (adjustment) < bottom)
     gtk_adjustment_set_value (adjustment, bottom);
 }
+
+static void show_earlier_rows (ConfabWindow *self);
 
 static void
 adjustment_value_changed_cb (ConfabWindow  *self,
@@ -99,34 +134,40 @@ adjustment_value_changed_cb (ConfabWindow  *self,
   /* The user scrolled away: stop following until they come back. A
    * smaller upper also lands here, clamped to the new bottom. */
   self->stick_to_bottom = gtk_adjustment_get_value (adjustment) >= bottom - 4;
+
+  /* Near the top, the rows above come in before they are reached. */
+  if (self->first_row > 0 &&
+      gtk_adjustment_get_value (adjustment) < gtk_adjustment_get_page_size (adjustment))
+    show_earlier_rows (self);
 }
 
+/* The row of the message at @position in the model, or NULL when its row
+ * is not made yet. */
 static GtkWidget *
 row_at (ConfabWindow *self,
         guint         position)
 {
-  GtkWidget *child = gtk_widget_get_first_child (self->message_box);
+  GtkWidget *child;
 
-  for (guint i = 0; child != NULL && i < position; i++)
+  if (position < self->first_row)
+    return NULL;
+
+  child = gtk_widget_get_first_child (self->message_box);
+  for (guint i = self->first_row; child != NULL && i < position; i++)
     child = gtk_widget_get_next_sibling (child);
 
   return child;
 }
 
 static void
-items_changed_cb (ConfabWindow *self,
-                  guint         position,
-                  guint         removed,
-                  guint         added,
-                  GListModel   *model)
+add_rows (ConfabWindow *self,
+          GListModel   *model,
+          guint         position,
+          guint         n)
 {
-  GtkWidget *sibling;
+  GtkWidget *sibling = position > self->first_row ? row_at (self, position - 1) : NULL;
 
-  for (guint i = 0; i < removed; i++)
-    gtk_box_remove (GTK_BOX (self->message_box), row_at (self, position));
-
-  sibling = position > 0 ? row_at (self, position - 1) : NULL;
-  for (guint i = 0; i < added; i++)
+  for (guint i = 0; i < n; i++)
     {
       g_autoptr(ConfabMessage) message = g_list_model_get_item (model, position + i);
       GtkWidget *row = confab_message_row_new (message);
@@ -134,13 +175,80 @@ items_changed_cb (ConfabWindow *self,
       gtk_box_insert_child_after (GTK_BOX (self->message_box), row, sibling);
       sibling = row;
     }
+}
+
+static void
+remove_all_rows (ConfabWindow *self)
+{
+  GtkWidget *child;
+
+  while ((child = gtk_widget_get_first_child (self->message_box)) != NULL)
+    gtk_box_remove (GTK_BOX (self->message_box), child);
+  g_clear_object (&self->anchor);
+}
+
+/* Makes the rows of up to ROW_BATCH messages before the first one shown,
+ * keeping what the user reads in its place. */
+static void
+show_earlier_rows (ConfabWindow *self)
+{
+  GListModel *model = confab_conversation_get_messages (self->conversation);
+  GtkWidget *first = gtk_widget_get_first_child (self->message_box);
+  guint n = MIN (self->first_row, ROW_BATCH);
+  graphene_point_t point = GRAPHENE_POINT_INIT (0, 0);
+
+  if (n == 0 || self->anchor != NULL)
+    return;
+
+  if (first != NULL && gtk_widget_compute_point (first, self->message_box, &point, &point))
+    {
+      self->anchor = g_object_ref (first);
+      self->anchor_y = point.y;
+    }
+
+  self->first_row -= n;
+  add_rows (self, model, self->first_row, n);
+}
+
+static void
+show_tail (ConfabWindow *self,
+           GListModel   *model)
+{
+  guint n_items = g_list_model_get_n_items (model);
+
+  remove_all_rows (self);
+  self->first_row = n_items > ROW_BATCH ? n_items - ROW_BATCH : 0;
+  add_rows (self, model, self->first_row, n_items - self->first_row);
+}
+
+/* A long conversation opens with its last rows made; the others come in as
+ * the user scrolls up, so opening costs the same for 10 and 10,000. */
+static void
+items_changed_cb (ConfabWindow *self,
+                  guint         position,
+                  guint         removed,
+                  guint         added,
+                  GListModel   *model)
+{
+  guint n_items = g_list_model_get_n_items (model);
+
+  if (position < self->first_row)
+    {
+      /* A change above the rows made: the tail is made again. */
+      show_tail (self, model);
+    }
+  else
+    {
+      for (guint i = 0; i < removed; i++)
+        gtk_box_remove (GTK_BOX (self->message_box), row_at (self, position));
+      add_rows (self, model, position, added);
+    }
 
   /* A new message brings the view back to the end. */
   if (added > 0)
     self->stick_to_bottom = TRUE;
 
-  gtk_stack_set_visible_child_name (self->stack,
-                                    g_list_model_get_n_items (model) > 0 ? "chat" : "empty");
+  gtk_stack_set_visible_child_name (self->stack, n_items > 0 ? "chat" : "empty");
   update_actions (self);
 }
 
@@ -217,7 +325,6 @@ set_conversation (ConfabWindow       *self,
       confab_conversation_stop (self->conversation);
       g_signal_handlers_disconnect_by_data (self->conversation, self);
       g_signal_handlers_disconnect_by_data (old, self);
-      items_changed_cb (self, 0, g_list_model_get_n_items (old), 0, old);
     }
   g_set_object (&self->conversation, conversation);
 
@@ -236,7 +343,11 @@ set_conversation (ConfabWindow       *self,
                            self, G_CONNECT_SWAPPED);
   g_signal_connect_object (conversation, "notify::title", G_CALLBACK (title_cb),
                            self, G_CONNECT_SWAPPED);
-  items_changed_cb (self, 0, 0, g_list_model_get_n_items (messages), messages);
+  show_tail (self, messages);
+  self->stick_to_bottom = TRUE;
+  gtk_stack_set_visible_child_name (self->stack,
+                                    g_list_model_get_n_items (messages) > 0 ? "chat" : "empty");
+  update_actions (self);
   update_subtitle (self);
   confab_sidebar_set_current (self->sidebar, confab_conversation_get_id (conversation));
   g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_CONVERSATION]);
@@ -552,6 +663,8 @@ confab_window_dispose (GObject *object)
   if (gtk_window_get_application (GTK_WINDOW (self)) != NULL)
     g_signal_handlers_disconnect_by_func (gtk_window_get_application (GTK_WINDOW (self)),
                                           store_ready_cb, self);
+
+  g_clear_object (&self->anchor);
 
   /* Closing the window stops its request. */
   if (self->conversation != NULL)

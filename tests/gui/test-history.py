@@ -90,10 +90,65 @@ def test_second_instance_raises_the_first(s):
     check(len(windows) == 1, f"{len(windows)} Confab windows")
 
 
+def test_long_conversation_makes_rows_as_you_scroll_up(s):
+    import sqlite3
+    import subprocess
+    s.server.scripts.append(Script(writes=sse_reply(ANSWER, pieces=2, delay=0.01)))
+    app = s.start_app()
+    s.type_text(PROMPT)
+    s.key("Return")
+    wait_until(lambda: texts(s) == [PROMPT, ANSWER], what="the reply")
+    s.key("ctrl+q")
+    wait_until(lambda: app.poll() is not None, what="Confab to quit")
+
+    # 300 more messages, written behind Confab's back as an old history
+    # would be.
+    path = os.path.join(s.env["XDG_DATA_HOME"], "confab", "history.db")
+    db = sqlite3.connect(path)
+    (conversation,) = db.execute("SELECT id FROM conversations").fetchone()
+    now = int(time.time() * 1e6)
+    db.executemany(
+        "INSERT INTO messages (conversation_id, position, role, content, state, created_at,"
+        " updated_at) VALUES (?, ?, ?, ?, 'complete', ?, ?)",
+        [(conversation, 2 + i, "user" if i % 2 == 0 else "assistant", f"メッセージ {i}", now, now)
+         for i in range(300)])
+    db.commit()
+    db.close()
+
+    s.start_app()
+    wait_until(lambda: texts(s)[-1:] == ["メッセージ 299"], what="the long conversation")
+    first_count = len(texts(s))
+    check(first_count < 100, f"{first_count} rows made at once for 302 messages")
+
+    # Scrolling up brings the earlier messages, down to the first.
+    box = s.find(name="Conversation")
+    extents = box.queryComponent().getExtents(s.pyatspi.WINDOW_COORDS)
+    out = subprocess.run(["xdotool", "getwindowgeometry", "--shell", s.window_id], env=s.env,
+                         check=True, capture_output=True, text=True).stdout
+    geometry = dict(line.split("=", 1) for line in out.split())
+    x = int(geometry["X"]) + extents.x + extents.width // 2
+    y = int(geometry["Y"]) + 200
+    subprocess.run(["xdotool", "mousemove", "--sync", str(x), str(y)], env=s.env, check=True)
+
+    def first_text():
+        row = box.getChildAtIndex(0)
+        views = s.find_all(lambda n: n.getRoleName() in ("text", "entry"), root=row)
+        return s.text_of(views[0]) if views else None
+
+    def scrolled_to_the_top():
+        subprocess.run(["xdotool", "click", "--repeat", "10", "--delay", "10", "4"], env=s.env,
+                       check=True)
+        return first_text() == PROMPT
+    wait_until(scrolled_to_the_top, timeout=60, interval=0.1, what="the first message")
+    check(len(texts(s)) == 302, f"{len(texts(s))} rows after scrolling up")
+    check(texts(s)[2:4] == ["メッセージ 0", "メッセージ 1"], f"rows out of order: {texts(s)[:5]!r}")
+
+
 TESTS = [
     ("quit-and-restart", test_quit_and_restart_keeps_the_conversation),
     ("killed-mid-stream", test_killed_mid_stream_shows_interrupted_and_retries),
     ("second-instance", test_second_instance_raises_the_first),
+    ("long-conversation", test_long_conversation_makes_rows_as_you_scroll_up),
 ]
 
 if __name__ == "__main__":
