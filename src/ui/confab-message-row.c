@@ -23,6 +23,11 @@ struct _ConfabMessageRow
   GtkButton   *copy_button;
   GtkWidget   *error_box;
   GtkLabel    *error_label;
+  GtkWidget   *variant_box;
+  GtkLabel    *variant_label;
+  GtkButton   *regenerate_button;
+  GtkButton   *edit_button;
+  GtkButton   *continue_button;
 
   /* owned */
   ConfabMessage *message;
@@ -45,6 +50,8 @@ struct _ConfabMessageRow
   guint    n_blocks;
   guint    resize_frames;
   gboolean held_newline;
+  /* the last message of the conversation */
+  gboolean last;
 };
 
 G_DEFINE_FINAL_TYPE (ConfabMessageRow, confab_message_row, GTK_TYPE_WIDGET)
@@ -56,6 +63,13 @@ enum {
 };
 
 static GParamSpec *properties[N_PROPS];
+
+enum {
+  EDIT_REQUESTED,
+  N_SIGNALS
+};
+
+static guint signals[N_SIGNALS];
 
 /* GtkTextView lays a whole paragraph out again each time it changes: a
  * 50 KB paragraph costs 120–180 ms a frame here. So a paragraph longer
@@ -366,6 +380,39 @@ status_text (ConfabMessage *message)
     }
 }
 
+/* The controls of the last reply (regenerate, variants) and of the
+ * user's messages (edit). */
+static void
+update_controls (ConfabMessageRow *self)
+{
+  ConfabMessageState state = confab_message_get_state (self->message);
+  gboolean busy = state == CONFAB_MESSAGE_STATE_PENDING ||
+                  state == CONFAB_MESSAGE_STATE_STREAMING;
+  gboolean assistant = confab_message_get_role (self->message) == CONFAB_MESSAGE_ROLE_ASSISTANT;
+  guint n_variants = confab_message_get_n_variants (self->message);
+
+  gtk_widget_set_visible (GTK_WIDGET (self->regenerate_button), assistant && self->last && !busy);
+  gtk_widget_set_visible (self->variant_box, assistant && n_variants > 1);
+  gtk_widget_set_sensitive (self->variant_box, self->last && !busy);
+  if (n_variants > 1)
+    {
+      g_autofree char *text = NULL;
+      g_autofree char *description = NULL;
+
+      /* Translators: the reply shown, of how many: "2/3" */
+      text = g_strdup_printf (C_("variant", "%u/%u"),
+                              confab_message_get_variant_index (self->message) + 1, n_variants);
+      gtk_label_set_label (self->variant_label, text);
+      description = g_strdup_printf (_("Reply %u of %u"),
+                                     confab_message_get_variant_index (self->message) + 1,
+                                     n_variants);
+      gtk_accessible_update_property (GTK_ACCESSIBLE (self->variant_label),
+                                      GTK_ACCESSIBLE_PROPERTY_LABEL, description, -1);
+    }
+  gtk_widget_set_visible (GTK_WIDGET (self->edit_button),
+                          confab_message_get_role (self->message) == CONFAB_MESSAGE_ROLE_USER);
+}
+
 static void
 update_state (ConfabMessageRow *self)
 {
@@ -376,6 +423,8 @@ update_state (ConfabMessageRow *self)
                   state == CONFAB_MESSAGE_STATE_STREAMING;
   gboolean failed = state == CONFAB_MESSAGE_STATE_FAILED;
   gboolean interrupted = state == CONFAB_MESSAGE_STATE_INTERRUPTED;
+  gboolean stopped = state == CONFAB_MESSAGE_STATE_STOPPED;
+  gboolean has_text = confab_message_get_content_length (self->message) > 0;
 
   if (!busy)
     flush_pending (self);
@@ -399,13 +448,18 @@ update_state (ConfabMessageRow *self)
 
   gtk_widget_set_visible (GTK_WIDGET (self->copy_button),
                           confab_message_get_content_length (self->message) > 0);
-  gtk_widget_set_visible (self->error_box, failed || interrupted);
+  gtk_widget_set_visible (self->error_box, failed || interrupted || (stopped && self->last));
   if (interrupted)
     gtk_label_set_label (self->error_label,
                          _("Confab closed before this reply was complete. The text up to "
                            "then is kept."));
+  else if (stopped)
+    gtk_label_set_label (self->error_label, _("You stopped this reply."));
   else
     gtk_label_set_label (self->error_label, failed && error ? error->message : "");
+  gtk_widget_set_visible (GTK_WIDGET (self->continue_button),
+                          (failed || interrupted || stopped) && has_text);
+  update_controls (self);
   gtk_widget_set_visible (GTK_WIDGET (self->last_block),
                           !failed || confab_message_get_content_length (self->message) > 0);
 
@@ -447,6 +501,13 @@ update_author (ConfabMessageRow *self)
   gtk_accessible_update_property (GTK_ACCESSIBLE (self),
                                   GTK_ACCESSIBLE_PROPERTY_LABEL, author,
                                   -1);
+}
+
+static void
+edit_clicked_cb (ConfabMessageRow *self,
+                 GtkButton        *button)
+{
+  g_signal_emit (self, signals[EDIT_REQUESTED], 0);
 }
 
 static void
@@ -588,6 +649,10 @@ set_message (ConfabMessageRow *self,
                            G_CALLBACK (update_state), self, G_CONNECT_SWAPPED);
   g_signal_connect_object (message, "notify::model",
                            G_CALLBACK (update_author), self, G_CONNECT_SWAPPED);
+  g_signal_connect_object (message, "notify::n-variants",
+                           G_CALLBACK (update_controls), self, G_CONNECT_SWAPPED);
+  g_signal_connect_object (message, "notify::variant-index",
+                           G_CALLBACK (update_controls), self, G_CONNECT_SWAPPED);
 
   switch (confab_message_get_role (message))
     {
@@ -701,7 +766,26 @@ confab_message_row_class_init (ConfabMessageRowClass *klass)
   gtk_widget_class_bind_template_child (widget_class, ConfabMessageRow, copy_button);
   gtk_widget_class_bind_template_child (widget_class, ConfabMessageRow, error_box);
   gtk_widget_class_bind_template_child (widget_class, ConfabMessageRow, error_label);
+  gtk_widget_class_bind_template_child (widget_class, ConfabMessageRow, variant_box);
+  gtk_widget_class_bind_template_child (widget_class, ConfabMessageRow, variant_label);
+  gtk_widget_class_bind_template_child (widget_class, ConfabMessageRow, regenerate_button);
+  gtk_widget_class_bind_template_child (widget_class, ConfabMessageRow, edit_button);
+  gtk_widget_class_bind_template_child (widget_class, ConfabMessageRow, continue_button);
   gtk_widget_class_bind_template_callback (widget_class, copy_clicked_cb);
+  gtk_widget_class_bind_template_callback (widget_class, edit_clicked_cb);
+
+  /**
+   * ConfabMessageRow::edit-requested:
+   * @self: the row of a user's message
+   *
+   * The user asked to edit the message and send it again.
+   */
+  signals[EDIT_REQUESTED] =
+    g_signal_new ("edit-requested",
+                  G_TYPE_FROM_CLASS (klass),
+                  G_SIGNAL_RUN_LAST,
+                  0, NULL, NULL, NULL,
+                  G_TYPE_NONE, 0);
 
   gtk_widget_class_set_layout_manager_type (widget_class, GTK_TYPE_BOX_LAYOUT);
   gtk_widget_class_set_css_name (widget_class, "confab-message-row");
@@ -733,6 +817,26 @@ confab_message_row_new (ConfabMessage *message)
   g_return_val_if_fail (CONFAB_IS_MESSAGE (message), NULL);
 
   return g_object_new (CONFAB_TYPE_MESSAGE_ROW, "message", message, NULL);
+}
+
+/**
+ * confab_message_row_set_last:
+ * @self: a #ConfabMessageRow
+ * @last: whether the message is the last of its conversation
+ *
+ * Only the last reply can be regenerated, switched or continued.
+ */
+void
+confab_message_row_set_last (ConfabMessageRow *self,
+                             gboolean          last)
+{
+  g_return_if_fail (CONFAB_IS_MESSAGE_ROW (self));
+
+  if (self->last == !!last)
+    return;
+
+  self->last = !!last;
+  update_state (self);
 }
 
 /**

@@ -23,5 +23,7 @@ GtkTextView   *confab_message_row_get_block     (ConfabMessageRow *self,
                                                  guint             index);
 char          *confab_message_row_dup_shown_text (ConfabMessageRow *self) G_GNUC_WARN_UNUSED_RESULT;
 void           confab_message_row_copy          (ConfabMessageRow *self);
+void           confab_message_row_set_last      (ConfabMessageRow *self,
+                                                 gboolean          last);
 
 G_END_DECLS

@@ -18,6 +18,7 @@
 #include "confab-composer.h"
 #include "confab-message-row.h"
 #include "confab-sidebar.h"
+#include "confab-transfer.h"
 
 struct _ConfabWindow
 {
@@ -28,6 +29,7 @@ struct _ConfabWindow
   AdwFlap           *flap;
   ConfabSidebar     *sidebar;
   AdwHeaderBar      *content_header_bar;
+  GtkRevealer       *edit_revealer;
   AdwWindowTitle    *window_title;
   GtkStack          *stack;
   GtkLabel          *suggestion_label;
@@ -42,6 +44,8 @@ struct _ConfabWindow
 
   /* owned: the first row, while rows are added above it */
   GtkWidget *anchor;
+  /* owned: the user's message being edited in the composer */
+  ConfabMessage *editing;
 
   /* plain state */
   /* whether the view follows the end of the conversation */
@@ -75,8 +79,31 @@ update_actions (ConfabWindow *self)
   gboolean has_reply = last != NULL && confab_message_get_content_length (last) > 0;
   gboolean stored = confab_conversation_get_id (self->conversation) > 0;
 
+  GListModel *messages = confab_conversation_get_messages (self->conversation);
+  guint n_items = g_list_model_get_n_items (messages);
+  g_autoptr(ConfabMessage) tail = n_items > 0 ? g_list_model_get_item (messages, n_items - 1) : NULL;
+  gboolean last_is_reply = tail != NULL && tail == last;
+  ConfabMessageState state = last != NULL ? confab_message_get_state (last)
+                                          : CONFAB_MESSAGE_STATE_COMPLETE;
+  guint variant = last != NULL ? confab_message_get_variant_index (last) : 0;
+  guint n_variants = last != NULL ? confab_message_get_n_variants (last) : 0;
+  gboolean can_continue = (state == CONFAB_MESSAGE_STATE_STOPPED ||
+                           state == CONFAB_MESSAGE_STATE_INTERRUPTED ||
+                           state == CONFAB_MESSAGE_STATE_FAILED) && has_reply;
+
   gtk_widget_action_set_enabled (GTK_WIDGET (self), "chat.stop", streaming);
   gtk_widget_action_set_enabled (GTK_WIDGET (self), "chat.retry", !streaming && last != NULL);
+  gtk_widget_action_set_enabled (GTK_WIDGET (self), "chat.regenerate",
+                                 !streaming && last_is_reply);
+  gtk_widget_action_set_enabled (GTK_WIDGET (self), "chat.continue",
+                                 !streaming && last_is_reply && can_continue);
+  gtk_widget_action_set_enabled (GTK_WIDGET (self), "chat.previous-variant",
+                                 !streaming && last_is_reply && variant > 0);
+  gtk_widget_action_set_enabled (GTK_WIDGET (self), "chat.next-variant",
+                                 !streaming && last_is_reply && variant + 1 < n_variants);
+  gtk_widget_action_set_enabled (GTK_WIDGET (self), "chat.cancel-edit", self->editing != NULL);
+  gtk_widget_action_set_enabled (GTK_WIDGET (self), "chat.export-current-markdown", stored);
+  gtk_widget_action_set_enabled (GTK_WIDGET (self), "chat.export-current-json", stored);
   gtk_widget_action_set_enabled (GTK_WIDGET (self), "chat.copy-last", has_reply);
   gtk_widget_action_set_enabled (GTK_WIDGET (self), "chat.rename", stored);
   gtk_widget_action_set_enabled (GTK_WIDGET (self), "chat.delete", stored);
@@ -159,6 +186,9 @@ row_at (ConfabWindow *self,
   return child;
 }
 
+static void edit_requested_cb (ConfabWindow     *self,
+                               ConfabMessageRow *row);
+
 static void
 add_rows (ConfabWindow *self,
           GListModel   *model,
@@ -172,9 +202,22 @@ add_rows (ConfabWindow *self,
       g_autoptr(ConfabMessage) message = g_list_model_get_item (model, position + i);
       GtkWidget *row = confab_message_row_new (message);
 
+      g_signal_connect_object (row, "edit-requested", G_CALLBACK (edit_requested_cb), self,
+                               G_CONNECT_SWAPPED);
       gtk_box_insert_child_after (GTK_BOX (self->message_box), row, sibling);
       sibling = row;
     }
+}
+
+/* Only the last row offers what only the last reply can do. */
+static void
+mark_last_row (ConfabWindow *self)
+{
+  GtkWidget *last = gtk_widget_get_last_child (self->message_box);
+
+  for (GtkWidget *child = gtk_widget_get_first_child (self->message_box); child != NULL;
+       child = gtk_widget_get_next_sibling (child))
+    confab_message_row_set_last (CONFAB_MESSAGE_ROW (child), child == last);
 }
 
 static void
@@ -185,6 +228,36 @@ remove_all_rows (ConfabWindow *self)
   while ((child = gtk_widget_get_first_child (self->message_box)) != NULL)
     gtk_box_remove (GTK_BOX (self->message_box), child);
   g_clear_object (&self->anchor);
+}
+
+static void
+cancel_edit (ConfabWindow *self)
+{
+  if (self->editing == NULL)
+    return;
+
+  g_clear_object (&self->editing);
+  gtk_revealer_set_reveal_child (self->edit_revealer, FALSE);
+  confab_composer_set_text (self->composer, NULL);
+  update_actions (self);
+}
+
+/* The message goes into the composer; sending it replaces it and what
+ * came after it. */
+static void
+edit_requested_cb (ConfabWindow     *self,
+                   ConfabMessageRow *row)
+{
+  ConfabMessage *message = confab_message_row_get_message (row);
+
+  if (confab_conversation_get_is_streaming (self->conversation))
+    return;
+
+  g_set_object (&self->editing, message);
+  confab_composer_set_text (self->composer, confab_message_get_content (message));
+  gtk_revealer_set_reveal_child (self->edit_revealer, TRUE);
+  confab_composer_grab_focus (self->composer);
+  update_actions (self);
 }
 
 /* Makes the rows of up to ROW_BATCH messages before the first one shown,
@@ -248,6 +321,16 @@ items_changed_cb (ConfabWindow *self,
   if (added > 0)
     self->stick_to_bottom = TRUE;
 
+  /* An edited message that is gone is edited no more. */
+  if (self->editing != NULL && removed > 0)
+    {
+      guint found;
+
+      if (!g_list_store_find (G_LIST_STORE (model), self->editing, &found))
+        cancel_edit (self);
+    }
+
+  mark_last_row (self);
   gtk_stack_set_visible_child_name (self->stack, n_items > 0 ? "chat" : "empty");
   update_actions (self);
 }
@@ -343,7 +426,9 @@ set_conversation (ConfabWindow       *self,
                            self, G_CONNECT_SWAPPED);
   g_signal_connect_object (conversation, "notify::title", G_CALLBACK (title_cb),
                            self, G_CONNECT_SWAPPED);
+  cancel_edit (self);
   show_tail (self, messages);
+  mark_last_row (self);
   self->stick_to_bottom = TRUE;
   gtk_stack_set_visible_child_name (self->stack,
                                     g_list_model_get_n_items (messages) > 0 ? "chat" : "empty");
@@ -523,12 +608,62 @@ folded_cb (ConfabWindow *self)
 }
 
 static void
+resend (ConfabWindow *self,
+        const char   *text)
+{
+  g_autoptr(ConfabMessage) message = g_object_ref (self->editing);
+
+  if (confab_conversation_edit_and_resend (self->conversation, message, text))
+    {
+      cancel_edit (self);
+      self->stick_to_bottom = TRUE;
+    }
+}
+
+static void
+replace_response_cb (AdwMessageDialog *dialog,
+                     const char       *response,
+                     ConfabWindow     *self)
+{
+  const char *text = g_object_get_data (G_OBJECT (dialog), "confab-text");
+
+  if (g_str_equal (response, "replace") && self->editing != NULL)
+    resend (self, text);
+}
+
+static void
 composer_send_cb (ConfabWindow   *self,
                   const char     *text,
                   ConfabComposer *composer)
 {
-  if (confab_conversation_send (self->conversation, text))
-    confab_composer_set_text (composer, NULL);
+  AdwMessageDialog *dialog;
+
+  if (self->editing == NULL)
+    {
+      if (confab_conversation_send (self->conversation, text))
+        confab_composer_set_text (composer, NULL);
+      return;
+    }
+
+  if (confab_conversation_get_is_streaming (self->conversation))
+    return;
+
+  /* The replies after the message are lost: asked first. */
+  dialog = ADW_MESSAGE_DIALOG (adw_message_dialog_new (GTK_WINDOW (self),
+                                                       _("Replace the Later Messages?"),
+                                                       _("The messages after the one you "
+                                                         "edited are deleted, and a new "
+                                                         "reply is written.")));
+  adw_message_dialog_add_responses (dialog,
+                                    "cancel", _("_Cancel"),
+                                    "replace", _("_Replace"),
+                                    NULL);
+  adw_message_dialog_set_response_appearance (dialog, "replace", ADW_RESPONSE_DESTRUCTIVE);
+  adw_message_dialog_set_default_response (dialog, "replace");
+  adw_message_dialog_set_close_response (dialog, "cancel");
+  g_object_set_data_full (G_OBJECT (dialog), "confab-text", g_strdup (text), g_free);
+  g_signal_connect_object (dialog, "response", G_CALLBACK (replace_response_cb), self, 0);
+  gtk_window_present (GTK_WINDOW (dialog));
 }
 
 static void
@@ -545,6 +680,69 @@ stop_action (GtkWidget  *widget,
              GVariant   *parameter)
 {
   confab_conversation_stop (CONFAB_WINDOW (widget)->conversation);
+}
+
+static void
+cancel_edit_action (GtkWidget  *widget,
+                    const char *action_name,
+                    GVariant   *parameter)
+{
+  ConfabWindow *self = CONFAB_WINDOW (widget);
+
+  cancel_edit (self);
+  confab_composer_grab_focus (self->composer);
+}
+
+/* Escape stops a reply, or else an edit. */
+static gboolean
+escape_cb (GtkWidget *widget,
+           GVariant  *args,
+           gpointer   user_data)
+{
+  ConfabWindow *self = CONFAB_WINDOW (widget);
+
+  if (confab_conversation_get_is_streaming (self->conversation))
+    confab_conversation_stop (self->conversation);
+  else if (self->editing != NULL)
+    cancel_edit_action (widget, NULL, NULL);
+  else
+    return FALSE;
+
+  return TRUE;
+}
+
+static void
+last_reply_action (GtkWidget  *widget,
+                   const char *action_name,
+                   GVariant   *parameter)
+{
+  ConfabWindow *self = CONFAB_WINDOW (widget);
+  ConfabMessage *last = confab_conversation_get_last_reply (self->conversation);
+
+  if (last == NULL)
+    return;
+
+  if (g_str_equal (action_name, "chat.regenerate"))
+    {
+      self->stick_to_bottom = TRUE;
+      confab_conversation_regenerate (self->conversation);
+    }
+  else if (g_str_equal (action_name, "chat.continue"))
+    {
+      self->stick_to_bottom = TRUE;
+      confab_conversation_continue (self->conversation);
+    }
+  else if (g_str_equal (action_name, "chat.previous-variant"))
+    {
+      confab_conversation_select_variant (self->conversation, last,
+                                          confab_message_get_variant_index (last) - 1);
+    }
+  else if (g_str_equal (action_name, "chat.next-variant"))
+    {
+      confab_conversation_select_variant (self->conversation, last,
+                                          confab_message_get_variant_index (last) + 1);
+    }
+  update_actions (self);
 }
 
 static void
@@ -665,6 +863,7 @@ confab_window_dispose (GObject *object)
                                           store_ready_cb, self);
 
   g_clear_object (&self->anchor);
+  g_clear_object (&self->editing);
 
   /* Closing the window stops its request. */
   if (self->conversation != NULL)
@@ -724,6 +923,7 @@ confab_window_class_init (ConfabWindowClass *klass)
   gtk_widget_class_bind_template_child (widget_class, ConfabWindow, flap);
   gtk_widget_class_bind_template_child (widget_class, ConfabWindow, sidebar);
   gtk_widget_class_bind_template_child (widget_class, ConfabWindow, content_header_bar);
+  gtk_widget_class_bind_template_child (widget_class, ConfabWindow, edit_revealer);
   gtk_widget_class_bind_template_child (widget_class, ConfabWindow, window_title);
   gtk_widget_class_bind_template_child (widget_class, ConfabWindow, stack);
   gtk_widget_class_bind_template_child (widget_class, ConfabWindow, suggestion_label);
@@ -747,8 +947,16 @@ confab_window_class_init (ConfabWindowClass *klass)
   gtk_widget_class_install_action (widget_class, "chat.rename", NULL, current_action);
   gtk_widget_class_install_action (widget_class, "chat.delete", NULL, current_action);
   gtk_widget_class_install_action (widget_class, "chat.undo-delete", "x", undo_delete_action);
+  gtk_widget_class_install_action (widget_class, "chat.regenerate", NULL, last_reply_action);
+  gtk_widget_class_install_action (widget_class, "chat.continue", NULL, last_reply_action);
+  gtk_widget_class_install_action (widget_class, "chat.previous-variant", NULL,
+                                   last_reply_action);
+  gtk_widget_class_install_action (widget_class, "chat.next-variant", NULL, last_reply_action);
+  gtk_widget_class_install_action (widget_class, "chat.cancel-edit", NULL, cancel_edit_action);
 
-  gtk_widget_class_add_binding_action (widget_class, GDK_KEY_Escape, 0, "chat.stop", NULL);
+  gtk_widget_class_add_binding (widget_class, GDK_KEY_Escape, 0, escape_cb, NULL);
+  gtk_widget_class_add_binding_action (widget_class, GDK_KEY_r, GDK_CONTROL_MASK,
+                                       "chat.regenerate", NULL);
   gtk_widget_class_add_binding_action (widget_class, GDK_KEY_c,
                                        GDK_CONTROL_MASK | GDK_SHIFT_MASK,
                                        "chat.copy-last", NULL);
