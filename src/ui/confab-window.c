@@ -10,6 +10,7 @@
 #include "confab-window.h"
 
 #include <glib/gi18n.h>
+#include <string.h>
 
 /* Rows made at a time: enough to fill a tall window, and few enough to
  * make in a frame. */
@@ -827,6 +828,381 @@ undo_delete_action (GtkWidget  *widget,
   confab_sidebar_undo_delete (CONFAB_WINDOW (widget)->sidebar, g_variant_get_int64 (parameter));
 }
 
+/* Export and import */
+
+typedef struct
+{
+  ConfabWindow             *self;
+  ConfabStoredConversation *conversation;
+  GPtrArray                *messages;
+  GtkNativeDialog          *dialog;
+  GFile                    *file;
+  char                     *text;
+  gint64                    id;
+  gboolean                  json;
+} Transfer;
+
+static void
+transfer_free (Transfer *transfer)
+{
+  g_clear_object (&transfer->self);
+  g_clear_pointer (&transfer->conversation, confab_stored_conversation_free);
+  g_clear_pointer (&transfer->messages, g_ptr_array_unref);
+  if (transfer->dialog != NULL)
+    gtk_native_dialog_destroy (transfer->dialog);
+  g_clear_object (&transfer->dialog);
+  g_clear_object (&transfer->file);
+  g_clear_pointer (&transfer->text, g_free);
+  g_free (transfer);
+}
+
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (Transfer, transfer_free)
+
+static Transfer *
+transfer_new (ConfabWindow *self)
+{
+  Transfer *transfer = g_new0 (Transfer, 1);
+
+  transfer->self = g_object_ref (self);
+
+  return transfer;
+}
+
+static void transfer_error (ConfabWindow *self,
+                            const GError *error,
+                            const char   *format,
+                            ...) G_GNUC_PRINTF (3, 4);
+
+static void
+transfer_error (ConfabWindow *self,
+                const GError *error,
+                const char   *format,
+                ...)
+{
+  g_autofree char *text = NULL;
+  va_list args;
+
+  if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+    return;
+
+  va_start (args, format);
+  text = g_strdup_vprintf (format, args);
+  va_end (args);
+  toast (self, text);
+}
+
+/* A file name from the title: no folders, no control characters, not too
+ * long. */
+static char *
+file_name_for (const char *title,
+               const char *extension)
+{
+  g_autoptr(GString) name = g_string_new (NULL);
+
+  for (const char *p = title != NULL ? title : ""; *p != '\0' && name->len < 80;
+       p = g_utf8_next_char (p))
+    {
+      gunichar c = g_utf8_get_char (p);
+
+      if (c == '/' || c == '\\' || c == ':' || g_unichar_iscntrl (c))
+        g_string_append_c (name, '-');
+      else
+        g_string_append_unichar (name, c);
+    }
+  g_strstrip (name->str);
+  name->len = strlen (name->str);
+  if (name->len == 0 || name->str[0] == '.')
+    g_string_prepend (name, _("Chat"));
+
+  g_string_append (name, extension);
+  return g_string_free (g_steal_pointer (&name), FALSE);
+}
+
+static void
+export_written_cb (GObject      *object,
+                   GAsyncResult *result,
+                   gpointer      user_data)
+{
+  g_autoptr(Transfer) transfer = user_data;
+  g_autoptr(GError) error = NULL;
+  g_autofree char *name = g_file_get_basename (G_FILE (object));
+
+  if (!g_file_replace_contents_finish (G_FILE (object), result, NULL, &error))
+    {
+      transfer_error (transfer->self, error,
+                      /* Translators: the file name, then why */
+                      _("“%s” could not be written: %s"), name, error->message);
+      return;
+    }
+
+  {
+    /* Translators: %s is a file name */
+    g_autofree char *text = g_strdup_printf (_("Exported to “%s”"), name);
+
+    toast (transfer->self, text);
+  }
+}
+
+static void
+export_response_cb (GtkNativeDialog *dialog,
+                    int              response,
+                    Transfer        *transfer)
+{
+  g_autoptr(GFile) file = NULL;
+  char *text;
+
+  if (response != GTK_RESPONSE_ACCEPT)
+    {
+      transfer_free (transfer);
+      return;
+    }
+
+  file = gtk_file_chooser_get_file (GTK_FILE_CHOOSER (dialog));
+  text = transfer->text;
+  g_file_replace_contents_async (file, text, strlen (text), NULL, FALSE,
+                                 G_FILE_CREATE_REPLACE_DESTINATION, NULL, export_written_cb,
+                                 transfer);
+}
+
+static void
+export_messages_cb (GObject      *object,
+                    GAsyncResult *result,
+                    gpointer      user_data)
+{
+  g_autoptr(Transfer) transfer = user_data;
+  g_autoptr(GError) error = NULL;
+  GtkFileChooserNative *chooser;
+  g_autofree char *name = NULL;
+
+  transfer->messages = confab_store_list_messages_finish (CONFAB_STORE (object), result, &error);
+  if (transfer->messages == NULL)
+    {
+      transfer_error (transfer->self, error,
+                      /* Translators: %s says why */
+                      _("The chat could not be read: %s"), error->message);
+      return;
+    }
+
+  if (transfer->json)
+    transfer->text = confab_transfer_to_json (transfer->conversation, transfer->messages);
+  else
+    transfer->text = confab_transfer_to_markdown (transfer->conversation, transfer->messages);
+
+  chooser = gtk_file_chooser_native_new (transfer->json ? _("Export as JSON")
+                                                        : _("Export as Markdown"),
+                                         GTK_WINDOW (transfer->self),
+                                         GTK_FILE_CHOOSER_ACTION_SAVE, _("_Export"), NULL);
+  name = file_name_for (transfer->conversation->title, transfer->json ? ".json" : ".md");
+  gtk_file_chooser_set_current_name (GTK_FILE_CHOOSER (chooser), name);
+  gtk_native_dialog_set_modal (GTK_NATIVE_DIALOG (chooser), TRUE);
+  transfer->dialog = GTK_NATIVE_DIALOG (chooser);
+  g_signal_connect (chooser, "response", G_CALLBACK (export_response_cb), transfer);
+  gtk_native_dialog_show (GTK_NATIVE_DIALOG (chooser));
+  g_steal_pointer (&transfer);
+}
+
+static void
+export_conversation_cb (GObject      *object,
+                        GAsyncResult *result,
+                        gpointer      user_data)
+{
+  g_autoptr(Transfer) transfer = user_data;
+  g_autoptr(GError) error = NULL;
+  gint64 id;
+
+  transfer->conversation = confab_store_get_conversation_finish (CONFAB_STORE (object), result,
+                                                                  &error);
+  if (transfer->conversation == NULL)
+    {
+      transfer_error (transfer->self, error,
+                      /* Translators: %s says why */
+                      _("The chat could not be read: %s"), error->message);
+      return;
+    }
+
+  id = transfer->id;
+  confab_store_list_messages_async (CONFAB_STORE (object), id, 0, G_MAXUINT, NULL,
+                                    export_messages_cb, g_steal_pointer (&transfer));
+}
+
+static void
+export_conversation (ConfabWindow *self,
+                     gint64        conversation_id,
+                     gboolean      json)
+{
+  ConfabStore *store = confab_application_get_store (get_app (self));
+  Transfer *transfer;
+
+  if (store == NULL || conversation_id <= 0)
+    return;
+
+  transfer = transfer_new (self);
+  transfer->id = conversation_id;
+  transfer->json = json;
+  confab_store_get_conversation_async (store, conversation_id, NULL, export_conversation_cb,
+                                       transfer);
+}
+
+static void
+export_action (GtkWidget  *widget,
+               const char *action_name,
+               GVariant   *parameter)
+{
+  ConfabWindow *self = CONFAB_WINDOW (widget);
+  gint64 id = parameter != NULL ? g_variant_get_int64 (parameter)
+                                : confab_conversation_get_id (self->conversation);
+
+  export_conversation (self, id, strstr (action_name, "json") != NULL);
+}
+
+static void
+imported_cb (GObject      *object,
+             GAsyncResult *result,
+             gpointer      user_data)
+{
+  g_autoptr(Transfer) transfer = user_data;
+  g_autoptr(ConfabStoredConversation) stored = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autofree char *name = g_file_get_basename (transfer->file);
+
+  stored = confab_store_import_conversation_finish (CONFAB_STORE (object), result, &error);
+  if (stored == NULL)
+    {
+      transfer_error (transfer->self, error,
+                      /* Translators: the file name, then why */
+                      _("“%s” could not be imported: %s"), name, error->message);
+      return;
+    }
+
+  confab_sidebar_reload (transfer->self->sidebar);
+  confab_window_open_conversation (transfer->self, stored->id);
+  {
+    /* Translators: %s is the title of a chat */
+    g_autofree char *text = g_strdup_printf (_("Imported “%s”"), stored->title);
+
+    toast (transfer->self, text);
+  }
+}
+
+static void
+parse_thread (GTask        *task,
+              gpointer      source_object,
+              gpointer      task_data,
+              GCancellable *cancellable)
+{
+  GBytes *bytes = task_data;
+  gsize len;
+  const char *data = g_bytes_get_data (bytes, &len);
+  ConfabStoredConversation *conversation = NULL;
+  GPtrArray *messages = NULL;
+  GError *error = NULL;
+
+  if (!confab_transfer_parse_json (data, len, &conversation, &messages, &error))
+    {
+      g_task_return_error (task, error);
+      return;
+    }
+
+  g_task_set_task_data (task, conversation, (GDestroyNotify)confab_stored_conversation_free);
+  g_task_return_pointer (task, messages, (GDestroyNotify)g_ptr_array_unref);
+}
+
+static void
+parsed_cb (GObject      *object,
+           GAsyncResult *result,
+           gpointer      user_data)
+{
+  g_autoptr(Transfer) transfer = user_data;
+  g_autoptr(GError) error = NULL;
+  g_autofree char *name = g_file_get_basename (transfer->file);
+  ConfabStore *store = confab_application_get_store (get_app (transfer->self));
+
+  transfer->messages = g_task_propagate_pointer (G_TASK (result), &error);
+  if (transfer->messages == NULL)
+    {
+      transfer_error (transfer->self, error,
+                      /* Translators: the file name, then why */
+                      _("“%s” could not be imported: %s"), name, error->message);
+      return;
+    }
+  transfer->conversation = confab_stored_conversation_copy (g_task_get_task_data (G_TASK (result)));
+
+  if (store == NULL)
+    return;
+
+  /* The store copies what it needs before the call returns. */
+  confab_store_import_conversation_async (store, transfer->conversation, transfer->messages, NULL,
+                                          imported_cb, transfer);
+  g_steal_pointer (&transfer);
+}
+
+static void
+import_loaded_cb (GObject      *object,
+                  GAsyncResult *result,
+                  gpointer      user_data)
+{
+  g_autoptr(Transfer) transfer = user_data;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GTask) task = NULL;
+  g_autofree char *name = g_file_get_basename (G_FILE (object));
+  char *contents = NULL;
+  gsize length = 0;
+
+  if (!g_file_load_contents_finish (G_FILE (object), result, &contents, &length, NULL, &error))
+    {
+      transfer_error (transfer->self, error,
+                      /* Translators: the file name, then why */
+                      _("“%s” could not be read: %s"), name, error->message);
+      return;
+    }
+
+  /* A big file is parsed off the main loop. */
+  task = g_task_new (NULL, NULL, parsed_cb, g_steal_pointer (&transfer));
+  g_task_set_task_data (task, g_bytes_new_take (contents, length), (GDestroyNotify)g_bytes_unref);
+  g_task_run_in_thread (task, parse_thread);
+}
+
+static void
+import_response_cb (GtkNativeDialog *dialog,
+                    int              response,
+                    Transfer        *transfer)
+{
+  if (response != GTK_RESPONSE_ACCEPT)
+    {
+      transfer_free (transfer);
+      return;
+    }
+
+  transfer->file = gtk_file_chooser_get_file (GTK_FILE_CHOOSER (dialog));
+  g_file_load_contents_async (transfer->file, NULL, import_loaded_cb, transfer);
+}
+
+static void
+import_action (GtkWidget  *widget,
+               const char *action_name,
+               GVariant   *parameter)
+{
+  ConfabWindow *self = CONFAB_WINDOW (widget);
+  Transfer *transfer = transfer_new (self);
+  GtkFileChooserNative *chooser;
+  g_autoptr(GtkFileFilter) json = gtk_file_filter_new ();
+  g_autoptr(GtkFileFilter) all = gtk_file_filter_new ();
+
+  chooser = gtk_file_chooser_native_new (_("Import Chat"), GTK_WINDOW (self),
+                                         GTK_FILE_CHOOSER_ACTION_OPEN, _("_Import"), NULL);
+  gtk_file_filter_set_name (json, _("Chats in JSON"));
+  gtk_file_filter_add_mime_type (json, "application/json");
+  gtk_file_filter_add_suffix (json, "json");
+  gtk_file_chooser_add_filter (GTK_FILE_CHOOSER (chooser), json);
+  gtk_file_filter_set_name (all, _("All Files"));
+  gtk_file_filter_add_pattern (all, "*");
+  gtk_file_chooser_add_filter (GTK_FILE_CHOOSER (chooser), all);
+  gtk_native_dialog_set_modal (GTK_NATIVE_DIALOG (chooser), TRUE);
+  transfer->dialog = GTK_NATIVE_DIALOG (chooser);
+  g_signal_connect (chooser, "response", G_CALLBACK (import_response_cb), transfer);
+  gtk_native_dialog_show (GTK_NATIVE_DIALOG (chooser));
+}
+
 static void
 confab_window_realize (GtkWidget *widget)
 {
@@ -953,6 +1329,12 @@ confab_window_class_init (ConfabWindowClass *klass)
                                    last_reply_action);
   gtk_widget_class_install_action (widget_class, "chat.next-variant", NULL, last_reply_action);
   gtk_widget_class_install_action (widget_class, "chat.cancel-edit", NULL, cancel_edit_action);
+  gtk_widget_class_install_action (widget_class, "chat.export-markdown", "x", export_action);
+  gtk_widget_class_install_action (widget_class, "chat.export-json", "x", export_action);
+  gtk_widget_class_install_action (widget_class, "chat.export-current-markdown", NULL,
+                                   export_action);
+  gtk_widget_class_install_action (widget_class, "chat.export-current-json", NULL, export_action);
+  gtk_widget_class_install_action (widget_class, "chat.import", NULL, import_action);
 
   gtk_widget_class_add_binding (widget_class, GDK_KEY_Escape, 0, escape_cb, NULL);
   gtk_widget_class_add_binding_action (widget_class, GDK_KEY_r, GDK_CONTROL_MASK,
@@ -966,6 +1348,13 @@ confab_window_class_init (ConfabWindowClass *klass)
                                        "chat.search", NULL);
   gtk_widget_class_add_binding_action (widget_class, GDK_KEY_F9, 0, "chat.toggle-sidebar", NULL);
   gtk_widget_class_add_binding_action (widget_class, GDK_KEY_F2, 0, "chat.rename", NULL);
+  gtk_widget_class_add_binding_action (widget_class, GDK_KEY_o, GDK_CONTROL_MASK, "chat.import",
+                                       NULL);
+  gtk_widget_class_add_binding_action (widget_class, GDK_KEY_e, GDK_CONTROL_MASK,
+                                       "chat.export-current-markdown", NULL);
+  gtk_widget_class_add_binding_action (widget_class, GDK_KEY_e,
+                                       GDK_CONTROL_MASK | GDK_SHIFT_MASK,
+                                       "chat.export-current-json", NULL);
 }
 
 static void

@@ -175,11 +175,70 @@ def test_narrow_window_folds_the_sidebar(s):
     wait_until(lambda: not shown(), what="the sidebar to give way")
 
 
+def save_or_open_file(s, path):
+    """Types @path in the file chooser that has the keyboard, as a person
+    would, and accepts."""
+    time.sleep(0.5)
+    s.key("ctrl+a")
+    s.type_text(path)
+    time.sleep(0.3)
+    s.key("Return")
+
+
+def test_export_then_import(s):
+    import json
+    make_chats(s, CHATS[:1])
+    out = os.path.join(s.tmp, "exported.json")
+    s.key("ctrl+shift+e")
+    save_or_open_file(s, out)
+    wait_until(lambda: os.path.exists(out), what="the exported file")
+    wait_until(lambda: os.path.getsize(out) > 0, what="the file to be written")
+    with open(out, encoding="utf-8") as f:
+        data = json.load(f)
+    check([(m["role"], m["content"]) for m in data["messages"]] ==
+          [("user", CHATS[0][0]), ("assistant", CHATS[0][1])], f"exported {data!r}")
+
+    markdown = os.path.join(s.tmp, "exported.md")
+    s.key("ctrl+e")
+    save_or_open_file(s, markdown)
+    wait_until(lambda: os.path.exists(markdown) and os.path.getsize(markdown) > 0,
+               what="the Markdown file")
+    with open(markdown, encoding="utf-8") as f:
+        text = f.read()
+    check(CHATS[0][1] in text and "## Assistant" in text, f"exported Markdown {text!r}")
+
+    # A file another tool wrote, in the same format, comes in as a new chat.
+    other = os.path.join(s.tmp, "other.json")
+    with open(other, "w", encoding="utf-8") as f:
+        json.dump({"messages": [{"role": "system", "content": "Be brief."},
+                                {"role": "user", "content": "東京の人口は?"},
+                                {"role": "assistant", "content": "約1400万人です。"}]},
+                  f, ensure_ascii=False)
+    s.key("ctrl+o")
+    save_or_open_file(s, other)
+    wait_until(lambda: s.message_texts() == ["東京の人口は?", "約1400万人です。"],
+               what=f"the imported chat (shows {s.message_texts()!r})")
+    wait_until(lambda: chat_titles(s)[:1] == ["東京の人口は?"] or
+               "東京の人口は?" in chat_titles(s), what=f"it in the list ({chat_titles(s)!r})")
+
+    # A broken file says why and adds nothing.
+    broken = os.path.join(s.tmp, "broken.json")
+    with open(broken, "w", encoding="utf-8") as f:
+        f.write('{"messages": [{"role": "user", "content": "cut')
+    before = chat_titles(s)
+    s.key("ctrl+o")
+    save_or_open_file(s, broken)
+    wait_until(lambda: any("could not be imported" in t for t in s.labels()),
+               what="the error toast")
+    check(chat_titles(s) == before, f"the list changed: {chat_titles(s)!r}")
+
+
 TESTS = [
     ("chats-listed-and-opened", test_chats_are_listed_newest_first_and_open_on_click),
     ("rename-delete-undo", test_rename_then_delete_and_undo),
     ("search-japanese", test_search_finds_a_japanese_word_from_an_old_reply),
     ("narrow-window", test_narrow_window_folds_the_sidebar),
+    ("export-import", test_export_then_import),
 ]
 
 if __name__ == "__main__":
