@@ -828,6 +828,98 @@ undo_delete_action (GtkWidget  *widget,
   confab_sidebar_undo_delete (CONFAB_WINDOW (widget)->sidebar, g_variant_get_int64 (parameter));
 }
 
+/* The model and the system prompt of the chat shown */
+
+static void
+settings_response_cb (AdwMessageDialog *dialog,
+                      const char       *response,
+                      ConfabWindow     *self)
+{
+  GtkEditable *model = g_object_get_data (G_OBJECT (dialog), "confab-model");
+  GtkTextBuffer *prompt = g_object_get_data (G_OBJECT (dialog), "confab-prompt");
+  g_autofree char *model_text = NULL;
+  g_autofree char *prompt_text = NULL;
+  GtkTextIter start, end;
+
+  confab_composer_grab_focus (self->composer);
+  if (!g_str_equal (response, "save"))
+    return;
+
+  model_text = g_strstrip (g_strdup (gtk_editable_get_text (model)));
+  gtk_text_buffer_get_bounds (prompt, &start, &end);
+  prompt_text = gtk_text_buffer_get_text (prompt, &start, &end, FALSE);
+  g_strstrip (prompt_text);
+
+  if (*model_text != '\0')
+    confab_conversation_set_model (self->conversation, model_text);
+  confab_conversation_set_system_prompt (self->conversation,
+                                         *prompt_text != '\0' ? prompt_text : NULL);
+}
+
+static void
+settings_action (GtkWidget  *widget,
+                 const char *action_name,
+                 GVariant   *parameter)
+{
+  ConfabWindow *self = CONFAB_WINDOW (widget);
+  const char *model = confab_conversation_get_model (self->conversation);
+  const char *prompt = confab_conversation_get_system_prompt (self->conversation);
+  GtkWidget *dialog;
+  GtkWidget *box = gtk_box_new (GTK_ORIENTATION_VERTICAL, 6);
+  GtkWidget *model_label = gtk_label_new_with_mnemonic (_("_Model"));
+  GtkWidget *model_entry = gtk_entry_new ();
+  GtkWidget *prompt_label = gtk_label_new_with_mnemonic (_("_System prompt"));
+  GtkWidget *scroller = gtk_scrolled_window_new ();
+  GtkWidget *prompt_view = gtk_text_view_new ();
+
+  dialog = adw_message_dialog_new (GTK_WINDOW (self), _("Chat Settings"),
+                                   _("They apply to this chat only."));
+
+  gtk_label_set_xalign (GTK_LABEL (model_label), 0);
+  /* The mnemonic label names the field for screen readers too; a label
+   * property as well would have GTK 4.8 say it twice. */
+  gtk_label_set_mnemonic_widget (GTK_LABEL (model_label), model_entry);
+  gtk_editable_set_text (GTK_EDITABLE (model_entry), model != NULL ? model : "");
+  gtk_box_append (GTK_BOX (box), model_label);
+  gtk_box_append (GTK_BOX (box), model_entry);
+
+  gtk_label_set_xalign (GTK_LABEL (prompt_label), 0);
+  gtk_label_set_mnemonic_widget (GTK_LABEL (prompt_label), prompt_view);
+  gtk_widget_set_margin_top (prompt_label, 6);
+  gtk_text_view_set_wrap_mode (GTK_TEXT_VIEW (prompt_view), GTK_WRAP_WORD_CHAR);
+  gtk_text_view_set_accepts_tab (GTK_TEXT_VIEW (prompt_view), FALSE);
+  gtk_text_view_set_left_margin (GTK_TEXT_VIEW (prompt_view), 6);
+  gtk_text_view_set_right_margin (GTK_TEXT_VIEW (prompt_view), 6);
+  gtk_text_view_set_top_margin (GTK_TEXT_VIEW (prompt_view), 6);
+  gtk_text_view_set_bottom_margin (GTK_TEXT_VIEW (prompt_view), 6);
+  gtk_text_buffer_set_text (gtk_text_view_get_buffer (GTK_TEXT_VIEW (prompt_view)),
+                            prompt != NULL ? prompt : "", -1);
+  gtk_scrolled_window_set_child (GTK_SCROLLED_WINDOW (scroller), prompt_view);
+  gtk_scrolled_window_set_min_content_height (GTK_SCROLLED_WINDOW (scroller), 120);
+  gtk_scrolled_window_set_policy (GTK_SCROLLED_WINDOW (scroller), GTK_POLICY_NEVER,
+                                  GTK_POLICY_AUTOMATIC);
+  gtk_widget_add_css_class (scroller, "card");
+  gtk_box_append (GTK_BOX (box), prompt_label);
+  gtk_box_append (GTK_BOX (box), scroller);
+
+  adw_message_dialog_set_extra_child (ADW_MESSAGE_DIALOG (dialog), box);
+  adw_message_dialog_add_responses (ADW_MESSAGE_DIALOG (dialog),
+                                    "cancel", _("_Cancel"),
+                                    "save", _("_Save"),
+                                    NULL);
+  adw_message_dialog_set_response_appearance (ADW_MESSAGE_DIALOG (dialog), "save",
+                                              ADW_RESPONSE_SUGGESTED);
+  adw_message_dialog_set_default_response (ADW_MESSAGE_DIALOG (dialog), "save");
+  adw_message_dialog_set_close_response (ADW_MESSAGE_DIALOG (dialog), "cancel");
+  gtk_entry_set_activates_default (GTK_ENTRY (model_entry), TRUE);
+  g_object_set_data (G_OBJECT (dialog), "confab-model", model_entry);
+  g_object_set_data (G_OBJECT (dialog), "confab-prompt",
+                     gtk_text_view_get_buffer (GTK_TEXT_VIEW (prompt_view)));
+  g_signal_connect_object (dialog, "response", G_CALLBACK (settings_response_cb), self, 0);
+  gtk_window_present (GTK_WINDOW (dialog));
+  gtk_widget_grab_focus (model_entry);
+}
+
 /* Export and import */
 
 typedef struct
@@ -1335,6 +1427,7 @@ confab_window_class_init (ConfabWindowClass *klass)
                                    export_action);
   gtk_widget_class_install_action (widget_class, "chat.export-current-json", NULL, export_action);
   gtk_widget_class_install_action (widget_class, "chat.import", NULL, import_action);
+  gtk_widget_class_install_action (widget_class, "chat.settings", NULL, settings_action);
 
   gtk_widget_class_add_binding (widget_class, GDK_KEY_Escape, 0, escape_cb, NULL);
   gtk_widget_class_add_binding_action (widget_class, GDK_KEY_r, GDK_CONTROL_MASK,

@@ -105,10 +105,52 @@ def test_stop_then_continue_appends_to_the_reply(s):
           f"no instruction to go on: {body!r}")
 
 
+def test_chat_settings_set_model_and_system_prompt(s):
+    s.start_app()
+    send(s, PROMPT, FIRST)
+    s.key("F10")
+    item = wait_until(lambda: next(iter(s.find_all(
+        lambda n: n.getRoleName() == "menu item" and
+        n.name.replace("_", "").startswith("Chat Settings"))), None),
+        what="the Chat Settings menu item")
+    s.press(None, item)
+    def field(name):
+        return next(iter(s.find_all(lambda n: n.name == name and
+                                    n.getRoleName() in ("text", "entry"),
+                                    root=s.window.parent)), None)
+    wait_until(lambda: s.find(name="Model", root=s.window.parent), what="the settings dialog")
+    model = wait_until(lambda: field("Model"), what="the settings dialog")
+    check(s.text_of(model) == "fake-model", f"the model field shows {s.text_of(model)!r}")
+    s.key("ctrl+a")
+    s.type_text("other-model")
+    s.key("alt+s")
+    s.type_text("日本語で答えて")
+    prompt = field("System prompt")
+    wait_until(lambda: s.text_of(prompt) == "日本語で答えて", what="the prompt typed")
+    save = next(n for n in s.find_all(lambda n: s.is_button(n) and
+                                      n.name.replace("_", "").split()[:1] == ["Save"],
+                                      root=s.window.parent))
+    s.press(None, save)
+    wait_until(lambda: "other-model" in s.labels(), what="the model in the header")
+
+    send(s, "もう一度", SECOND)
+    body = s.server.requests[-1]["body"]
+    check(body["model"] == "other-model", f"asked {body['model']!r}")
+    check(body["messages"][0] == {"role": "system", "content": "日本語で答えて"},
+          f"the system prompt was not sent first: {body['messages'][:2]!r}")
+
+    s.key("ctrl+q")
+    wait_until(lambda: s.app.poll() is not None, what="Confab to quit")
+    s.start_app()
+    wait_until(lambda: texts(s)[-1:] == [SECOND], what="the chat after a restart")
+    wait_until(lambda: "other-model" in s.labels(), what="the chat's own model after a restart")
+
+
 TESTS = [
     ("regenerate-and-switch", test_regenerate_keeps_both_replies_and_switches),
     ("edit-and-resend", test_edit_and_resend_replaces_the_later_messages),
     ("stop-then-continue", test_stop_then_continue_appends_to_the_reply),
+    ("chat-settings", test_chat_settings_set_model_and_system_prompt),
 ]
 
 if __name__ == "__main__":
