@@ -956,6 +956,7 @@ messages_page_cb (GObject      *object,
   g_autoptr(GError) error = NULL;
   Load *load = g_task_get_task_data (task);
   ConfabConversation *conversation = load->conversation;
+  GCancellable *cancellable;
 
   page = confab_store_list_messages_finish (CONFAB_STORE (object), result, &error);
   if (page == NULL)
@@ -979,9 +980,11 @@ messages_page_cb (GObject      *object,
       return;
     }
 
+  /* C leaves the order of the arguments open: the cancellable is read
+   * before the task is stolen. */
+  cancellable = g_task_get_cancellable (task);
   confab_store_list_messages_async (load->store, conversation->id, load->offset, LOAD_PAGE_SIZE,
-                                    g_task_get_cancellable (task), messages_page_cb,
-                                    g_steal_pointer (&task));
+                                    cancellable, messages_page_cb, g_steal_pointer (&task));
 }
 
 static void
