@@ -52,6 +52,8 @@ struct _ConfabMessageRow
   gboolean held_newline;
   /* the last message of the conversation */
   gboolean last;
+  /* drawn as nothing, out of view */
+  gboolean culled;
 };
 
 G_DEFINE_FINAL_TYPE (ConfabMessageRow, confab_message_row, GTK_TYPE_WIDGET)
@@ -545,18 +547,46 @@ resize_tick_cb (GtkWidget     *widget,
 }
 
 /* Draws only the blocks in view (see BLOCK_AFTER). */
+/* The part of the scrolled window's view around the row, in the row's
+ * coordinates, with a page above and below so rows are drawn before they
+ * scroll in. */
+static gboolean
+in_view (ConfabMessageRow *self,
+         graphene_rect_t  *visible)
+{
+  GtkWidget *scroller = gtk_widget_get_ancestor (GTK_WIDGET (self), GTK_TYPE_SCROLLED_WINDOW);
+
+  if (scroller == NULL || !gtk_widget_compute_bounds (scroller, GTK_WIDGET (self), visible))
+    return FALSE;
+
+  graphene_rect_inset (visible, 0, -visible->size.height);
+  return TRUE;
+}
+
+static gboolean
+overlaps (ConfabMessageRow      *self,
+          const graphene_rect_t *visible)
+{
+  graphene_rect_t bounds = GRAPHENE_RECT_INIT (0, 0, gtk_widget_get_width (GTK_WIDGET (self)),
+                                               gtk_widget_get_height (GTK_WIDGET (self)));
+
+  return graphene_rect_intersection (&bounds, visible, NULL);
+}
+
 static void
 confab_message_row_snapshot (GtkWidget   *widget,
                              GtkSnapshot *snapshot)
 {
   ConfabMessageRow *self = CONFAB_MESSAGE_ROW (widget);
-  GtkWidget *scroller = NULL;
   graphene_rect_t visible;
-  gboolean cull;
+  gboolean cull = in_view (self, &visible);
 
-  if (self->n_blocks > 1)
-    scroller = gtk_widget_get_ancestor (widget, GTK_TYPE_SCROLLED_WINDOW);
-  cull = scroller != NULL && gtk_widget_compute_bounds (scroller, widget, &visible);
+  /* A row out of view draws nothing: a long conversation scrolls at the
+   * cost of the rows in view, not of all the rows made. scrolled_cb
+   * redraws it when it comes into view. */
+  self->culled = cull && !overlaps (self, &visible);
+  if (self->culled)
+    return;
 
   for (GtkWidget *child = gtk_widget_get_first_child (widget);
        child != NULL;
@@ -564,7 +594,7 @@ confab_message_row_snapshot (GtkWidget   *widget,
     {
       graphene_rect_t bounds;
 
-      if (cull && GTK_IS_TEXT_VIEW (child) &&
+      if (cull && self->n_blocks > 1 && GTK_IS_TEXT_VIEW (child) &&
           gtk_widget_compute_bounds (child, widget, &bounds) &&
           !graphene_rect_intersection (&bounds, &visible, NULL))
         continue;
@@ -577,8 +607,19 @@ static void
 scrolled_cb (ConfabMessageRow *self,
              GtkAdjustment    *adjustment)
 {
+  graphene_rect_t visible;
+  gboolean shown;
+
   /* The blocks in view change: the row's drawing, cached, would not. */
   if (self->n_blocks > 1)
+    {
+      gtk_widget_queue_draw (GTK_WIDGET (self));
+      return;
+    }
+
+  /* A row that drew nothing out of view comes into it, or the other way. */
+  shown = !in_view (self, &visible) || overlaps (self, &visible);
+  if (shown == self->culled)
     gtk_widget_queue_draw (GTK_WIDGET (self));
 }
 
