@@ -52,7 +52,7 @@ G_DEFINE_FINAL_TYPE (ConfabSidebar, confab_sidebar, GTK_TYPE_WIDGET)
 enum {
   CONVERSATION_ACTIVATED,
   CONVERSATION_DELETED,
-  CONVERSATION_CHANGED,
+  CONVERSATION_RENAMED,
   N_SIGNALS
 };
 
@@ -546,6 +546,7 @@ typedef struct
 {
   ConfabSidebar *self;
   gint64         id;
+  char          *title;
 } Call;
 
 static Call *
@@ -564,6 +565,7 @@ static void
 call_free (Call *call)
 {
   g_clear_object (&call->self);
+  g_free (call->title);
   g_free (call);
 }
 
@@ -592,7 +594,7 @@ renamed_cb (GObject      *object,
       return;
     }
 
-  g_signal_emit (call->self, signals[CONVERSATION_CHANGED], 0, call->id);
+  g_signal_emit (call->self, signals[CONVERSATION_RENAMED], 0, call->id, call->title);
   confab_sidebar_reload (call->self);
 }
 
@@ -602,13 +604,16 @@ rename_response_cb (AdwMessageDialog *dialog,
                     Call             *call)
 {
   GtkEditable *entry = GTK_EDITABLE (adw_message_dialog_get_extra_child (dialog));
+  Call *renamed;
   g_autofree char *title = g_strstrip (g_strdup (gtk_editable_get_text (entry)));
 
   if (!g_str_equal (response, "rename") || *title == '\0' || call->self->store == NULL)
     return;
 
+  renamed = call_new (call->self, call->id);
+  renamed->title = g_strdup (title);
   confab_store_rename_conversation_async (call->self->store, call->id, title, NULL, renamed_cb,
-                                          call_new (call->self, call->id));
+                                          renamed);
 }
 
 static void
@@ -1141,16 +1146,17 @@ confab_sidebar_class_init (ConfabSidebarClass *klass)
                   0, NULL, NULL, NULL,
                   G_TYPE_NONE, 1, G_TYPE_INT64);
   /**
-   * ConfabSidebar::conversation-changed:
+   * ConfabSidebar::conversation-renamed:
    * @self: the sidebar
    * @conversation_id: the conversation renamed
+   * @title: its new title
    */
-  signals[CONVERSATION_CHANGED] =
-    g_signal_new ("conversation-changed",
+  signals[CONVERSATION_RENAMED] =
+    g_signal_new ("conversation-renamed",
                   G_TYPE_FROM_CLASS (klass),
                   G_SIGNAL_RUN_LAST,
                   0, NULL, NULL, NULL,
-                  G_TYPE_NONE, 1, G_TYPE_INT64);
+                  G_TYPE_NONE, 2, G_TYPE_INT64, G_TYPE_STRING);
 
   gtk_widget_class_set_template_from_resource (widget_class,
                                                "/io/github/confab/Confab/ui/confab-sidebar.ui");

@@ -82,8 +82,8 @@ update_actions (ConfabWindow *self)
 
   GListModel *messages = confab_conversation_get_messages (self->conversation);
   guint n_items = g_list_model_get_n_items (messages);
-  g_autoptr(ConfabMessage) tail = n_items > 0 ? g_list_model_get_item (messages, n_items - 1) : NULL;
-  gboolean last_is_reply = tail != NULL && tail == last;
+  g_autoptr(ConfabMessage) tail = NULL;
+  gboolean last_is_reply;
   ConfabMessageState state = last != NULL ? confab_message_get_state (last)
                                           : CONFAB_MESSAGE_STATE_COMPLETE;
   guint variant = last != NULL ? confab_message_get_variant_index (last) : 0;
@@ -91,6 +91,10 @@ update_actions (ConfabWindow *self)
   gboolean can_continue = (state == CONFAB_MESSAGE_STATE_STOPPED ||
                            state == CONFAB_MESSAGE_STATE_INTERRUPTED ||
                            state == CONFAB_MESSAGE_STATE_FAILED) && has_reply;
+
+  if (n_items > 0)
+    tail = g_list_model_get_item (messages, n_items - 1);
+  last_is_reply = tail != NULL && tail == last;
 
   gtk_widget_action_set_enabled (GTK_WIDGET (self), "chat.stop", streaming);
   gtk_widget_action_set_enabled (GTK_WIDGET (self), "chat.retry", !streaming && last != NULL);
@@ -346,9 +350,20 @@ reply_finished_cb (ConfabWindow       *self,
   confab_sidebar_reload (self->sidebar);
 }
 
+/* The header shows the chat's title; the window keeps the app's name,
+ * which the window list and the shell show. */
+static void
+show_title (ConfabWindow *self,
+            const char   *title)
+{
+  adw_window_title_set_title (self->window_title,
+                              title != NULL && *title != '\0' ? title : _("Confab"));
+}
+
 static void
 title_cb (ConfabWindow *self)
 {
+  show_title (self, confab_conversation_get_title (self->conversation));
   confab_sidebar_reload (self->sidebar);
 }
 
@@ -435,6 +450,7 @@ set_conversation (ConfabWindow       *self,
                                     g_list_model_get_n_items (messages) > 0 ? "chat" : "empty");
   update_actions (self);
   update_subtitle (self);
+  show_title (self, confab_conversation_get_title (conversation));
   confab_sidebar_set_current (self->sidebar, confab_conversation_get_id (conversation));
   g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_CONVERSATION]);
 }
@@ -593,10 +609,13 @@ sidebar_deleted_cb (ConfabWindow  *self,
 }
 
 static void
-sidebar_changed_cb (ConfabWindow  *self,
+sidebar_renamed_cb (ConfabWindow  *self,
                     gint64         conversation_id,
+                    const char    *title,
                     ConfabSidebar *sidebar)
 {
+  if (conversation_id == confab_conversation_get_id (self->conversation))
+    show_title (self, title);
 }
 
 static void
@@ -1402,7 +1421,7 @@ confab_window_class_init (ConfabWindowClass *klass)
   gtk_widget_class_bind_template_callback (widget_class, suggestion_clicked_cb);
   gtk_widget_class_bind_template_callback (widget_class, sidebar_activated_cb);
   gtk_widget_class_bind_template_callback (widget_class, sidebar_deleted_cb);
-  gtk_widget_class_bind_template_callback (widget_class, sidebar_changed_cb);
+  gtk_widget_class_bind_template_callback (widget_class, sidebar_renamed_cb);
   gtk_widget_class_bind_template_callback (widget_class, folded_cb);
 
   gtk_widget_class_install_action (widget_class, "chat.stop", NULL, stop_action);

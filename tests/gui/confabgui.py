@@ -383,6 +383,13 @@ class Session:
                                          root=box)]
 
     def message_texts(self):
+        # A row removed while it is read (an edit truncates the chat)
+        # loses its text interface on the way: read again.
+        for _ in range(10):
+            try:
+                return [self.text_of(v) for v in self.text_views()]
+            except Exception:
+                time.sleep(0.05)
         return [self.text_of(v) for v in self.text_views()]
 
     def labels(self):
@@ -478,6 +485,10 @@ def run_one(func, name):
     except Exception as error:
         for line in str(error).splitlines() or ["(no message)"]:
             print(f"# {line}", flush=True)
+        if not isinstance(error, Failure):
+            import traceback
+            for line in traceback.format_exc().splitlines():
+                print(f"# {line}", flush=True)
         if session is not None:
             shot = os.environ.get("CONFAB_GUI_FAILSHOT_DIR")
             if shot:
