@@ -17,17 +17,20 @@ struct _ConfabMessageRow
   GtkWidget parent_instance;
 
   /* template children */
+  GtkWidget   *header;
   GtkLabel    *author_label;
   GtkSpinner  *spinner;
   GtkLabel    *status_label;
   GtkButton   *copy_button;
+
+  /* children made when needed, NULL until then */
   GtkWidget   *error_box;
   GtkLabel    *error_label;
+  GtkWidget   *continue_button;
   GtkWidget   *variant_box;
   GtkLabel    *variant_label;
-  GtkButton   *regenerate_button;
-  GtkButton   *edit_button;
-  GtkButton   *continue_button;
+  GtkWidget   *regenerate_button;
+  GtkWidget   *edit_button;
 
   /* owned */
   ConfabMessage *message;
@@ -382,6 +385,117 @@ status_text (ConfabMessage *message)
     }
 }
 
+static GtkWidget *
+icon_button_new (const char *icon_name,
+                 const char *action_name,
+                 const char *tooltip,
+                 const char *accessible_label)
+{
+  GtkWidget *button = gtk_button_new_from_icon_name (icon_name);
+
+  if (action_name != NULL)
+    gtk_actionable_set_action_name (GTK_ACTIONABLE (button), action_name);
+  gtk_widget_set_tooltip_text (button, tooltip);
+  gtk_widget_set_valign (button, GTK_ALIGN_CENTER);
+  gtk_widget_add_css_class (button, "flat");
+  gtk_widget_add_css_class (button, "circular");
+  gtk_accessible_update_property (GTK_ACCESSIBLE (button), GTK_ACCESSIBLE_PROPERTY_LABEL,
+                                  accessible_label, -1);
+
+  return button;
+}
+
+/* A child label, not the label property: GTK 4.8 would name the button
+ * twice ("_Retry Retry") for screen readers. */
+static GtkWidget *
+text_button_new (const char *label,
+                 const char *action_name,
+                 const char *tooltip)
+{
+  GtkWidget *button = gtk_button_new ();
+
+  gtk_button_set_child (GTK_BUTTON (button), gtk_label_new (label));
+  gtk_actionable_set_action_name (GTK_ACTIONABLE (button), action_name);
+  gtk_widget_set_tooltip_text (button, tooltip);
+  gtk_widget_set_valign (button, GTK_ALIGN_START);
+  gtk_accessible_update_property (GTK_ACCESSIBLE (button), GTK_ACCESSIBLE_PROPERTY_LABEL,
+                                  label, -1);
+
+  return button;
+}
+
+/* The error, under the text, with Retry and Continue. */
+static void
+ensure_error_box (ConfabMessageRow *self)
+{
+  GtkWidget *image;
+
+  if (self->error_box != NULL)
+    return;
+
+  self->error_box = gtk_box_new (GTK_ORIENTATION_HORIZONTAL, 8);
+  gtk_widget_set_margin_top (self->error_box, 4);
+  gtk_widget_add_css_class (self->error_box, "error-box");
+
+  image = g_object_new (GTK_TYPE_IMAGE,
+                        "icon-name", "dialog-warning-symbolic",
+                        "valign", GTK_ALIGN_START,
+                        "accessible-role", GTK_ACCESSIBLE_ROLE_PRESENTATION,
+                        NULL);
+  gtk_widget_add_css_class (image, "error");
+  gtk_box_append (GTK_BOX (self->error_box), image);
+
+  self->error_label = GTK_LABEL (gtk_label_new (NULL));
+  gtk_label_set_xalign (self->error_label, 0);
+  gtk_label_set_wrap (self->error_label, TRUE);
+  gtk_label_set_wrap_mode (self->error_label, PANGO_WRAP_WORD_CHAR);
+  gtk_label_set_selectable (self->error_label, TRUE);
+  gtk_widget_set_hexpand (GTK_WIDGET (self->error_label), TRUE);
+  gtk_widget_add_css_class (GTK_WIDGET (self->error_label), "error");
+  gtk_box_append (GTK_BOX (self->error_box), GTK_WIDGET (self->error_label));
+
+  gtk_box_append (GTK_BOX (self->error_box),
+                  text_button_new (_("Retry"), "chat.retry", _("Ask again")));
+  self->continue_button = text_button_new (_("Continue"), "chat.continue",
+                                           _("Ask the model to go on from here"));
+  gtk_box_append (GTK_BOX (self->error_box), self->continue_button);
+
+  /* Last, after the blocks: add_block () puts new blocks before it. */
+  gtk_widget_insert_before (self->error_box, GTK_WIDGET (self), NULL);
+}
+
+/* ‹ n/m › and Regenerate, in the header of a reply. */
+static void
+ensure_reply_controls (ConfabMessageRow *self)
+{
+  GtkWidget *previous;
+  GtkWidget *next;
+
+  if (self->variant_box != NULL)
+    return;
+
+  self->variant_box = gtk_box_new (GTK_ORIENTATION_HORIZONTAL, 0);
+  gtk_widget_set_valign (self->variant_box, GTK_ALIGN_CENTER);
+  previous = icon_button_new ("go-previous-symbolic", "chat.previous-variant",
+                              _("Previous Reply"), _("Previous reply"));
+  self->variant_label = GTK_LABEL (gtk_label_new (NULL));
+  gtk_label_set_width_chars (self->variant_label, 4);
+  gtk_widget_add_css_class (GTK_WIDGET (self->variant_label), "caption");
+  gtk_widget_add_css_class (GTK_WIDGET (self->variant_label), "numeric");
+  next = icon_button_new ("go-next-symbolic", "chat.next-variant", _("Next Reply"),
+                          _("Next reply"));
+  gtk_box_append (GTK_BOX (self->variant_box), previous);
+  gtk_box_append (GTK_BOX (self->variant_box), GTK_WIDGET (self->variant_label));
+  gtk_box_append (GTK_BOX (self->variant_box), next);
+  gtk_box_insert_child_after (GTK_BOX (self->header), self->variant_box,
+                              GTK_WIDGET (self->status_label));
+
+  self->regenerate_button = icon_button_new ("view-refresh-symbolic", "chat.regenerate",
+                                             _("Regenerate (Ctrl+R)"), _("Regenerate reply"));
+  gtk_box_insert_child_after (GTK_BOX (self->header), self->regenerate_button,
+                              self->variant_box);
+}
+
 /* The controls of the last reply (regenerate, variants) and of the
  * user's messages (edit). */
 static void
@@ -393,7 +507,12 @@ update_controls (ConfabMessageRow *self)
   gboolean assistant = confab_message_get_role (self->message) == CONFAB_MESSAGE_ROLE_ASSISTANT;
   guint n_variants = confab_message_get_n_variants (self->message);
 
-  gtk_widget_set_visible (GTK_WIDGET (self->regenerate_button), assistant && self->last && !busy);
+  if (assistant && (self->last || n_variants > 1))
+    ensure_reply_controls (self);
+  if (self->variant_box == NULL)
+    return;
+
+  gtk_widget_set_visible (self->regenerate_button, assistant && self->last && !busy);
   gtk_widget_set_visible (self->variant_box, assistant && n_variants > 1);
   gtk_widget_set_sensitive (self->variant_box, self->last && !busy);
   if (n_variants > 1)
@@ -411,8 +530,6 @@ update_controls (ConfabMessageRow *self)
       gtk_accessible_update_property (GTK_ACCESSIBLE (self->variant_label),
                                       GTK_ACCESSIBLE_PROPERTY_LABEL, description, -1);
     }
-  gtk_widget_set_visible (GTK_WIDGET (self->edit_button),
-                          confab_message_get_role (self->message) == CONFAB_MESSAGE_ROLE_USER);
 }
 
 static void
@@ -450,17 +567,22 @@ update_state (ConfabMessageRow *self)
 
   gtk_widget_set_visible (GTK_WIDGET (self->copy_button),
                           confab_message_get_content_length (self->message) > 0);
-  gtk_widget_set_visible (self->error_box, failed || interrupted || (stopped && self->last));
-  if (interrupted)
-    gtk_label_set_label (self->error_label,
-                         _("Confab closed before this reply was complete. The text up to "
-                           "then is kept."));
-  else if (stopped)
-    gtk_label_set_label (self->error_label, _("You stopped this reply."));
-  else
-    gtk_label_set_label (self->error_label, failed && error ? error->message : "");
-  gtk_widget_set_visible (GTK_WIDGET (self->continue_button),
-                          (failed || interrupted || stopped) && has_text);
+  if (failed || interrupted || (stopped && self->last))
+    ensure_error_box (self);
+  if (self->error_box != NULL)
+    {
+      gtk_widget_set_visible (self->error_box, failed || interrupted || (stopped && self->last));
+      if (interrupted)
+        gtk_label_set_label (self->error_label,
+                             _("Confab closed before this reply was complete. The text up to "
+                               "then is kept."));
+      else if (stopped)
+        gtk_label_set_label (self->error_label, _("You stopped this reply."));
+      else
+        gtk_label_set_label (self->error_label, failed && error ? error->message : "");
+      gtk_widget_set_visible (self->continue_button,
+                              (failed || interrupted || stopped) && has_text);
+    }
   update_controls (self);
   gtk_widget_set_visible (GTK_WIDGET (self->last_block),
                           !failed || confab_message_get_content_length (self->message) > 0);
@@ -699,6 +821,12 @@ set_message (ConfabMessageRow *self,
     {
     case CONFAB_MESSAGE_ROLE_USER:
       gtk_widget_add_css_class (GTK_WIDGET (self), "user");
+      self->edit_button = icon_button_new ("document-edit-symbolic", NULL,
+                                           _("Edit and Resend"), _("Edit and resend message"));
+      g_signal_connect_object (self->edit_button, "clicked", G_CALLBACK (edit_clicked_cb), self,
+                               G_CONNECT_SWAPPED);
+      gtk_box_insert_child_after (GTK_BOX (self->header), self->edit_button,
+                                  GTK_WIDGET (self->status_label));
       break;
     case CONFAB_MESSAGE_ROLE_ASSISTANT:
       gtk_widget_add_css_class (GTK_WIDGET (self), "assistant");
@@ -805,15 +933,8 @@ confab_message_row_class_init (ConfabMessageRowClass *klass)
   gtk_widget_class_bind_template_child (widget_class, ConfabMessageRow, spinner);
   gtk_widget_class_bind_template_child (widget_class, ConfabMessageRow, status_label);
   gtk_widget_class_bind_template_child (widget_class, ConfabMessageRow, copy_button);
-  gtk_widget_class_bind_template_child (widget_class, ConfabMessageRow, error_box);
-  gtk_widget_class_bind_template_child (widget_class, ConfabMessageRow, error_label);
-  gtk_widget_class_bind_template_child (widget_class, ConfabMessageRow, variant_box);
-  gtk_widget_class_bind_template_child (widget_class, ConfabMessageRow, variant_label);
-  gtk_widget_class_bind_template_child (widget_class, ConfabMessageRow, regenerate_button);
-  gtk_widget_class_bind_template_child (widget_class, ConfabMessageRow, edit_button);
-  gtk_widget_class_bind_template_child (widget_class, ConfabMessageRow, continue_button);
+  gtk_widget_class_bind_template_child (widget_class, ConfabMessageRow, header);
   gtk_widget_class_bind_template_callback (widget_class, copy_clicked_cb);
-  gtk_widget_class_bind_template_callback (widget_class, edit_clicked_cb);
 
   /**
    * ConfabMessageRow::edit-requested:
