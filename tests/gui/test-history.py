@@ -144,11 +144,46 @@ def test_long_conversation_makes_rows_as_you_scroll_up(s):
     check(texts(s)[2:4] == ["メッセージ 0", "メッセージ 1"], f"rows out of order: {texts(s)[:5]!r}")
 
 
+def test_unwritable_history_says_so_and_chat_still_works(s):
+    # A data folder that is a file cannot be written, even by root (CI
+    # runs as root, which file modes do not stop).
+    blocked = os.path.join(s.tmp, "not-a-folder")
+    with open(blocked, "w") as f:
+        f.write("a file where the data folder should be")
+    s.server.scripts.append(Script(writes=sse_reply(ANSWER, pieces=3, delay=0.01)))
+    s.start_app({"XDG_DATA_HOME": blocked})
+    wait_until(lambda: any("could not be opened" in t for t in s.labels()),
+               what=f"the toast about the history (labels {s.labels()!r})")
+    s.type_text(PROMPT)
+    s.key("Return")
+    wait_until(lambda: texts(s) == [PROMPT, ANSWER], what="the reply, kept in memory")
+
+
+def test_damaged_history_is_kept_aside(s):
+    data = os.path.join(s.env["XDG_DATA_HOME"], "confab")
+    os.makedirs(data)
+    with open(os.path.join(data, "history.db"), "wb") as f:
+        f.write(b"this is not a database" * 100)
+    s.server.scripts.append(Script(writes=sse_reply(ANSWER, pieces=3, delay=0.01)))
+    s.start_app()
+    wait_until(lambda: any("damaged" in t for t in s.labels()), what="the toast")
+    kept = [n for n in os.listdir(data) if n.startswith("history.db") and n != "history.db"
+            and not n.endswith(("-wal", "-shm"))]
+    check(kept, f"the damaged file was not kept: {os.listdir(data)!r}")
+    with open(os.path.join(data, kept[0]), "rb") as f:
+        check(f.read(22) == b"this is not a database", "the kept file is not the damaged one")
+    s.type_text(PROMPT)
+    s.key("Return")
+    wait_until(lambda: texts(s) == [PROMPT, ANSWER], what="the reply")
+
+
 TESTS = [
     ("quit-and-restart", test_quit_and_restart_keeps_the_conversation),
     ("killed-mid-stream", test_killed_mid_stream_shows_interrupted_and_retries),
     ("second-instance", test_second_instance_raises_the_first),
     ("long-conversation", test_long_conversation_makes_rows_as_you_scroll_up),
+    ("unwritable-history", test_unwritable_history_says_so_and_chat_still_works),
+    ("damaged-history", test_damaged_history_is_kept_aside),
 ]
 
 if __name__ == "__main__":
