@@ -839,6 +839,22 @@ test_load_round_trip (void)
   g_assert_false (confab_conversation_get_is_streaming (loaded));
   g_assert_cmpuint (g_list_model_get_n_items (confab_conversation_get_messages (loaded)), ==, 4);
 
+  /* A search hit's message id finds its place in the loaded list. */
+  {
+    g_autoptr(GPtrArray) stored = list_messages (store, id);
+
+    for (guint i = 0; i < stored->len; i++)
+      {
+        guint position = G_MAXUINT;
+
+        g_assert_true (confab_conversation_find_message (loaded, stored_message (stored, i)->id,
+                                                         &position));
+        g_assert_cmpuint (position, ==, i);
+      }
+    g_assert_false (confab_conversation_find_message (loaded, G_MAXINT64, NULL));
+    g_assert_false (confab_conversation_find_message (loaded, 0, NULL));
+  }
+
   message = get_message (loaded, 0);
   g_assert_cmpint (confab_message_get_role (message), ==, CONFAB_MESSAGE_ROLE_USER);
   g_assert_cmpstr (confab_message_get_content (message), ==, FIRST_PROMPT);

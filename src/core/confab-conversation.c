@@ -1328,6 +1328,40 @@ confab_conversation_get_is_streaming (ConfabConversation *self)
 }
 
 /**
+ * confab_conversation_find_message:
+ * @self: a #ConfabConversation
+ * @message_id: the store's id of a message, as a search found it
+ * @position: (out) (optional): where the message is in the list
+ *
+ * Returns: whether the conversation has that message
+ */
+gboolean
+confab_conversation_find_message (ConfabConversation *self,
+                                  gint64              message_id,
+                                  guint              *position)
+{
+  guint n;
+
+  g_return_val_if_fail (CONFAB_IS_CONVERSATION (self), FALSE);
+
+  n = g_list_model_get_n_items (G_LIST_MODEL (self->messages));
+  for (guint i = 0; i < n && message_id > 0; i++)
+    {
+      g_autoptr(ConfabMessage) message = g_list_model_get_item (G_LIST_MODEL (self->messages), i);
+      Record *record = g_object_get_qdata (G_OBJECT (message), record_quark);
+
+      if (record != NULL && record->id == message_id)
+        {
+          if (position != NULL)
+            *position = i;
+          return TRUE;
+        }
+    }
+
+  return FALSE;
+}
+
+/**
  * confab_conversation_get_last_reply:
  * @self: a #ConfabConversation
  *

@@ -50,6 +50,9 @@ void                confab_conversation_set_system_prompt  (ConfabConversation  
                                                             const char           *system_prompt);
 gboolean            confab_conversation_get_is_streaming   (ConfabConversation   *self);
 ConfabMessage      *confab_conversation_get_last_reply     (ConfabConversation   *self);
+gboolean            confab_conversation_find_message       (ConfabConversation   *self,
+                                                            gint64                message_id,
+                                                            guint                *position);
 gboolean            confab_conversation_send               (ConfabConversation   *self,
                                                             const char           *text);
 gboolean            confab_conversation_retry              (ConfabConversation   *self);

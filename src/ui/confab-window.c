@@ -12,14 +12,18 @@
 #include <glib/gi18n.h>
 #include <string.h>
 
-/* Rows made at a time: enough to fill a tall window, and few enough to
- * make in a frame. */
-#define ROW_BATCH 30
-
 #include "confab-composer.h"
 #include "confab-message-row.h"
 #include "confab-sidebar.h"
 #include "confab-transfer.h"
+
+/* Rows made at a time: enough to fill a tall window, and few enough to
+ * make in a frame. */
+#define ROW_BATCH 30
+/* The most rows made at once to show a message a search found, and for
+ * how many layouts the view holds on to it. */
+#define MAX_REVEAL_ROWS 400
+#define FOUND_FRAMES 6
 
 struct _ConfabWindow
 {
@@ -47,6 +51,13 @@ struct _ConfabWindow
   GtkWidget *anchor;
   /* owned: the user's message being edited in the composer */
   ConfabMessage *editing;
+  /* owned: a row a search found, to bring into view after the layout */
+  GtkWidget *found;
+
+  /* the message a search found, shown once its conversation is */
+  gint64 found_id;
+  guint  found_timeout_id;
+  guint  found_frames;
 
   /* plain state */
   /* whether the view follows the end of the conversation */
@@ -137,6 +148,25 @@ frame_layout_cb (ConfabWindow  *self,
   GtkAdjustment *adjustment = gtk_scrolled_window_get_vadjustment (self->scroller);
   double bottom = gtk_adjustment_get_upper (adjustment) -
                   gtk_adjustment_get_page_size (adjustment);
+
+  /* The rows made to show a message a search found settle their heights
+   * over a few frames (message rows measure again after they are mapped):
+   * the view stays on the message until they have. */
+  if (self->found != NULL)
+    {
+      graphene_point_t point = GRAPHENE_POINT_INIT (0, 0);
+
+      g_clear_object (&self->anchor);
+      if (gtk_widget_get_parent (self->found) == self->message_box &&
+          gtk_widget_compute_point (self->found, self->message_box, &point, &point))
+        {
+          self->stick_to_bottom = FALSE;
+          gtk_adjustment_set_value (adjustment, MAX (0, point.y - 12));
+        }
+      if (--self->found_frames == 0)
+        g_clear_object (&self->found);
+      return;
+    }
 
   if (self->anchor != NULL)
     {
@@ -530,6 +560,62 @@ store_ready_cb (ConfabWindow *self)
                                          g_object_ref (self));
 }
 
+static gboolean
+unmark_found_cb (gpointer user_data)
+{
+  ConfabWindow *self = user_data;
+
+  self->found_timeout_id = 0;
+  for (GtkWidget *child = gtk_widget_get_first_child (self->message_box); child != NULL;
+       child = gtk_widget_get_next_sibling (child))
+    gtk_widget_remove_css_class (child, "found");
+
+  return G_SOURCE_REMOVE;
+}
+
+/* Brings the message a search found into view and marks it for a moment.
+ * Its row is made if needed, with those after it, up to a limit: further
+ * up in a very long chat, the chat opens at its end. */
+static void
+reveal_found (ConfabWindow *self)
+{
+  GListModel *model = confab_conversation_get_messages (self->conversation);
+  gint64 id = self->found_id;
+  GtkWidget *row;
+  guint position;
+
+  self->found_id = 0;
+  if (id == 0 || !confab_conversation_find_message (self->conversation, id, &position))
+    return;
+
+  if (position < self->first_row)
+    {
+      guint n = self->first_row - position;
+
+      if (n > MAX_REVEAL_ROWS)
+        {
+          toast (self, _("The message found is too far up in this long chat to be shown. "
+                         "Scroll up to it."));
+          return;
+        }
+      g_clear_object (&self->anchor);
+      self->first_row = position;
+      add_rows (self, model, position, n);
+    }
+
+  row = row_at (self, position);
+  if (row == NULL)
+    return;
+
+  g_set_object (&self->found, row);
+  self->found_frames = FOUND_FRAMES;
+  unmark_found_cb (self);
+  gtk_widget_add_css_class (row, "found");
+  g_clear_handle_id (&self->found_timeout_id, g_source_remove);
+  self->found_timeout_id = g_timeout_add_seconds (3, unmark_found_cb, self);
+  gtk_widget_queue_resize (self->message_box);
+}
+
 static void
 conversation_loaded_cb (GObject      *object,
                         GAsyncResult *result,
@@ -554,6 +640,7 @@ conversation_loaded_cb (GObject      *object,
     }
 
   set_conversation (self, conversation);
+  reveal_found (self);
 }
 
 /**
@@ -590,7 +677,12 @@ sidebar_activated_cb (ConfabWindow  *self,
                       gboolean       done,
                       ConfabSidebar *sidebar)
 {
-  confab_window_open_conversation (self, conversation_id);
+  /* A search result: its message is shown once the chat is open. */
+  self->found_id = message_id;
+  if (conversation_id == confab_conversation_get_id (self->conversation))
+    reveal_found (self);
+  else
+    confab_window_open_conversation (self, conversation_id);
 
   /* Folded, the list covers the chat: the choice made, it gives way. */
   if (adw_flap_get_folded (self->flap) && done)
@@ -1351,6 +1443,8 @@ confab_window_dispose (GObject *object)
 
   g_clear_object (&self->anchor);
   g_clear_object (&self->editing);
+  g_clear_object (&self->found);
+  g_clear_handle_id (&self->found_timeout_id, g_source_remove);
 
   /* Closing the window stops its request. */
   if (self->conversation != NULL)

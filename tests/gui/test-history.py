@@ -90,6 +90,64 @@ def test_second_instance_raises_the_first(s):
     check(len(windows) == 1, f"{len(windows)} Confab windows")
 
 
+def add_old_messages(s, count, special=None):
+    """Writes @count more messages into the first conversation behind
+    Confab's back, as an old history would hold them; message @special
+    (index, text) gets its own text."""
+    import sqlite3
+    path = os.path.join(s.env["XDG_DATA_HOME"], "confab", "history.db")
+    db = sqlite3.connect(path)
+    (conversation,) = db.execute("SELECT id FROM conversations").fetchone()
+    now = int(time.time() * 1e6)
+    rows = [(conversation, 2 + i, "user" if i % 2 == 0 else "assistant", f"メッセージ {i}", now,
+             now) for i in range(count)]
+    if special is not None:
+        index, text = special
+        rows[index] = rows[index][:3] + (text,) + rows[index][4:]
+    db.executemany(
+        "INSERT INTO messages (conversation_id, position, role, content, state, created_at,"
+        " updated_at) VALUES (?, ?, ?, ?, 'complete', ?, ?)", rows)
+    db.commit()
+    db.close()
+
+
+def test_search_shows_the_message_far_up(s):
+    s.server.scripts.append(Script(writes=sse_reply(ANSWER, pieces=2, delay=0.01)))
+    app = s.start_app()
+    s.type_text(PROMPT)
+    s.key("Return")
+    wait_until(lambda: texts(s) == [PROMPT, ANSWER], what="the reply")
+    s.key("ctrl+q")
+    wait_until(lambda: app.poll() is not None, what="Confab to quit")
+    add_old_messages(s, 300, special=(100, "ここに目印の言葉があります"))
+
+    s.start_app()
+    wait_until(lambda: texts(s)[-1:] == ["メッセージ 299"], what="the long conversation")
+    check("ここに目印の言葉があります" not in texts(s), "the old message has a row already")
+    s.key("ctrl+f")
+    s.type_text("目印の言葉")
+    wait_until(lambda: "ここに目印の言葉があります" in s.labels(), what="the search result")
+    s.key("Return")
+
+    def found_view():
+        return next(iter(v for v in s.text_views()
+                         if s.text_of(v) == "ここに目印の言葉があります"), None)
+    view = wait_until(found_view, what="the row of the message found")
+    box = s.find(name="Conversation")
+    pane = box.parent
+    while pane is not None and pane.getRoleName() not in ("scroll pane", "viewport"):
+        pane = pane.parent
+    area = (pane or box).queryComponent().getExtents(s.pyatspi.WINDOW_COORDS)
+
+    def in_view():
+        e = view.queryComponent().getExtents(s.pyatspi.WINDOW_COORDS)
+        return area.y <= e.y and e.y + e.height <= area.y + area.height
+    wait_until(in_view, what="the message found to be in view")
+    shot = os.environ.get("CONFAB_GUI_SHOT_DIR")
+    if shot:
+        s.screenshot(os.path.join(shot, "search-found.png"))
+
+
 def test_long_conversation_makes_rows_as_you_scroll_up(s):
     import sqlite3
     import subprocess
@@ -101,20 +159,7 @@ def test_long_conversation_makes_rows_as_you_scroll_up(s):
     s.key("ctrl+q")
     wait_until(lambda: app.poll() is not None, what="Confab to quit")
 
-    # 300 more messages, written behind Confab's back as an old history
-    # would be.
-    path = os.path.join(s.env["XDG_DATA_HOME"], "confab", "history.db")
-    db = sqlite3.connect(path)
-    (conversation,) = db.execute("SELECT id FROM conversations").fetchone()
-    now = int(time.time() * 1e6)
-    db.executemany(
-        "INSERT INTO messages (conversation_id, position, role, content, state, created_at,"
-        " updated_at) VALUES (?, ?, ?, ?, 'complete', ?, ?)",
-        [(conversation, 2 + i, "user" if i % 2 == 0 else "assistant", f"メッセージ {i}", now, now)
-         for i in range(300)])
-    db.commit()
-    db.close()
-
+    add_old_messages(s, 300)
     s.start_app()
     wait_until(lambda: texts(s)[-1:] == ["メッセージ 299"], what="the long conversation")
     first_count = len(texts(s))
@@ -184,6 +229,7 @@ TESTS = [
     ("long-conversation", test_long_conversation_makes_rows_as_you_scroll_up),
     ("unwritable-history", test_unwritable_history_says_so_and_chat_still_works),
     ("damaged-history", test_damaged_history_is_kept_aside),
+    ("search-shows-message", test_search_shows_the_message_far_up),
 ]
 
 if __name__ == "__main__":
