@@ -20,9 +20,14 @@
 /* Rows made at a time: enough to fill a tall window, and few enough to
  * make in a frame. */
 #define ROW_BATCH 30
-/* The most rows made at once to show a message a search found, and for
- * how many layouts the view holds on to it. */
-#define MAX_REVEAL_ROWS 400
+/* Rows made at a time as the user scrolls past the rows made. Fewer, more
+ * often, cost more in all (bench-history: 15 gave frame p50 25 ms, 30
+ * gives 16.7 ms). */
+#define SCROLL_BATCH 30
+/* The most rows kept: each one costs in every layout of the box, so a
+ * long scroll drops the rows far behind it (bench-history). */
+#define MAX_ROWS 120
+/* For how many layouts the view holds on to a message a search found. */
 #define FOUND_FRAMES 6
 
 struct _ConfabWindow
@@ -62,8 +67,10 @@ struct _ConfabWindow
   /* plain state */
   /* whether the view follows the end of the conversation */
   gboolean stick_to_bottom;
-  /* the model position of the first message with a row */
+  /* the model positions of the messages with a row: [first_row,
+   * last_row); the rows are a window on a long conversation */
   guint    first_row;
+  guint    last_row;
   /* where the anchor was in the box before rows came above it */
   double   anchor_y;
 };
@@ -185,22 +192,30 @@ frame_layout_cb (ConfabWindow  *self,
 }
 
 static void show_earlier_rows (ConfabWindow *self);
+static void show_later_rows   (ConfabWindow *self);
 
 static void
 adjustment_value_changed_cb (ConfabWindow  *self,
                              GtkAdjustment *adjustment)
 {
-  double bottom = gtk_adjustment_get_upper (adjustment) -
-                  gtk_adjustment_get_page_size (adjustment);
+  double value = gtk_adjustment_get_value (adjustment);
+  double page = gtk_adjustment_get_page_size (adjustment);
+  double bottom = gtk_adjustment_get_upper (adjustment) - page;
+  guint n_items = 0;
+
+  if (self->conversation != NULL)
+    n_items = g_list_model_get_n_items (confab_conversation_get_messages (self->conversation));
 
   /* The user scrolled away: stop following until they come back. A
    * smaller upper also lands here, clamped to the new bottom. */
-  self->stick_to_bottom = gtk_adjustment_get_value (adjustment) >= bottom - 4;
+  self->stick_to_bottom = value >= bottom - 4 && self->last_row == n_items;
 
-  /* Near the top, the rows above come in before they are reached. */
-  if (self->first_row > 0 &&
-      gtk_adjustment_get_value (adjustment) < gtk_adjustment_get_page_size (adjustment))
+  /* Near either end of the rows made, the next ones come in before they
+   * are reached. */
+  if (self->first_row > 0 && value < page)
     show_earlier_rows (self);
+  else if (self->conversation != NULL && self->last_row < n_items && value > bottom - page)
+    show_later_rows (self);
 }
 
 /* The row of the message at @position in the model, or NULL when its row
@@ -211,7 +226,7 @@ row_at (ConfabWindow *self,
 {
   GtkWidget *child;
 
-  if (position < self->first_row)
+  if (position < self->first_row || position >= self->last_row)
     return NULL;
 
   child = gtk_widget_get_first_child (self->message_box);
@@ -230,7 +245,12 @@ add_rows (ConfabWindow *self,
           guint         position,
           guint         n)
 {
-  GtkWidget *sibling = position > self->first_row ? row_at (self, position - 1) : NULL;
+  GtkWidget *sibling = NULL;
+
+  /* Rows go in at the model position: after the row before it. */
+  if (position > self->first_row)
+    sibling = position - 1 < self->last_row ? row_at (self, position - 1)
+                                            : gtk_widget_get_last_child (self->message_box);
 
   for (guint i = 0; i < n; i++)
     {
@@ -248,7 +268,11 @@ add_rows (ConfabWindow *self,
 static void
 mark_last_row (ConfabWindow *self)
 {
-  GtkWidget *last = gtk_widget_get_last_child (self->message_box);
+  GListModel *model = confab_conversation_get_messages (self->conversation);
+  GtkWidget *last = NULL;
+
+  if (self->last_row == g_list_model_get_n_items (model))
+    last = gtk_widget_get_last_child (self->message_box);
 
   for (GtkWidget *child = gtk_widget_get_first_child (self->message_box); child != NULL;
        child = gtk_widget_get_next_sibling (child))
@@ -263,6 +287,46 @@ remove_all_rows (ConfabWindow *self)
   while ((child = gtk_widget_get_first_child (self->message_box)) != NULL)
     gtk_box_remove (GTK_BOX (self->message_box), child);
   g_clear_object (&self->anchor);
+  self->first_row = self->last_row = 0;
+}
+
+/* Keeps @row where it is on screen through the change about to be made
+ * around it. */
+static void
+hold_in_place (ConfabWindow *self,
+               GtkWidget    *row)
+{
+  graphene_point_t point = GRAPHENE_POINT_INIT (0, 0);
+
+  if (row != NULL && gtk_widget_compute_point (row, self->message_box, &point, &point))
+    {
+      g_set_object (&self->anchor, row);
+      self->anchor_y = point.y;
+    }
+}
+
+/* Drops the rows beyond MAX_ROWS from the end away from the view, so a
+ * long scroll keeps a bounded number of rows: each one costs in every
+ * layout of the box. */
+static void
+trim_rows (ConfabWindow *self,
+           gboolean      from_top)
+{
+  while (self->last_row - self->first_row > MAX_ROWS)
+    {
+      if (from_top)
+        {
+          gtk_box_remove (GTK_BOX (self->message_box),
+                          gtk_widget_get_first_child (self->message_box));
+          self->first_row++;
+        }
+      else
+        {
+          gtk_box_remove (GTK_BOX (self->message_box),
+                          gtk_widget_get_last_child (self->message_box));
+          self->last_row--;
+        }
+    }
 }
 
 static void
@@ -295,27 +359,40 @@ edit_requested_cb (ConfabWindow     *self,
   update_actions (self);
 }
 
-/* Makes the rows of up to ROW_BATCH messages before the first one shown,
+/* Makes the rows of up to SCROLL_BATCH messages before the first one shown,
  * keeping what the user reads in its place. */
 static void
 show_earlier_rows (ConfabWindow *self)
 {
   GListModel *model = confab_conversation_get_messages (self->conversation);
-  GtkWidget *first = gtk_widget_get_first_child (self->message_box);
-  guint n = MIN (self->first_row, ROW_BATCH);
-  graphene_point_t point = GRAPHENE_POINT_INIT (0, 0);
+  guint n = MIN (self->first_row, SCROLL_BATCH);
 
   if (n == 0 || self->anchor != NULL)
     return;
 
-  if (first != NULL && gtk_widget_compute_point (first, self->message_box, &point, &point))
-    {
-      self->anchor = g_object_ref (first);
-      self->anchor_y = point.y;
-    }
-
+  hold_in_place (self, gtk_widget_get_first_child (self->message_box));
+  add_rows (self, model, self->first_row - n, n);
   self->first_row -= n;
-  add_rows (self, model, self->first_row, n);
+  trim_rows (self, FALSE);
+  mark_last_row (self);
+}
+
+/* The same below, when the user scrolls down a window of rows that does
+ * not reach the end. */
+static void
+show_later_rows (ConfabWindow *self)
+{
+  GListModel *model = confab_conversation_get_messages (self->conversation);
+  guint n = MIN (g_list_model_get_n_items (model) - self->last_row, SCROLL_BATCH);
+
+  if (n == 0 || self->anchor != NULL)
+    return;
+
+  hold_in_place (self, gtk_widget_get_last_child (self->message_box));
+  add_rows (self, model, self->last_row, n);
+  self->last_row += n;
+  trim_rows (self, TRUE);
+  mark_last_row (self);
 }
 
 static void
@@ -325,8 +402,9 @@ show_tail (ConfabWindow *self,
   guint n_items = g_list_model_get_n_items (model);
 
   remove_all_rows (self);
-  self->first_row = n_items > ROW_BATCH ? n_items - ROW_BATCH : 0;
+  self->first_row = self->last_row = n_items > ROW_BATCH ? n_items - ROW_BATCH : 0;
   add_rows (self, model, self->first_row, n_items - self->first_row);
+  self->last_row = n_items;
 }
 
 /* A long conversation opens with its last rows made; the others come in as
@@ -339,17 +417,24 @@ items_changed_cb (ConfabWindow *self,
                   GListModel   *model)
 {
   guint n_items = g_list_model_get_n_items (model);
+  guint old_n_items = n_items - added + removed;
 
-  if (position < self->first_row)
+  if (position < self->first_row || self->last_row < old_n_items ||
+      position + removed > self->last_row)
     {
-      /* A change above the rows made: the tail is made again. */
+      /* A change outside a window of rows that does not reach the end:
+       * the tail is made again, where a change brings the view. */
       show_tail (self, model);
     }
   else
     {
       for (guint i = 0; i < removed; i++)
-        gtk_box_remove (GTK_BOX (self->message_box), row_at (self, position));
+        {
+          gtk_box_remove (GTK_BOX (self->message_box), row_at (self, position));
+          self->last_row--;
+        }
       add_rows (self, model, position, added);
+      self->last_row += added;
     }
 
   /* A new message brings the view back to the end. */
@@ -573,9 +658,7 @@ unmark_found_cb (gpointer user_data)
   return G_SOURCE_REMOVE;
 }
 
-/* Brings the message a search found into view and marks it for a moment.
- * Its row is made if needed, with those after it, up to a limit: further
- * up in a very long chat, the chat opens at its end. */
+/* Brings the message a search found into view and marks it for a moment. */
 static void
 reveal_found (ConfabWindow *self)
 {
@@ -588,19 +671,18 @@ reveal_found (ConfabWindow *self)
   if (id == 0 || !confab_conversation_find_message (self->conversation, id, &position))
     return;
 
-  if (position < self->first_row)
+  /* Out of the rows made, the rows are made again around it. */
+  if (position < self->first_row || position >= self->last_row)
     {
-      guint n = self->first_row - position;
+      guint n_items = g_list_model_get_n_items (model);
+      guint first = position > 2 ? position - 2 : 0;
+      guint n = MIN (n_items - first, ROW_BATCH);
 
-      if (n > MAX_REVEAL_ROWS)
-        {
-          toast (self, _("The message found is too far up in this long chat to be shown. "
-                         "Scroll up to it."));
-          return;
-        }
-      g_clear_object (&self->anchor);
-      self->first_row = position;
-      add_rows (self, model, position, n);
+      remove_all_rows (self);
+      self->first_row = self->last_row = first;
+      add_rows (self, model, first, n);
+      self->last_row = first + n;
+      mark_last_row (self);
     }
 
   row = row_at (self, position);
