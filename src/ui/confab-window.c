@@ -20,10 +20,12 @@
 /* Rows made at a time: enough to fill a tall window, and few enough to
  * make in a frame. */
 #define ROW_BATCH 30
-/* Rows made at a time as the user scrolls past the rows made. Fewer, more
- * often, cost more in all (bench-history: 15 gave frame p50 25 ms, 30
- * gives 16.7 ms). */
-#define SCROLL_BATCH 30
+/* Rows made at a time as the user scrolls past the rows made. Each batch
+ * also pays a layout of the rows kept, so fewer rows more often cost more
+ * in all (bench-history, scrolling up: 8 rows gave frame p50 19.6 ms and
+ * 145 late frames, 15 gave 16.9 ms, p99 66 ms and 82, 30 gave p99 86 ms
+ * and 43). */
+#define SCROLL_BATCH 15
 /* The most rows kept: each one costs in every layout of the box, so a
  * long scroll drops the rows far behind it (bench-history). */
 #define MAX_ROWS 120
