@@ -14,23 +14,13 @@
 #include <glib/gi18n.h>
 #include <json-glib/json-glib.h>
 
-/* Real chunks nest about seven levels deep (logprobs, tool calls). json-glib
- * 1.6 descends recursively and runs out of stack near 100,000 levels, which
- * fits in one 4 MB event, so deeper data is refused before it gets there. */
-#define MAX_DEPTH 128
+#include "confab-json.h"
 
 struct ConfabChunkParser
 {
   /* owned */
   JsonParser *parser;
 };
-
-typedef enum
-{
-  SCAN_OK,
-  SCAN_INVALID,
-  SCAN_TOO_DEEP,
-} ScanResult;
 
 G_DEFINE_QUARK (confab-chunk-error-quark, confab_chunk_error)
 
@@ -129,147 +119,6 @@ is_done (const char *data,
   return len == strlen ("[DONE]") && memcmp (data, "[DONE]", len) == 0;
 }
 
-static gboolean
-read_hex4 (const char *str,
-           gsize       avail,
-           gunichar   *value)
-{
-  gunichar result = 0;
-
-  if (avail < 4)
-    return FALSE;
-
-  for (guint i = 0; i < 4; i++)
-    {
-      int digit = g_ascii_xdigit_value (str[i]);
-
-      if (digit < 0)
-        return FALSE;
-      result = result * 16 + (gunichar) digit;
-    }
-
-  *value = result;
-  return TRUE;
-}
-
-static gboolean
-is_plain (guchar c)
-{
-  /* Outside strings, JSON has only structure, numbers and the literals. */
-  return g_ascii_isalnum (c) ||
-         c == ' ' || c == '\t' || c == '\n' || c == '\r' ||
-         c == ':' || c == ',' || c == '-' || c == '+' || c == '.';
-}
-
-/*
- * Checks what json-glib 1.6 gets wrong before it sees the data:
- *
- * - It accepts single quotes, comments and unknown escapes, which would let
- *   the nesting count below miss brackets, so those are refused: real
- *   servers send strict JSON.
- * - Nesting deeper than MAX_DEPTH overflows its stack.
- * - A lone surrogate escape (`\ud800`) makes it fail the whole event or eat
- *   the character after it, and `\u0000` cuts the string short. Both are
- *   rewritten as `\ufffd`, which has the same length, in *owned: a new copy,
- *   or @data itself when it is *owned already (after UTF-8 repair).
- */
-static ScanResult
-scan_json (const char  *data,
-           gsize        len,
-           char       **owned)
-{
-  gboolean in_string = FALSE;
-  guint depth = 0;
-  gsize i = 0;
-
-  while (i < len)
-    {
-      guchar c = data[i];
-      gunichar value;
-      gunichar low;
-
-      if (!in_string)
-        {
-          if (c == '"')
-            in_string = TRUE;
-          else if (c == '{' || c == '[')
-            {
-              if (++depth > MAX_DEPTH)
-                return SCAN_TOO_DEEP;
-            }
-          else if (c == '}' || c == ']')
-            depth = depth > 0 ? depth - 1 : 0;
-          else if (!is_plain (c))
-            return SCAN_INVALID;
-
-          i++;
-          continue;
-        }
-
-      if (c == '"')
-        {
-          in_string = FALSE;
-          i++;
-          continue;
-        }
-
-      if (c != '\\')
-        {
-          i++;
-          continue;
-        }
-
-      if (i + 1 >= len)
-        return SCAN_INVALID;
-
-      switch (data[i + 1])
-        {
-        case '"':
-        case '\\':
-        case '/':
-        case 'b':
-        case 'f':
-        case 'n':
-        case 'r':
-        case 't':
-          i += 2;
-          continue;
-
-        case 'u':
-          break;
-
-        default:
-          return SCAN_INVALID;
-        }
-
-      if (!read_hex4 (data + i + 2, len - i - 2, &value))
-        return SCAN_INVALID;
-
-      if (value >= 0xd800 && value <= 0xdbff &&
-          i + 12 <= len && data[i + 6] == '\\' && data[i + 7] == 'u' &&
-          read_hex4 (data + i + 8, 4, &low) && low >= 0xdc00 && low <= 0xdfff)
-        {
-          i += 12;
-          continue;
-        }
-
-      if (value == 0 || (value >= 0xd800 && value <= 0xdfff))
-        {
-          if (*owned == NULL)
-            {
-              *owned = g_malloc (len + 1);
-              memcpy (*owned, data, len);
-              (*owned)[len] = '\0';
-            }
-          memcpy (*owned + i + 2, "fffd", 4);
-        }
-
-      i += 6;
-    }
-
-  return SCAN_OK;
-}
-
 /* Sets @root to the document, borrowed from the parser; an empty document
  * gives %NULL and no error. */
 static gboolean
@@ -281,6 +130,7 @@ load_json (ConfabChunkParser  *self,
 {
   g_autofree char *owned = NULL;
   const char *text = data;
+  gsize where;
 
   *root = NULL;
 
@@ -291,23 +141,26 @@ load_json (ConfabChunkParser  *self,
       len = strlen (owned);
     }
 
-  switch (scan_json (text, len, &owned))
+  switch (confab_json_scan (text, len, &owned, &where))
     {
-    case SCAN_OK:
+    case CONFAB_JSON_SCAN_OK:
       break;
 
-    case SCAN_INVALID:
-      g_set_error_literal (error, CONFAB_CHUNK_ERROR, CONFAB_CHUNK_ERROR_MALFORMED,
-                           _("The server sent an event that is not valid JSON."));
-      return FALSE;
+    case CONFAB_JSON_SCAN_EMPTY:
+      /* No document, and no error: a keep-alive. */
+      return TRUE;
 
-    case SCAN_TOO_DEEP:
+    case CONFAB_JSON_SCAN_TOO_DEEP:
       g_set_error_literal (error, CONFAB_CHUNK_ERROR, CONFAB_CHUNK_ERROR_MALFORMED,
                            _("The server sent an event nested too deeply to read."));
       return FALSE;
 
-    default:
-      g_assert_not_reached ();
+    case CONFAB_JSON_SCAN_INVALID:
+    case CONFAB_JSON_SCAN_TRUNCATED:
+    case CONFAB_JSON_SCAN_TRAILING:
+      g_set_error_literal (error, CONFAB_CHUNK_ERROR, CONFAB_CHUNK_ERROR_MALFORMED,
+                           _("The server sent an event that is not valid JSON."));
+      return FALSE;
     }
 
   if (owned != NULL)

@@ -13,6 +13,8 @@
 
 #include <json-glib/json-glib.h>
 
+#include "confab-json.h"
+
 typedef struct
 {
   char *role;
@@ -270,33 +272,19 @@ confab_request_set_max_tokens (ConfabRequest *self,
   self->max_tokens = max_tokens;
 }
 
-/* json-glib 1.6 escapes control characters below U+001F but writes U+001F
- * itself as a raw byte, which is not JSON: Python's json module, behind many
- * servers, refuses the request. No byte of a multi-byte UTF-8 sequence is
- * below 0x80, and the generator writes no 0x1f outside strings, so the raw
- * byte can be replaced wherever it is. */
+/* Takes @json, as json-glib wrote it, and makes it strict JSON. */
 static GBytes *
 escape_unit_separators (char  *json,
                         gsize  len)
 {
   g_autofree char *owned = json;
   g_autoptr(GString) escaped = NULL;
-  const char *start = json;
-  const char *end = json + len;
-  const char *found;
 
   if (memchr (json, 0x1f, len) == NULL)
     return g_bytes_new_take (g_steal_pointer (&owned), len);
 
   escaped = g_string_sized_new (len + 16);
-  while ((found = memchr (start, 0x1f, (size_t) (end - start))) != NULL)
-    {
-      g_string_append_len (escaped, start, (gssize) (found - start));
-      g_string_append (escaped, "\\u001f");
-      start = found + 1;
-    }
-  g_string_append_len (escaped, start, (gssize) (end - start));
-
+  confab_json_append_strict (escaped, json, len);
   len = escaped->len;
   return g_bytes_new_take (g_string_free (g_steal_pointer (&escaped), FALSE), len);
 }

@@ -14,11 +14,7 @@
 #include <glib/gi18n.h>
 #include <json-glib/json-glib.h>
 
-/* Our own files nest three levels deep, and other tools' exports with tool
- * calls or content parts six. json-glib 1.6 descends recursively and runs
- * out of stack near 100,000 levels, which take only 100 KB, so deeper data
- * is refused before it gets there. */
-#define MAX_DEPTH 128
+#include "confab-json.h"
 
 /* As confab-conversation.c cuts a title, to fit the sidebar. */
 #define TITLE_MAX_CHARS 60
@@ -27,17 +23,6 @@
 #define ROLE_MAX_CHARS 32
 
 #define UTF8_BOM "\xef\xbb\xbf"
-
-typedef enum
-{
-  SCAN_OK,
-  SCAN_EMPTY,
-  SCAN_NOT_CONTAINER,
-  SCAN_INVALID,
-  SCAN_TOO_DEEP,
-  SCAN_TRUNCATED,
-  SCAN_TRAILING,
-} ScanResult;
 
 G_DEFINE_QUARK (confab-transfer-error-quark, confab_transfer_error)
 
@@ -477,29 +462,6 @@ is_left_out (const ConfabStoredMessage *message)
          (message->content == NULL || message->content[0] == '\0');
 }
 
-/* json-glib 1.6 escapes control characters below U+001F but writes U+001F
- * itself as a raw byte, which is not JSON (confab-request.c does the same
- * for request bodies). No byte of a multi-byte UTF-8 sequence is below
- * 0x80, and the generator writes no 0x1f outside strings, so the raw byte
- * can be replaced wherever it is. */
-static void
-append_escaping_unit_separators (GString    *out,
-                                 const char *json,
-                                 gsize       len)
-{
-  const char *start = json;
-  const char *end = json + len;
-  const char *found;
-
-  while ((found = memchr (start, 0x1f, (size_t) (end - start))) != NULL)
-    {
-      g_string_append_len (out, start, (gssize) (found - start));
-      g_string_append (out, "\\u001f");
-      start = found + 1;
-    }
-  g_string_append_len (out, start, (gssize) (end - start));
-}
-
 /**
  * confab_transfer_to_json:
  * @conversation: a conversation
@@ -574,183 +536,13 @@ confab_transfer_to_json (const ConfabStoredConversation *conversation,
   json = json_generator_to_data (generator, &len);
 
   out = g_string_sized_new (len + 2);
-  append_escaping_unit_separators (out, json, len);
+  confab_json_append_strict (out, json, len);
   g_string_append_c (out, '\n');
 
   return g_string_free (g_steal_pointer (&out), FALSE);
 }
 
 /* Reading JSON */
-
-static gboolean
-read_hex4 (const char *str,
-           gsize       avail,
-           gunichar   *value)
-{
-  gunichar result = 0;
-
-  if (avail < 4)
-    return FALSE;
-
-  for (guint i = 0; i < 4; i++)
-    {
-      int digit = g_ascii_xdigit_value (str[i]);
-
-      if (digit < 0)
-        return FALSE;
-      result = result * 16 + (gunichar) digit;
-    }
-
-  *value = result;
-  return TRUE;
-}
-
-static gboolean
-is_space (guchar c)
-{
-  return c == ' ' || c == '\t' || c == '\n' || c == '\r';
-}
-
-static gboolean
-is_plain (guchar c)
-{
-  /* Outside strings, JSON has only structure, numbers and the literals. */
-  return g_ascii_isalnum (c) || is_space (c) ||
-         c == ':' || c == ',' || c == '-' || c == '+' || c == '.';
-}
-
-/*
- * Checks what json-glib 1.6 gets wrong before it sees the data, as
- * confab-chunk-parser.c does for stream events (its scanner is private to
- * it and also repairs bad UTF-8, which an import refuses instead):
- *
- * - It accepts single quotes, comments, unknown escapes and `var x = …`,
- *   which would let the nesting count below miss brackets, and text after
- *   the top-level value, which would hide a second document pasted after
- *   the first. All of that is refused: other tools write strict JSON.
- * - Nesting deeper than MAX_DEPTH overflows its stack.
- * - A lone surrogate escape (`\ud800`) makes it fail the whole document or
- *   eat the character after it, and `\u0000` cuts the string short. Both
- *   are rewritten as `\ufffd`, which has the same length, in a copy made in
- *   *owned the first time.
- *
- * It also tells a file cut short from other damage, and where the damage
- * starts, in *where.
- */
-static ScanResult
-scan_json (const char  *data,
-           gsize        len,
-           char       **owned,
-           gsize       *where)
-{
-  gboolean in_string = FALSE;
-  gboolean started = FALSE;
-  guint depth = 0;
-  gsize i = 0;
-
-  while (i < len)
-    {
-      guchar c = data[i];
-      gunichar value;
-      gunichar low;
-
-      *where = i;
-
-      if (!in_string)
-        {
-          if (depth == 0 && !is_space (c))
-            {
-              if (started)
-                return SCAN_TRAILING;
-              if (c != '{' && c != '[')
-                return SCAN_NOT_CONTAINER;
-              started = TRUE;
-            }
-
-          if (c == '"')
-            in_string = TRUE;
-          else if (c == '{' || c == '[')
-            {
-              if (++depth > MAX_DEPTH)
-                return SCAN_TOO_DEEP;
-            }
-          else if (c == '}' || c == ']')
-            depth--;
-          else if (!is_plain (c))
-            return SCAN_INVALID;
-
-          i++;
-          continue;
-        }
-
-      if (c == '"')
-        {
-          in_string = FALSE;
-          i++;
-          continue;
-        }
-
-      if (c != '\\')
-        {
-          i++;
-          continue;
-        }
-
-      if (i + 1 >= len)
-        return SCAN_TRUNCATED;
-
-      switch (data[i + 1])
-        {
-        case '"':
-        case '\\':
-        case '/':
-        case 'b':
-        case 'f':
-        case 'n':
-        case 'r':
-        case 't':
-          i += 2;
-          continue;
-
-        case 'u':
-          break;
-
-        default:
-          return SCAN_INVALID;
-        }
-
-      if (i + 6 > len)
-        return SCAN_TRUNCATED;
-      if (!read_hex4 (data + i + 2, len - i - 2, &value))
-        return SCAN_INVALID;
-
-      if (value >= 0xd800 && value <= 0xdbff &&
-          i + 12 <= len && data[i + 6] == '\\' && data[i + 7] == 'u' &&
-          read_hex4 (data + i + 8, 4, &low) && low >= 0xdc00 && low <= 0xdfff)
-        {
-          i += 12;
-          continue;
-        }
-
-      if (value == 0 || (value >= 0xd800 && value <= 0xdfff))
-        {
-          if (*owned == NULL)
-            *owned = g_strndup (data, len);
-          memcpy (*owned + i + 2, "fffd", 4);
-        }
-
-      i += 6;
-    }
-
-  *where = len;
-
-  if (!started)
-    return SCAN_EMPTY;
-  if (in_string || depth > 0)
-    return SCAN_TRUNCATED;
-
-  return SCAN_OK;
-}
 
 static guint
 line_at (const char *data,
@@ -789,41 +581,46 @@ load_json (const char  *data,
   gsize where = 0;
   guint line = 0;
 
-  switch (scan_json (data, len, &owned, &where))
+  /* Ours and other tools' files hold an object or a list. */
+  while (where < len && g_ascii_isspace (data[where]))
+    where++;
+  if (where < len && data[where] != '{' && data[where] != '[')
     {
-    case SCAN_OK:
+      g_set_error_literal (error, CONFAB_TRANSFER_ERROR, CONFAB_TRANSFER_ERROR_INVALID,
+                           _("The file does not start with a JSON object or list."));
+      return NULL;
+    }
+
+  switch (confab_json_scan (data, len, &owned, &where))
+    {
+    case CONFAB_JSON_SCAN_OK:
       break;
 
-    case SCAN_EMPTY:
+    case CONFAB_JSON_SCAN_EMPTY:
       g_set_error_literal (error, CONFAB_TRANSFER_ERROR, CONFAB_TRANSFER_ERROR_INVALID,
                            _("The file is empty."));
       return NULL;
 
-    case SCAN_NOT_CONTAINER:
-      g_set_error_literal (error, CONFAB_TRANSFER_ERROR, CONFAB_TRANSFER_ERROR_INVALID,
-                           _("The file does not start with a JSON object or list."));
-      return NULL;
-
-    case SCAN_INVALID:
+    case CONFAB_JSON_SCAN_INVALID:
       g_set_error (error, CONFAB_TRANSFER_ERROR, CONFAB_TRANSFER_ERROR_INVALID,
                    /* Translators: %u is a line number */
                    _("Line %u of the file is not valid JSON."), line_at (data, where));
       return NULL;
 
-    case SCAN_TOO_DEEP:
+    case CONFAB_JSON_SCAN_TOO_DEEP:
       g_set_error (error, CONFAB_TRANSFER_ERROR, CONFAB_TRANSFER_ERROR_INVALID,
                    /* Translators: %u is a line number */
                    _("Line %u of the file is nested too deeply to read."),
                    line_at (data, where));
       return NULL;
 
-    case SCAN_TRUNCATED:
+    case CONFAB_JSON_SCAN_TRUNCATED:
       g_set_error_literal (error, CONFAB_TRANSFER_ERROR, CONFAB_TRANSFER_ERROR_INVALID,
                            _("The file ends in the middle of its JSON data. It may have "
                              "been cut short."));
       return NULL;
 
-    case SCAN_TRAILING:
+    case CONFAB_JSON_SCAN_TRAILING:
       g_set_error (error, CONFAB_TRANSFER_ERROR, CONFAB_TRANSFER_ERROR_INVALID,
                    /* Translators: %u is a line number */
                    _("Line %u of the file has more text after the end of the JSON data."),
