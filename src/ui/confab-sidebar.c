@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "confab-conversation-item.h"
+#include "confab-toast.h"
 
 /* The history is read in pages, so a huge one never holds the worker, and
  * shown once whole: rows keep their place when one conversation moves. */
@@ -96,29 +97,6 @@ show_toast (ConfabSidebar *self,
     adw_toast_overlay_add_toast (overlay, toast);
   else
     g_object_unref (g_object_ref_sink (toast));
-}
-
-static void report_error (ConfabSidebar *self,
-                          const GError  *error,
-                          const char    *format,
-                          ...) G_GNUC_PRINTF (3, 4);
-
-static void
-report_error (ConfabSidebar *self,
-              const GError  *error,
-              const char    *format,
-              ...)
-{
-  g_autofree char *text = NULL;
-  va_list args;
-
-  if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
-    return;
-
-  va_start (args, format);
-  text = g_strdup_vprintf (format, args);
-  va_end (args);
-  show_toast (self, adw_toast_new (text));
 }
 
 /* Returns: (transfer none): the item, held by the list */
@@ -249,9 +227,9 @@ page_cb (GObject      *object,
   page = confab_store_list_conversations_finish (CONFAB_STORE (object), result, &error);
   if (page == NULL)
     {
-      report_error (load->self, error,
-                    /* Translators: %s says why */
-                    _("The list of chats could not be read: %s"), error->message);
+      confab_toast_error (GTK_WIDGET (load->self), error,
+                          /* Translators: %s says why */
+                          _("The list of chats could not be read: %s"), error->message);
       return;
     }
 
@@ -588,9 +566,9 @@ renamed_cb (GObject      *object,
 
   if (!confab_store_rename_conversation_finish (CONFAB_STORE (object), result, &error))
     {
-      report_error (call->self, error,
-                    /* Translators: %s says why */
-                    _("The chat could not be renamed: %s"), error->message);
+      confab_toast_error (GTK_WIDGET (call->self), error,
+                          /* Translators: %s says why */
+                          _("The chat could not be renamed: %s"), error->message);
       return;
     }
 
@@ -681,9 +659,9 @@ pinned_cb (GObject      *object,
 
   if (!confab_store_set_conversation_pinned_finish (CONFAB_STORE (object), result, &error))
     {
-      report_error (call->self, error,
-                    /* Translators: %s says why */
-                    _("The chat could not be pinned: %s"), error->message);
+      confab_toast_error (GTK_WIDGET (call->self), error,
+                          /* Translators: %s says why */
+                          _("The chat could not be pinned: %s"), error->message);
       return;
     }
 
@@ -729,9 +707,9 @@ deleted_cb (GObject      *object,
   snapshot = confab_store_delete_conversation_finish (CONFAB_STORE (object), result, &error);
   if (snapshot == NULL)
     {
-      report_error (self, error,
-                    /* Translators: %s says why */
-                    _("The chat could not be deleted: %s"), error->message);
+      confab_toast_error (GTK_WIDGET (self), error,
+                          /* Translators: %s says why */
+                          _("The chat could not be deleted: %s"), error->message);
       return;
     }
 
@@ -790,9 +768,9 @@ restored_cb (GObject      *object,
 
   if (!confab_store_restore_conversation_finish (CONFAB_STORE (object), result, &error))
     {
-      report_error (call->self, error,
-                    /* Translators: %s says why */
-                    _("The chat could not be brought back: %s"), error->message);
+      confab_toast_error (GTK_WIDGET (call->self), error,
+                          /* Translators: %s says why */
+                          _("The chat could not be brought back: %s"), error->message);
       return;
     }
 
@@ -949,9 +927,9 @@ searched_cb (GObject      *object,
   hits = confab_store_search_finish (CONFAB_STORE (object), result, &error);
   if (hits == NULL)
     {
-      report_error (self, error,
-                    /* Translators: %s says why */
-                    _("The search failed: %s"), error->message);
+      confab_toast_error (GTK_WIDGET (self), error,
+                          /* Translators: %s says why */
+                          _("The search failed: %s"), error->message);
       return;
     }
 

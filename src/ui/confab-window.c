@@ -15,6 +15,7 @@
 #include "confab-composer.h"
 #include "confab-message-row.h"
 #include "confab-sidebar.h"
+#include "confab-toast.h"
 #include "confab-transfer.h"
 
 /* Rows made at a time: enough to fill a tall window, and few enough to
@@ -1155,29 +1156,6 @@ transfer_new (ConfabWindow *self)
   return transfer;
 }
 
-static void transfer_error (ConfabWindow *self,
-                            const GError *error,
-                            const char   *format,
-                            ...) G_GNUC_PRINTF (3, 4);
-
-static void
-transfer_error (ConfabWindow *self,
-                const GError *error,
-                const char   *format,
-                ...)
-{
-  g_autofree char *text = NULL;
-  va_list args;
-
-  if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
-    return;
-
-  va_start (args, format);
-  text = g_strdup_vprintf (format, args);
-  va_end (args);
-  toast (self, text);
-}
-
 /* A file name from the title: no folders, no control characters, not too
  * long. */
 static char *
@@ -1216,9 +1194,9 @@ export_written_cb (GObject      *object,
 
   if (!g_file_replace_contents_finish (G_FILE (object), result, NULL, &error))
     {
-      transfer_error (transfer->self, error,
-                      /* Translators: the file name, then why */
-                      _("“%s” could not be written: %s"), name, error->message);
+      confab_toast_error (GTK_WIDGET (transfer->self->toast_overlay), error,
+                          /* Translators: the file name, then why */
+                          _("“%s” could not be written: %s"), name, error->message);
       return;
     }
 
@@ -1264,9 +1242,9 @@ export_messages_cb (GObject      *object,
   transfer->messages = confab_store_list_messages_finish (CONFAB_STORE (object), result, &error);
   if (transfer->messages == NULL)
     {
-      transfer_error (transfer->self, error,
-                      /* Translators: %s says why */
-                      _("The chat could not be read: %s"), error->message);
+      confab_toast_error (GTK_WIDGET (transfer->self->toast_overlay), error,
+                          /* Translators: %s says why */
+                          _("The chat could not be read: %s"), error->message);
       return;
     }
 
@@ -1301,9 +1279,9 @@ export_conversation_cb (GObject      *object,
                                                                   &error);
   if (transfer->conversation == NULL)
     {
-      transfer_error (transfer->self, error,
-                      /* Translators: %s says why */
-                      _("The chat could not be read: %s"), error->message);
+      confab_toast_error (GTK_WIDGET (transfer->self->toast_overlay), error,
+                          /* Translators: %s says why */
+                          _("The chat could not be read: %s"), error->message);
       return;
     }
 
@@ -1355,9 +1333,9 @@ imported_cb (GObject      *object,
   stored = confab_store_import_conversation_finish (CONFAB_STORE (object), result, &error);
   if (stored == NULL)
     {
-      transfer_error (transfer->self, error,
-                      /* Translators: the file name, then why */
-                      _("“%s” could not be imported: %s"), name, error->message);
+      confab_toast_error (GTK_WIDGET (transfer->self->toast_overlay), error,
+                          /* Translators: the file name, then why */
+                          _("“%s” could not be imported: %s"), name, error->message);
       return;
     }
 
@@ -1407,9 +1385,9 @@ parsed_cb (GObject      *object,
   transfer->messages = g_task_propagate_pointer (G_TASK (result), &error);
   if (transfer->messages == NULL)
     {
-      transfer_error (transfer->self, error,
-                      /* Translators: the file name, then why */
-                      _("“%s” could not be imported: %s"), name, error->message);
+      confab_toast_error (GTK_WIDGET (transfer->self->toast_overlay), error,
+                          /* Translators: the file name, then why */
+                          _("“%s” could not be imported: %s"), name, error->message);
       return;
     }
   transfer->conversation = confab_stored_conversation_copy (g_task_get_task_data (G_TASK (result)));
@@ -1437,9 +1415,9 @@ import_loaded_cb (GObject      *object,
 
   if (!g_file_load_contents_finish (G_FILE (object), result, &contents, &length, NULL, &error))
     {
-      transfer_error (transfer->self, error,
-                      /* Translators: the file name, then why */
-                      _("“%s” could not be read: %s"), name, error->message);
+      confab_toast_error (GTK_WIDGET (transfer->self->toast_overlay), error,
+                          /* Translators: the file name, then why */
+                          _("“%s” could not be read: %s"), name, error->message);
       return;
     }
 
