@@ -1117,6 +1117,109 @@ test_save_failed (void)
   g_assert_finalize_object (store);
 }
 
+static gboolean
+reply_is_streaming (gpointer user_data)
+{
+  ConfabConversation *conversation = user_data;
+  ConfabMessage *reply = confab_conversation_get_last_reply (conversation);
+
+  return reply != NULL && confab_conversation_get_is_streaming (conversation) &&
+         confab_message_get_content (reply)[0] != '\0';
+}
+
+static gboolean
+is_not_streaming (gpointer user_data)
+{
+  return !confab_conversation_get_is_streaming (user_data);
+}
+
+static gboolean
+is_saved (gpointer user_data)
+{
+  return !confab_conversation_get_save_failing (user_data);
+}
+
+/* Writes fail in the middle of a reply, as when the disk fills up, and
+ * work again later: what failed is saved without anything else from the
+ * user, and the run of failures is reported once. */
+static void
+test_save_retried (void)
+{
+  const Response * const responses[] = { &slow_reply.response, NULL };
+  g_autofree char *path = db_path ();
+  g_autofree char *sql = NULL;
+  g_autofree char *content = NULL;
+  g_autofree char *state = NULL;
+  g_autofree char *model = NULL;
+  g_autoptr(sqlite3) db = NULL;
+  ConfabStore *store = open_store (path);
+  TestServer *server = test_server_new (responses, NULL);
+  ConfabClient *client = confab_client_new (server->base_url, NULL);
+  ConfabConversation *conversation = confab_conversation_new_with_store (client, store, MODEL);
+  ConfabMessage *reply;
+  guint n_failed = 0;
+  gint64 reply_id;
+  gint64 started;
+
+  g_signal_connect (conversation, "save-failed", G_CALLBACK (save_failed_cb), &n_failed);
+  confab_conversation_send (conversation, "ゆっくり書いてください。");
+  wait_until (reply_is_streaming, conversation);
+  g_assert_false (confab_conversation_get_save_failing (conversation));
+
+  db = raw_open (path);
+  raw_exec (db,
+            "CREATE TRIGGER refuse_update BEFORE UPDATE ON messages BEGIN"
+            "  SELECT RAISE (FAIL, 'refused by the test');"
+            "END;"
+            "CREATE TRIGGER refuse_conversation BEFORE UPDATE ON conversations BEGIN"
+            "  SELECT RAISE (FAIL, 'refused by the test');"
+            "END;");
+
+  /* The reply streams to its end all the same, and a change made while
+   * nothing can be saved waits in memory too. */
+  wait_until (is_not_streaming, conversation);
+  reply = confab_conversation_get_last_reply (conversation);
+  g_assert_cmpstr (confab_message_get_content (reply), ==, slow_reply.text->str);
+  g_assert_cmpint (confab_message_get_state (reply), ==, CONFAB_MESSAGE_STATE_COMPLETE);
+  confab_conversation_set_model (conversation, "another-model");
+  wait_ms (100);
+  g_assert_true (confab_conversation_get_save_failing (conversation));
+  g_assert_cmpuint (n_failed, ==, 1);
+
+  reply_id = raw_int (db, "SELECT max (id) FROM messages");
+  sql = g_strdup_printf ("SELECT content FROM messages WHERE id = %" G_GINT64_FORMAT, reply_id);
+  content = raw_text (db, sql);
+  g_assert_cmpstr (content, !=, slow_reply.text->str);
+  g_clear_pointer (&content, g_free);
+
+  /* Retries keep failing, unseen: one report for the whole run. */
+  wait_ms (2500);
+  g_assert_cmpuint (n_failed, ==, 1);
+  g_assert_true (confab_conversation_get_save_failing (conversation));
+
+  raw_exec (db, "DROP TRIGGER refuse_update; DROP TRIGGER refuse_conversation;");
+  started = g_get_monotonic_time ();
+  wait_until (is_saved, conversation);
+  g_test_message ("saved %.1f s after writes worked again",
+                  (g_get_monotonic_time () - started) / (double)G_USEC_PER_SEC);
+
+  content = raw_text (db, sql);
+  g_assert_cmpstr (content, ==, slow_reply.text->str);
+  g_free (sql);
+  sql = g_strdup_printf ("SELECT state FROM messages WHERE id = %" G_GINT64_FORMAT, reply_id);
+  state = raw_text (db, sql);
+  g_assert_cmpstr (state, ==, "complete");
+  model = raw_text (db, "SELECT model FROM conversations");
+  g_assert_cmpstr (model, ==, "another-model");
+  g_assert_cmpuint (n_failed, ==, 1);
+  g_assert_cmpuint (server->n_requests, ==, 1);
+
+  assert_finalized_soon (conversation);
+  assert_finalized_soon (client);
+  test_server_free (server);
+  g_assert_finalize_object (store);
+}
+
 typedef struct
 {
   sqlite3    *db;
@@ -1947,6 +2050,7 @@ main (int   argc,
   g_test_add_func ("/confab/conversation-store/stop", test_stop);
   g_test_add_func ("/confab/conversation-store/save-rate", test_save_rate);
   g_test_add_func ("/confab/conversation-store/save-failed", test_save_failed);
+  g_test_add_func ("/confab/conversation-store/save-retried", test_save_retried);
   g_test_add_func ("/confab/conversation-store/dispose-saves", test_dispose_saves);
   g_test_add_func ("/confab/conversation-store/crash", test_crash);
   g_test_add_func ("/confab/conversation-store/regenerate", test_regenerate);

@@ -17,6 +17,11 @@
  * loses at most a second of text, and at most once, so saving costs a
  * stream nothing. */
 #define SAVE_INTERVAL_MS 1000
+/* After a failed save, what is not saved is tried again after this long,
+ * doubled after each failure up to the most: a full disk is often freed
+ * within seconds, a read-only one may stay so for the session. */
+#define RETRY_FIRST_MS 2000
+#define RETRY_MAX_MS 30000
 #define LOAD_PAGE_SIZE 500
 #define TITLE_MAX_CHARS 60
 
@@ -44,6 +49,8 @@ typedef struct
   gboolean saving;
   /* taken out of the conversation by an edit: never saved again */
   gboolean removed;
+  /* its last save failed: saved again by the next retry */
+  gboolean stale;
   /* the variants the row has and the one it shows, once it has an id:
    * those added and switched to in memory since are written after */
   guint    stored_variants;
@@ -90,6 +97,7 @@ struct _ConfabConversation
 
   /* source ids and handlers */
   guint  save_id;
+  guint  retry_id;
   gulong delta_id;
   gulong state_id;
 
@@ -99,6 +107,9 @@ struct _ConfabConversation
   guint    n_appending;
   gboolean creating;
   gboolean save_failing;
+  /* the model or system prompt could not be saved */
+  gboolean columns_stale;
+  guint    retry_ms;
   /* the streaming reply goes on from its text instead of replacing it */
   gboolean continuing;
 };
@@ -114,6 +125,7 @@ enum {
   PROP_MODEL,
   PROP_SYSTEM_PROMPT,
   PROP_IS_STREAMING,
+  PROP_SAVE_FAILING,
   N_PROPS
 };
 
@@ -148,6 +160,7 @@ confab_conversation_dispose (GObject *object)
     }
 
   g_clear_handle_id (&self->save_id, g_source_remove);
+  g_clear_handle_id (&self->retry_id, g_source_remove);
   g_cancellable_cancel (self->cancellable);
   g_clear_object (&self->cancellable);
   g_clear_object (&self->streaming);
@@ -207,6 +220,10 @@ confab_conversation_get_property (GObject    *object,
 
     case PROP_IS_STREAMING:
       g_value_set_boolean (value, self->streaming != NULL);
+      break;
+
+    case PROP_SAVE_FAILING:
+      g_value_set_boolean (value, self->save_failing);
       break;
 
     default:
@@ -293,6 +310,16 @@ confab_conversation_class_init (ConfabConversationClass *klass)
   properties[PROP_IS_STREAMING] =
     g_param_spec_boolean ("is-streaming", NULL, NULL, FALSE,
                           G_PARAM_READABLE | G_PARAM_STATIC_STRINGS);
+  /**
+   * ConfabConversation:save-failing:
+   *
+   * A save failed and something is still not saved. It stays in memory
+   * and is tried again every few seconds; this turns %FALSE once all of
+   * it is saved.
+   */
+  properties[PROP_SAVE_FAILING] =
+    g_param_spec_boolean ("save-failing", NULL, NULL, FALSE,
+                          G_PARAM_READABLE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
 
   g_object_class_install_properties (object_class, N_PROPS, properties);
 
@@ -315,8 +342,9 @@ confab_conversation_class_init (ConfabConversationClass *klass)
    * @self: the conversation
    * @error: why the store could not save
    *
-   * A save failed; the messages stay in memory and are saved again with
-   * the next change. Emitted once for a run of failures, not for each.
+   * A save failed; the messages stay in memory and are saved again when
+   * a retry succeeds. Emitted once for a run of failures, not for each:
+   * again only after #ConfabConversation:save-failing turned %FALSE.
    */
   signals[SAVE_FAILED] =
     g_signal_new ("save-failed",
@@ -371,18 +399,68 @@ pending_free (Pending *pending)
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (Pending, pending_free)
 
+static gboolean retry_cb (gpointer user_data);
+
 static void
 report_save_failure (ConfabConversation *self,
                      const GError       *error)
 {
   g_debug ("save failed: %s %d", g_quark_to_string (error->domain), error->code);
 
+  /* A conversation deleted meanwhile has nothing left to save. */
+  if (g_error_matches (error, CONFAB_STORE_ERROR, CONFAB_STORE_ERROR_NOT_FOUND))
+    return;
+
+  if (self->retry_id == 0 && self->store != NULL)
+    {
+      self->retry_ms = self->retry_ms == 0 ? RETRY_FIRST_MS : MIN (self->retry_ms * 2, RETRY_MAX_MS);
+      self->retry_id = g_timeout_add (self->retry_ms, retry_cb, self);
+      g_source_set_static_name (g_main_context_find_source_by_id (NULL, self->retry_id),
+                                "[confab] retry save");
+    }
+
   /* One toast for a read-only disk, not one a second while a reply streams. */
   if (self->save_failing)
     return;
 
   self->save_failing = TRUE;
+  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_SAVE_FAILING]);
   g_signal_emit (self, signals[SAVE_FAILED], 0, error);
+}
+
+/* Something is in memory only: a message never appended, one whose last
+ * save failed, or the conversation's own columns. */
+static gboolean
+has_unsaved (ConfabConversation *self)
+{
+  guint n = g_list_model_get_n_items (G_LIST_MODEL (self->messages));
+
+  if (self->columns_stale || (self->id == 0 && n > 0))
+    return TRUE;
+
+  for (guint i = 0; i < n; i++)
+    {
+      g_autoptr(ConfabMessage) message = g_list_model_get_item (G_LIST_MODEL (self->messages), i);
+      Record *record = get_record (message);
+
+      if (!record->removed && (record->id == 0 || record->stale))
+        return TRUE;
+    }
+
+  return FALSE;
+}
+
+/* A save succeeded: the failing run is over once nothing is left unsaved. */
+static void
+report_saved (ConfabConversation *self)
+{
+  if (!self->save_failing || has_unsaved (self))
+    return;
+
+  self->save_failing = FALSE;
+  self->retry_ms = 0;
+  g_clear_handle_id (&self->retry_id, g_source_remove);
+  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_SAVE_FAILING]);
 }
 
 static void
@@ -390,13 +468,22 @@ update_cb (GObject      *object,
            GAsyncResult *result,
            gpointer      user_data)
 {
-  g_autoptr(ConfabConversation) self = user_data;
+  g_autoptr(Pending) pending = user_data;
   g_autoptr(GError) error = NULL;
+  ConfabConversation *self = pending->self;
+  Record *record = get_record (pending->message);
 
+  /* The store runs saves in order: the last one to finish is the newest. */
   if (confab_store_update_message_finish (CONFAB_STORE (object), result, &error))
-    self->save_failing = FALSE;
+    {
+      record->stale = FALSE;
+      report_saved (self);
+    }
   else
-    report_save_failure (self, error);
+    {
+      record->stale = TRUE;
+      report_save_failure (self, error);
+    }
 }
 
 static void start_request (ConfabConversation *self);
@@ -423,12 +510,20 @@ gate_saved_cb (GObject      *object,
   g_autoptr(GError) error = NULL;
   ConfabConversation *self = pending->self;
 
-  get_record (pending->message)->saving = FALSE;
+  Record *record = get_record (pending->message);
+
+  record->saving = FALSE;
 
   if (confab_store_update_message_finish (CONFAB_STORE (object), result, &error))
-    self->save_failing = FALSE;
+    {
+      record->stale = FALSE;
+      report_saved (self);
+    }
   else
-    report_save_failure (self, error);
+    {
+      record->stale = TRUE;
+      report_save_failure (self, error);
+    }
 
   open_gate (self, pending->message);
 }
@@ -454,7 +549,8 @@ update_message (ConfabConversation *self,
                                          pending_new (self, message));
     }
   else
-    confab_store_update_message_async (store, stored, NULL, update_cb, g_object_ref (self));
+    confab_store_update_message_async (store, stored, NULL, update_cb,
+                                       pending_new (self, message));
 }
 
 static void changed_cb (GObject      *object,
@@ -492,7 +588,8 @@ save_variants (ConfabConversation *self,
       g_autoptr(ConfabStoredMessage) stored = confab_stored_message_new_from_message (variant);
 
       stored->id = record->id;
-      confab_store_update_message_async (store, stored, NULL, update_cb, g_object_ref (self));
+      confab_store_update_message_async (store, stored, NULL, update_cb,
+                                         pending_new (self, message));
     }
 
   for (guint i = record->stored_variants; i < n; i++)
@@ -615,7 +712,7 @@ append_cb (GObject      *object,
       record->position = stored->position;
       record->stored_variants = stored->n_variants;
       record->stored_index = stored->variant_index;
-      self->save_failing = FALSE;
+      record->stale = FALSE;
       save_variants (self, store, pending->message, TRUE);
       if (record->dirty)
         {
@@ -623,6 +720,7 @@ append_cb (GObject      *object,
           save_message (self, store, pending->message);
         }
       flush_waiting (self, store);
+      report_saved (self);
     }
   else
     {
@@ -677,8 +775,16 @@ column_saved_cb (GObject      *object,
     saved = confab_store_set_conversation_system_prompt_finish (CONFAB_STORE (object), result,
                                                                 &error);
 
-  if (!saved)
-    report_save_failure (self, error);
+  if (saved)
+    {
+      self->columns_stale = FALSE;
+      report_saved (self);
+    }
+  else
+    {
+      self->columns_stale = TRUE;
+      report_save_failure (self, error);
+    }
 }
 
 /* The end of a change to the stored messages other than an append or a
@@ -711,7 +817,7 @@ changed_cb (GObject      *object,
     }
 
   if (saved)
-    self->save_failing = FALSE;
+    report_saved (self);
   else
     report_save_failure (self, error);
 }
@@ -769,6 +875,41 @@ persist_new_messages (ConfabConversation *self)
                                               self->system_prompt, NULL, create_cb,
                                               g_object_ref (self));
     }
+}
+
+/* Saves again what a failed save left in memory only. */
+static gboolean
+retry_cb (gpointer user_data)
+{
+  ConfabConversation *self = user_data;
+  guint n = g_list_model_get_n_items (G_LIST_MODEL (self->messages));
+
+  self->retry_id = 0;
+
+  persist_new_messages (self);
+
+  for (guint i = 0; i < n; i++)
+    {
+      g_autoptr(ConfabMessage) message = g_list_model_get_item (G_LIST_MODEL (self->messages), i);
+
+      if (get_record (message)->stale)
+        save_message (self, self->store, message);
+    }
+
+  /* Marked saved by the first of the two to succeed. */
+  if (self->columns_stale && self->id != 0)
+    {
+      confab_store_set_conversation_model_async (self->store, self->id, self->model, NULL,
+                                                 column_saved_cb, g_object_ref (self));
+      confab_store_set_conversation_system_prompt_async (self->store, self->id,
+                                                         self->system_prompt, NULL,
+                                                         column_saved_cb, g_object_ref (self));
+    }
+
+  /* Nothing was left to try, as when the conversation was emptied. */
+  report_saved (self);
+
+  return G_SOURCE_REMOVE;
 }
 
 static gboolean
@@ -1317,6 +1458,20 @@ confab_conversation_set_system_prompt (ConfabConversation *self,
   if (self->store != NULL && self->id != 0)
     confab_store_set_conversation_system_prompt_async (self->store, self->id, system_prompt, NULL,
                                                        column_saved_cb, g_object_ref (self));
+}
+
+/**
+ * confab_conversation_get_save_failing:
+ * @self: a #ConfabConversation
+ *
+ * Returns: whether a save failed and something is still in memory only
+ */
+gboolean
+confab_conversation_get_save_failing (ConfabConversation *self)
+{
+  g_return_val_if_fail (CONFAB_IS_CONVERSATION (self), FALSE);
+
+  return self->save_failing;
 }
 
 gboolean

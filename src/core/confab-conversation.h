@@ -49,6 +49,7 @@ const char         *confab_conversation_get_system_prompt  (ConfabConversation  
 void                confab_conversation_set_system_prompt  (ConfabConversation   *self,
                                                             const char           *system_prompt);
 gboolean            confab_conversation_get_is_streaming   (ConfabConversation   *self);
+gboolean            confab_conversation_get_save_failing   (ConfabConversation   *self);
 ConfabMessage      *confab_conversation_get_last_reply     (ConfabConversation   *self);
 gboolean            confab_conversation_find_message       (ConfabConversation   *self,
                                                             gint64                message_id,

@@ -15,6 +15,7 @@
 #include "confab-composer.h"
 #include "confab-message-row.h"
 #include "confab-sidebar.h"
+#include "confab-store.h"
 #include "confab-toast.h"
 #include "confab-transfer.h"
 
@@ -54,6 +55,9 @@ struct _ConfabWindow
   ConfabConversation *conversation;
   GCancellable       *cancellable;
   GCancellable       *open_cancellable;
+  /* owned: conversations left while a save failed, kept until they are
+   * saved so that nothing in them is lost; opening one shows it again */
+  GPtrArray          *unsaved;
 
   /* owned: the first row, while rows are added above it */
   GtkWidget *anchor;
@@ -511,6 +515,8 @@ toast (ConfabWindow *self,
   adw_toast_overlay_add_toast (self->toast_overlay, toast);
 }
 
+/* Said once for a run of failures: the conversation tries again by
+ * itself, and says when it has saved everything. */
 static void
 save_failed_cb (ConfabWindow       *self,
                 const GError       *error,
@@ -518,15 +524,70 @@ save_failed_cb (ConfabWindow       *self,
 {
   g_autofree char *text = NULL;
 
-  /* One toast until the next conversation: a full disk fails every save. */
-  if (g_object_get_data (G_OBJECT (conversation), "confab-save-failed-shown") != NULL)
-    return;
-  g_object_set_data (G_OBJECT (conversation), "confab-save-failed-shown", GINT_TO_POINTER (1));
-
-  text = g_strdup_printf (/* Translators: %s says why */
-                          _("This conversation could not be saved: %s. It stays open here."),
-                          error->message);
+  /* The store's message carries SQLite's own words, too long for a toast
+   * when the cause is plain. */
+  if (g_error_matches (error, CONFAB_STORE_ERROR, CONFAB_STORE_ERROR_FULL))
+    text = g_strdup (_("The disk is full. This chat stays here and is saved once there is space."));
+  else if (g_error_matches (error, CONFAB_STORE_ERROR, CONFAB_STORE_ERROR_READ_ONLY))
+    text = g_strdup (_("The history is read-only. This chat stays here and is saved once it can be."));
+  else
+    text = g_strdup_printf (/* Translators: %s says why */
+                            _("This chat could not be saved, and is tried again: %s"),
+                            error->message);
   toast (self, text);
+}
+
+static void
+save_failing_cb (ConfabWindow       *self,
+                 GParamSpec         *pspec,
+                 ConfabConversation *conversation)
+{
+  if (!confab_conversation_get_save_failing (conversation))
+    toast (self, _("This chat is saved again."));
+}
+
+static void
+unsaved_saved_cb (ConfabWindow       *self,
+                  GParamSpec         *pspec,
+                  ConfabConversation *conversation)
+{
+  if (confab_conversation_get_save_failing (conversation))
+    return;
+
+  g_signal_handlers_disconnect_by_func (conversation, unsaved_saved_cb, self);
+  g_ptr_array_remove (self->unsaved, conversation);
+}
+
+/* A conversation left with something unsaved stays alive, trying again,
+ * until all of it is saved. */
+static void
+keep_if_unsaved (ConfabWindow       *self,
+                 ConfabConversation *conversation)
+{
+  if (!confab_conversation_get_save_failing (conversation))
+    return;
+
+  g_ptr_array_add (self->unsaved, g_object_ref (conversation));
+  g_signal_connect_object (conversation, "notify::save-failing", G_CALLBACK (unsaved_saved_cb),
+                           self, G_CONNECT_SWAPPED);
+}
+
+static ConfabConversation *
+take_unsaved (ConfabWindow *self,
+              gint64        conversation_id)
+{
+  for (guint i = 0; i < self->unsaved->len; i++)
+    {
+      ConfabConversation *conversation = g_ptr_array_index (self->unsaved, i);
+
+      if (confab_conversation_get_id (conversation) == conversation_id)
+        {
+          g_signal_handlers_disconnect_by_func (conversation, unsaved_saved_cb, self);
+          return g_ptr_array_steal_index (self->unsaved, i);
+        }
+    }
+
+  return NULL;
 }
 
 static void
@@ -542,6 +603,7 @@ set_conversation (ConfabWindow       *self,
       confab_conversation_stop (self->conversation);
       g_signal_handlers_disconnect_by_data (self->conversation, self);
       g_signal_handlers_disconnect_by_data (old, self);
+      keep_if_unsaved (self, self->conversation);
     }
   g_set_object (&self->conversation, conversation);
 
@@ -555,6 +617,8 @@ set_conversation (ConfabWindow       *self,
   g_signal_connect_object (conversation, "notify::model", G_CALLBACK (update_subtitle),
                            self, G_CONNECT_SWAPPED);
   g_signal_connect_object (conversation, "save-failed", G_CALLBACK (save_failed_cb),
+                           self, G_CONNECT_SWAPPED);
+  g_signal_connect_object (conversation, "notify::save-failing", G_CALLBACK (save_failing_cb),
                            self, G_CONNECT_SWAPPED);
   g_signal_connect_object (conversation, "notify::id", G_CALLBACK (conversation_id_cb),
                            self, G_CONNECT_SWAPPED);
@@ -742,12 +806,22 @@ confab_window_open_conversation (ConfabWindow *self,
 {
   ConfabApplication *app = get_app (self);
   ConfabStore *store = confab_application_get_store (app);
+  g_autoptr(ConfabConversation) unsaved = NULL;
 
   g_cancellable_cancel (self->open_cancellable);
   g_clear_object (&self->open_cancellable);
 
   if (store == NULL || conversation_id == confab_conversation_get_id (self->conversation))
     return;
+
+  /* The store has not all of it: the one in memory is the whole. */
+  unsaved = take_unsaved (self, conversation_id);
+  if (unsaved != NULL)
+    {
+      set_conversation (self, unsaved);
+      reveal_found (self);
+      return;
+    }
 
   self->open_cancellable = g_cancellable_new ();
   confab_conversation_load_async (confab_application_get_client (app), store, conversation_id,
@@ -781,8 +855,13 @@ sidebar_deleted_cb (ConfabWindow  *self,
                     gint64         conversation_id,
                     ConfabSidebar *sidebar)
 {
+  g_autoptr(ConfabConversation) unsaved = NULL;
+
   if (conversation_id == confab_conversation_get_id (self->conversation))
     new_conversation (self);
+
+  /* Deleted, it has nothing left to save. */
+  unsaved = take_unsaved (self, conversation_id);
 }
 
 static void
@@ -1512,6 +1591,12 @@ confab_window_dispose (GObject *object)
   if (self->conversation != NULL)
     confab_conversation_stop (self->conversation);
   g_clear_object (&self->conversation);
+  if (self->unsaved != NULL)
+    {
+      for (guint i = 0; i < self->unsaved->len; i++)
+        g_signal_handlers_disconnect_by_data (g_ptr_array_index (self->unsaved, i), self);
+      g_clear_pointer (&self->unsaved, g_ptr_array_unref);
+    }
   gtk_widget_dispose_template (GTK_WIDGET (self), CONFAB_TYPE_WINDOW);
 
   G_OBJECT_CLASS (confab_window_parent_class)->dispose (object);
@@ -1635,6 +1720,7 @@ confab_window_init (ConfabWindow *self)
 
   self->stick_to_bottom = TRUE;
   self->cancellable = g_cancellable_new ();
+  self->unsaved = g_ptr_array_new_with_free_func (g_object_unref);
   gtk_label_set_label (self->suggestion_label, suggestion);
 
   adjustment = gtk_scrolled_window_get_vadjustment (self->scroller);

@@ -238,12 +238,76 @@ def test_damaged_history_is_kept_aside(s):
     wait_until(lambda: texts(s) == [PROMPT, ANSWER], what="the reply")
 
 
+def stored_messages(s):
+    """(content, state) of every stored message, in order, read as another
+    program would while Confab runs."""
+    import sqlite3
+    path = os.path.join(s.env["XDG_DATA_HOME"], "confab", "history.db")
+    db = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+    try:
+        return db.execute("SELECT content, state FROM messages"
+                          " ORDER BY conversation_id, position").fetchall()
+    finally:
+        db.close()
+
+
+def test_full_disk_mid_session_loses_nothing(s):
+    # disk-full.so makes writes under the data folder fail with ENOSPC
+    # while the flag file exists: the disk fills in the middle of a reply.
+    module = os.environ.get("CONFAB_DISK_FULL_MODULE")
+    check(module and os.path.exists(module), "CONFAB_DISK_FULL_MODULE names no module")
+    flag = os.path.join(s.tmp, "disk-is-full")
+    long_answer = "".join(f"{i}番目の文です。" for i in range(30))
+    second = "ありがとう"
+    s.server.scripts.append(Script(writes=sse_reply(long_answer, pieces=30, delay=0.1)))
+    s.server.scripts.append(Script(writes=sse_reply(ANSWER, pieces=3, delay=0.02)))
+    asan = os.environ.get("ASAN_OPTIONS")
+    app = s.start_app({
+        "LD_PRELOAD": module,
+        "CONFAB_TEST_DISK_FULL": flag,
+        "CONFAB_TEST_DISK_DIR": os.path.join(s.env["XDG_DATA_HOME"], "confab") + "/",
+        # The module comes before the sanitizer's runtime, which is fine.
+        "ASAN_OPTIONS": (asan + ":" if asan else "") + "verify_asan_link_order=0",
+    })
+    s.type_text(PROMPT)
+    s.key("Return")
+    wait_until(lambda: len(texts(s)) == 2 and len(texts(s)[1]) > 10, what="part of the reply")
+    open(flag, "w").close()
+    wait_until(lambda: any("The disk is full." in t for t in s.labels()),
+               what=f"the toast about the full disk (labels {s.labels()!r})")
+    wait_until(lambda: texts(s) == [PROMPT, long_answer], what="the whole reply, kept in memory")
+
+    # Typed and answered while nothing can be saved.
+    s.type_text(second)
+    s.key("Return")
+    wait_until(lambda: texts(s) == [PROMPT, long_answer, second, ANSWER],
+               what=f"the second reply (shows {texts(s)!r})")
+    everything = [(PROMPT, "complete"), (long_answer, "complete"), (second, "complete"),
+                  (ANSWER, "complete")]
+    on_disk = stored_messages(s)
+    check(on_disk != everything, f"all was saved on a full disk: {on_disk!r}")
+
+    # Space again: all of it is saved without the user doing anything.
+    os.remove(flag)
+    wait_until(lambda: any("saved again" in t for t in s.labels()), timeout=45,
+               what=f"the toast saying it is saved (labels {s.labels()!r})")
+    on_disk = stored_messages(s)
+    check(on_disk == everything, f"saved after the disk was freed: {on_disk!r}")
+
+    s.key("ctrl+q")
+    wait_until(lambda: app.poll() is not None, what="Confab to quit")
+    s.start_app()
+    wait_until(lambda: texts(s) == [PROMPT, long_answer, second, ANSWER],
+               what=f"the conversation after a restart (shows {texts(s)!r})")
+
+
 TESTS = [
     ("quit-and-restart", test_quit_and_restart_keeps_the_conversation),
     ("killed-mid-stream", test_killed_mid_stream_shows_interrupted_and_retries),
     ("second-instance", test_second_instance_raises_the_first),
     ("long-conversation", test_long_conversation_makes_rows_as_you_scroll_up),
     ("unwritable-history", test_unwritable_history_says_so_and_chat_still_works),
+    ("full-disk-mid-session", test_full_disk_mid_session_loses_nothing),
     ("damaged-history", test_damaged_history_is_kept_aside),
     ("search-shows-message", test_search_shows_the_message_far_up),
 ]
