@@ -1633,6 +1633,65 @@ test_edit_and_resend (void)
   g_assert_finalize_object (store);
 }
 
+/* The edit cannot be written: the reply comes all the same, and it is
+ * not stored before the messages the edit deletes. Once writes work
+ * again, the store holds the edited conversation and nothing else. */
+static void
+test_edit_retried (void)
+{
+  const Response * const responses[] = {
+    &first_response, &second_response, &third_response, NULL
+  };
+  g_autofree char *path = db_path ();
+  g_autoptr(GPtrArray) messages = NULL;
+  g_autoptr(sqlite3) db = NULL;
+  ConfabStore *store = open_store (path);
+  TestServer *server = test_server_new (responses, path);
+  ConfabClient *client = confab_client_new (server->base_url, NULL);
+  ConfabConversation *conversation = confab_conversation_new_with_store (client, store, MODEL);
+  guint n_failed = 0;
+  gint64 id;
+
+  send_and_wait (conversation, FIRST_PROMPT);
+  send_and_wait (conversation, "ありがとう。");
+  id = confab_conversation_get_id (conversation);
+  g_signal_connect (conversation, "save-failed", G_CALLBACK (save_failed_cb), &n_failed);
+
+  db = raw_open (path);
+  raw_exec (db,
+            "CREATE TRIGGER refuse_delete BEFORE DELETE ON messages BEGIN"
+            "  SELECT RAISE (FAIL, 'refused by the test');"
+            "END;");
+  act_and_wait (conversation, edit_first);
+  g_assert_cmpstr (confab_message_get_content (get_message (conversation, 1)), ==, THIRD_REPLY);
+  wait_ms (200);
+  g_assert_cmpuint (n_failed, ==, 1);
+  g_assert_true (confab_conversation_get_save_failing (conversation));
+
+  /* Nothing of the edit is written, and the new reply waits for it. */
+  messages = list_messages (store, id);
+  g_assert_cmpuint (messages->len, ==, 4);
+  g_assert_cmpstr (stored_message (messages, 0)->content, ==, FIRST_PROMPT);
+  g_assert_cmpstr (stored_message (messages, 3)->content, ==, SECOND_REPLY);
+  g_clear_pointer (&messages, g_ptr_array_unref);
+
+  raw_exec (db, "DROP TRIGGER refuse_delete;");
+  wait_until (is_saved, conversation);
+
+  messages = list_messages (store, id);
+  g_assert_cmpuint (messages->len, ==, 2);
+  g_assert_cmpstr (stored_message (messages, 0)->content, ==, "大阪の天気は？");
+  g_assert_cmpstr (stored_message (messages, 1)->content, ==, THIRD_REPLY);
+  g_assert_cmpint (stored_message (messages, 1)->position, ==, 1);
+  g_assert_cmpint (stored_message (messages, 1)->state, ==, CONFAB_MESSAGE_STATE_COMPLETE);
+  g_assert_cmpuint (n_failed, ==, 1);
+
+  assert_finalized_soon (conversation);
+  assert_finalized_soon (client);
+  test_server_free (server);
+  g_assert_finalize_object (store);
+}
+
 static void
 test_edit_while_appending (void)
 {
@@ -2057,6 +2116,7 @@ main (int   argc,
   g_test_add_func ("/confab/conversation-store/regenerate-in-memory", test_regenerate_in_memory);
   g_test_add_func ("/confab/conversation-store/regenerate-unsaved", test_regenerate_unsaved);
   g_test_add_func ("/confab/conversation-store/edit-and-resend", test_edit_and_resend);
+  g_test_add_func ("/confab/conversation-store/edit-retried", test_edit_retried);
   g_test_add_func ("/confab/conversation-store/edit-while-appending", test_edit_while_appending);
   g_test_add_func ("/confab/conversation-store/continue", test_continue);
   g_test_add_func ("/confab/conversation-store/continue-failed", test_continue_failed);

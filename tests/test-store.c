@@ -320,19 +320,17 @@ select_variant (ConfabStore  *store,
 }
 
 static gboolean
-truncate_conversation (ConfabStore  *store,
-                       gint64        conversation_id,
-                       gint64        from_position,
-                       GError      **error)
+edit_message (ConfabStore               *store,
+              const ConfabStoredMessage *message,
+              GError                   **error)
 {
   g_autoptr(GAsyncResult) result = NULL;
   GAsyncResult *slot = NULL;
 
-  confab_store_truncate_conversation_async (store, conversation_id, from_position, NULL,
-                                            store_result_cb, &slot);
+  confab_store_edit_message_async (store, message, NULL, store_result_cb, &slot);
   result = wait_for_result (&slot);
 
-  return confab_store_truncate_conversation_finish (store, result, error);
+  return confab_store_edit_message_finish (store, result, error);
 }
 
 static ConfabStoredConversation *
@@ -2175,7 +2173,7 @@ test_update_after_variant (void)
 }
 
 static void
-test_truncate (void)
+test_edit (void)
 {
   g_autofree char *path = default_path ();
   g_autoptr(ConfabStoredConversation) conversation = NULL;
@@ -2184,12 +2182,13 @@ test_truncate (void)
   g_autoptr(ConfabStoredMessage) pending = NULL;
   g_autoptr(ConfabStoredMessage) row = NULL;
   g_autoptr(ConfabStoredMessage) appended = NULL;
+  g_autoptr(ConfabStoredMessage) edited = NULL;
   g_autoptr(GPtrArray) messages = NULL;
   g_autoptr(GPtrArray) others = NULL;
   g_autoptr(GError) error = NULL;
   g_autoptr(sqlite3) db = NULL;
   ConfabStore *store;
-  gint64 reply_id = 0;
+  gint64 ids[5] = { 0 };
 
   store = open_store (path);
   conversation = create_conversation (store, "Edit");
@@ -2203,41 +2202,68 @@ test_truncate (void)
       message = append_message (store, conversation->id,
                                 i % 2 ? CONFAB_MESSAGE_ROLE_ASSISTANT : CONFAB_MESSAGE_ROLE_USER,
                                 text);
-      if (i == 3)
-        reply_id = message->id;
+      ids[i] = message->id;
     }
   pending = stored_reply ("", CONFAB_MESSAGE_STATE_STREAMING, NULL);
-  row = add_variant (store, reply_id, pending, &error);
+  row = add_variant (store, ids[3], pending, &error);
   g_assert_no_error (error);
 
-  /* Beyond the end, nothing goes. */
-  g_assert_true (truncate_conversation (store, conversation->id, 5, &error));
+  /* The last message: its text changes, and nothing goes. */
+  edited = confab_stored_message_new (CONFAB_MESSAGE_ROLE_USER, "最後の質問、書き直し");
+  edited->id = ids[4];
+  g_assert_true (edit_message (store, edited, &error));
   g_assert_no_error (error);
   messages = list_messages (store, conversation->id, 0, 10);
   g_assert_cmpuint (messages->len, ==, 5);
+  g_assert_cmpstr (((ConfabStoredMessage *)messages->pdata[4])->content, ==, "最後の質問、書き直し");
   g_clear_pointer (&messages, g_ptr_array_unref);
+  g_clear_pointer (&edited, confab_stored_message_free);
 
-  /* Edit-and-resend of message 1 keeps 0 and 1, with its variants gone
-   * with the rest, and the index with them. */
-  g_assert_true (truncate_conversation (store, conversation->id, 2, &error));
+  /* The first message while writes of deletions fail: neither the new
+   * text nor the deletion is written. */
+  db = raw_open (path);
+  raw_exec (db,
+            "CREATE TRIGGER refuse_delete BEFORE DELETE ON messages BEGIN"
+            "  SELECT RAISE (FAIL, 'refused by the test');"
+            "END;");
+  edited = confab_stored_message_new (CONFAB_MESSAGE_ROLE_USER, "最初の質問、書き直し");
+  edited->id = ids[0];
+  g_assert_false (edit_message (store, edited, &error));
+  g_assert_nonnull (error);
+  g_clear_error (&error);
+  messages = list_messages (store, conversation->id, 0, 10);
+  g_assert_cmpuint (messages->len, ==, 5);
+  g_assert_cmpstr (((ConfabStoredMessage *)messages->pdata[0])->content, ==, "メッセージ番号0");
+  g_clear_pointer (&messages, g_ptr_array_unref);
+  g_clear_pointer (&edited, confab_stored_message_free);
+  raw_exec (db, "DROP TRIGGER refuse_delete;");
+
+  /* Edit-and-resend of message 2 keeps 0 to 2, with 2's new text, and
+   * the variants of 3 gone with the rest, and the index with them. */
+  edited = confab_stored_message_new (CONFAB_MESSAGE_ROLE_USER, "三つ目の質問、書き直し");
+  edited->id = ids[2];
+  g_assert_true (edit_message (store, edited, &error));
   g_assert_no_error (error);
   messages = list_messages (store, conversation->id, 0, 10);
-  g_assert_cmpuint (messages->len, ==, 2);
+  g_assert_cmpuint (messages->len, ==, 3);
   g_assert_cmpstr (((ConfabStoredMessage *)messages->pdata[1])->content, ==, "メッセージ番号1");
+  g_assert_cmpstr (((ConfabStoredMessage *)messages->pdata[2])->content, ==, "三つ目の質問、書き直し");
   others = list_messages (store, other->id, 0, 10);
   g_assert_cmpuint (others->len, ==, 1);
-  db = raw_open (path);
   g_assert_cmpint (raw_int (db, "SELECT count(*) FROM message_variants"), ==, 0);
   assert_search (store, "メッセージ番号3", "", NULL, 0);
-  assert_search (store, "メッセージ番号1", "メッセージ番号1",
-                 &((ConfabStoredMessage *)messages->pdata[1])->id, 1);
+  assert_search (store, "メッセージ番号2", "", NULL, 0);
+  assert_search (store, "三つ目の質問", "三つ目の質問", &ids[2], 1);
   assert_index_sound (path);
 
   /* The next message takes the place after the kept ones. */
   appended = append_message (store, conversation->id, CONFAB_MESSAGE_ROLE_ASSISTANT, "新しい答え");
-  g_assert_cmpint (appended->position, ==, 2);
+  g_assert_cmpint (appended->position, ==, 3);
 
-  g_assert_false (truncate_conversation (store, conversation->id + 100, 0, &error));
+  g_clear_pointer (&edited, confab_stored_message_free);
+  edited = confab_stored_message_new (CONFAB_MESSAGE_ROLE_USER, "ない");
+  edited->id = appended->id + 100;
+  g_assert_false (edit_message (store, edited, &error));
   g_assert_error (error, CONFAB_STORE_ERROR, CONFAB_STORE_ERROR_NOT_FOUND);
 
   g_assert_finalize_object (store);
@@ -2588,7 +2614,7 @@ main (int   argc,
   g_test_add_func ("/confab/store/message-variants", test_message_variants);
   g_test_add_func ("/confab/store/variants", test_variants);
   g_test_add_func ("/confab/store/update-after-variant", test_update_after_variant);
-  g_test_add_func ("/confab/store/truncate", test_truncate);
+  g_test_add_func ("/confab/store/edit", test_edit);
   g_test_add_func ("/confab/store/import", test_import);
   g_test_add_func ("/confab/store/import-atomic", test_import_atomic);
 

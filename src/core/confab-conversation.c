@@ -94,6 +94,9 @@ struct _ConfabConversation
 
   /* borrowed: the prompt whose append the request waits for */
   ConfabMessage *gate;
+  /* owned: an edited prompt whose edit is not stored yet; appends wait
+   * for it, or they would come before the messages it deletes */
+  ConfabMessage *editing;
 
   /* source ids and handlers */
   guint  save_id;
@@ -164,6 +167,7 @@ confab_conversation_dispose (GObject *object)
   g_cancellable_cancel (self->cancellable);
   g_clear_object (&self->cancellable);
   g_clear_object (&self->streaming);
+  g_clear_object (&self->editing);
   g_clear_object (&self->client);
   g_clear_object (&self->store);
   g_clear_object (&self->messages);
@@ -501,6 +505,9 @@ open_gate (ConfabConversation *self,
   start_request (self);
 }
 
+static void flush_waiting (ConfabConversation *self,
+                           ConfabStore        *store);
+
 static void
 gate_saved_cb (GObject      *object,
                GAsyncResult *result,
@@ -509,14 +516,20 @@ gate_saved_cb (GObject      *object,
   g_autoptr(Pending) pending = user_data;
   g_autoptr(GError) error = NULL;
   ConfabConversation *self = pending->self;
-
   Record *record = get_record (pending->message);
+  gboolean edit = g_task_get_source_tag (G_TASK (result)) == confab_store_edit_message_async;
 
   record->saving = FALSE;
 
-  if (confab_store_update_message_finish (CONFAB_STORE (object), result, &error))
+  if (edit ? confab_store_edit_message_finish (CONFAB_STORE (object), result, &error)
+           : confab_store_update_message_finish (CONFAB_STORE (object), result, &error))
     {
       record->stale = FALSE;
+      if (edit && pending->message == self->editing)
+        {
+          g_clear_object (&self->editing);
+          flush_waiting (self, CONFAB_STORE (object));
+        }
       report_saved (self);
     }
   else
@@ -529,7 +542,9 @@ gate_saved_cb (GObject      *object,
 }
 
 /* Saves @message, which has a row, as it is now. When the request waits
- * for it, as for an edited prompt, it waits for this save too. */
+ * for it, as for an edited prompt, it waits for this save too. An edited
+ * prompt whose edit is not stored yet deletes the messages after it in
+ * the same transaction. */
 static void
 update_message (ConfabConversation *self,
                 ConfabStore        *store,
@@ -542,7 +557,13 @@ update_message (ConfabConversation *self,
   g_assert (record->id != 0);
 
   stored->id = record->id;
-  if (gating)
+  if (message == self->editing)
+    {
+      record->saving = TRUE;
+      confab_store_edit_message_async (store, stored, NULL, gate_saved_cb,
+                                       pending_new (self, message));
+    }
+  else if (gating)
     {
       record->saving = TRUE;
       confab_store_update_message_async (store, stored, NULL, gate_saved_cb,
@@ -637,8 +658,6 @@ save_message (ConfabConversation *self,
   update_message (self, store, message, message == self->gate);
 }
 
-static void flush_waiting (ConfabConversation *self,
-                           ConfabStore        *store);
 
 /* Fills the waiting queue again with every message not stored, in the
  * conversation's order, so that one whose append failed goes before the
@@ -744,7 +763,8 @@ flush_waiting (ConfabConversation *self,
   g_autoptr(ConfabStoredMessage) stored = NULL;
   Record *record;
 
-  if (self->id == 0 || self->n_appending > 0 || g_queue_is_empty (&self->waiting))
+  if (self->id == 0 || self->n_appending > 0 || self->editing != NULL ||
+      g_queue_is_empty (&self->waiting))
     return;
 
   message = g_queue_pop_head (&self->waiting);
@@ -813,7 +833,7 @@ changed_cb (GObject      *object,
     }
   else
     {
-      saved = confab_store_truncate_conversation_finish (store, result, &error);
+      g_assert_not_reached ();
     }
 
   if (saved)
@@ -886,8 +906,8 @@ retry_cb (gpointer user_data)
 
   self->retry_id = 0;
 
-  persist_new_messages (self);
-
+  /* Saves first: an edit deletes the messages after it before the
+   * appends that come after it. */
   for (guint i = 0; i < n; i++)
     {
       g_autoptr(ConfabMessage) message = g_list_model_get_item (G_LIST_MODEL (self->messages), i);
@@ -895,6 +915,8 @@ retry_cb (gpointer user_data)
       if (get_record (message)->stale)
         save_message (self, self->store, message);
     }
+
+  persist_new_messages (self);
 
   /* Marked saved by the first of the two to succeed. */
   if (self->columns_stale && self->id != 0)
@@ -1890,20 +1912,20 @@ confab_conversation_edit_and_resend (ConfabConversation *self,
     }
   g_list_store_splice (self->messages, position + 1, n - position - 1, NULL, 0);
 
-  /* Stored messages come before those not stored: when this one has no
-   * row, none after it has either. */
-  record = get_record (user_message);
-  if (self->store != NULL && record->id != 0)
-    confab_store_truncate_conversation_async (self->store, self->id, record->position + 1, NULL,
-                                              changed_cb, g_object_ref (self));
-
   confab_message_clear_text (user_message);
   confab_message_append (user_message, CONFAB_MESSAGE_PART_CONTENT, new_text, -1);
 
-  /* A stored prompt is saved before the request goes out; one not stored
-   * yet is appended as it is now, and the request waits for that. */
+  /* A stored prompt is saved with the later messages deleted, in one
+   * transaction, before the request goes out: a crash leaves either the
+   * old conversation or the edited one. Stored messages come before those
+   * not stored, so when this one has no row, none after it has either: it
+   * is appended as it is now, and the request waits for that. */
+  record = get_record (user_message);
   if (self->store != NULL && record->id != 0)
-    update_message (self, self->store, user_message, TRUE);
+    {
+      g_set_object (&self->editing, user_message);
+      update_message (self, self->store, user_message, TRUE);
+    }
   else if (self->store != NULL)
     save_message (self, self->store, user_message);
 

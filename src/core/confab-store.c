@@ -2496,13 +2496,13 @@ confab_store_append_message_finish (ConfabStore   *self,
   return g_task_propagate_pointer (G_TASK (result), error);
 }
 
+/* The UPDATE of a save: what the message shows, found by its id. */
 static gboolean
-update_message_job (ConfabStore  *self,
-                    Job          *job,
-                    GError      **error)
+update_row (ConfabStore               *self,
+            const ConfabStoredMessage *message,
+            GError                   **error)
 {
   g_autoptr(sqlite3_stmt) stmt = NULL;
-  ConfabStoredMessage *message = job->input;
 
   /* One statement, so a save costs one UPDATE; the content trigger redoes
    * the index entry only when the text changed. */
@@ -2524,6 +2524,14 @@ update_message_job (ConfabStore  *self,
     return set_not_found (error, _("The message no longer exists."));
 
   return TRUE;
+}
+
+static gboolean
+update_message_job (ConfabStore  *self,
+                    Job          *job,
+                    GError      **error)
+{
+  return update_row (self, job->input, error);
 }
 
 /**
@@ -2884,100 +2892,91 @@ confab_store_select_variant_finish (ConfabStore   *self,
 /* Editing */
 
 static gboolean
-truncate_in_transaction (ConfabStore  *self,
-                         gpointer      data,
-                         GError      **error)
+edit_in_transaction (ConfabStore  *self,
+                     gpointer      data,
+                     GError      **error)
 {
-  g_autoptr(sqlite3_stmt) exists = NULL;
   g_autoptr(sqlite3_stmt) delete = NULL;
   Job *job = data;
-  int rc;
 
-  exists = prepare (self->db, "SELECT 1 FROM conversations WHERE id = ?1", error);
-  if (exists == NULL)
+  if (!update_row (self, job->input, error))
     return FALSE;
-
-  sqlite3_bind_int64 (exists, 1, job->id);
-  rc = sqlite3_step (exists);
-  if (rc == SQLITE_DONE)
-    return set_not_found (error, _("The conversation no longer exists."));
-  if (rc != SQLITE_ROW)
-    {
-      set_db_error (error, self->db, rc);
-      return FALSE;
-    }
 
   /* Their variants go with them, and their index entries. */
   delete = prepare (self->db,
-                    "DELETE FROM messages WHERE conversation_id = ?1 AND position >= ?2",
+                    "DELETE FROM messages WHERE (conversation_id, position) IN "
+                    "(SELECT later.conversation_id, later.position FROM messages AS edited "
+                    " JOIN messages AS later ON later.conversation_id = edited.conversation_id "
+                    " AND later.position > edited.position WHERE edited.id = ?1)",
                     error);
   if (delete == NULL)
     return FALSE;
 
   sqlite3_bind_int64 (delete, 1, job->id);
-  sqlite3_bind_int64 (delete, 2, job->number);
   if (!step_done (delete, error))
     return FALSE;
 
-  g_debug ("truncated %d message(s)", sqlite3_changes (self->db));
+  g_debug ("deleted %d message(s) after the edited one", sqlite3_changes (self->db));
 
   return TRUE;
 }
 
 static gboolean
-truncate_conversation_job (ConfabStore  *self,
-                           Job          *job,
-                           GError      **error)
+edit_message_job (ConfabStore  *self,
+                  Job          *job,
+                  GError      **error)
 {
-  return in_transaction (self, truncate_in_transaction, job, error);
+  return in_transaction (self, edit_in_transaction, job, error);
 }
 
 /**
- * confab_store_truncate_conversation_async:
+ * confab_store_edit_message_async:
  * @self: a #ConfabStore
- * @conversation_id: the conversation
- * @from_position: the place of the first message to delete
+ * @message: the edited message, found by its id, copied; saved as
+ *   confab_store_update_message_async() saves it
  * @cancellable: (nullable): a #GCancellable
- * @callback: called when the messages are deleted
+ * @callback: called when the edit is saved
  * @user_data: data for @callback
  *
- * Deletes every message from @from_position on, with its variants, as
- * when the user edits a message and sends it again. The next message
- * appended takes the place after the ones kept.
+ * Saves @message and deletes every message after it in its
+ * conversation, with their variants, in one transaction: as when the
+ * user edits a message and sends it again. Either both are written or
+ * neither is. The next message appended takes the place after it.
  */
 void
-confab_store_truncate_conversation_async (ConfabStore         *self,
-                                          gint64               conversation_id,
-                                          gint64               from_position,
-                                          GCancellable        *cancellable,
-                                          GAsyncReadyCallback  callback,
-                                          gpointer             user_data)
+confab_store_edit_message_async (ConfabStore               *self,
+                                 const ConfabStoredMessage *message,
+                                 GCancellable              *cancellable,
+                                 GAsyncReadyCallback        callback,
+                                 gpointer                   user_data)
 {
   g_autoptr(GTask) task = NULL;
   Job *job;
 
   g_return_if_fail (CONFAB_IS_STORE (self));
-  g_return_if_fail (from_position >= 0);
+  g_return_if_fail (message != NULL);
+  g_return_if_fail ((guint)message->state < G_N_ELEMENTS (state_names));
   g_return_if_fail (!cancellable || G_IS_CANCELLABLE (cancellable));
 
   task = g_task_new (self, cancellable, callback, user_data);
-  g_task_set_source_tag (task, confab_store_truncate_conversation_async);
+  g_task_set_source_tag (task, confab_store_edit_message_async);
 
-  job = job_new (task, "truncate-conversation", truncate_conversation_job);
-  job->id = conversation_id;
-  job->number = from_position;
+  job = job_new (task, "edit-message", edit_message_job);
+  job->id = message->id;
+  job->input = copy_without_variants (message);
+  job->input_free = (GDestroyNotify)confab_stored_message_free;
   submit (self, job);
 }
 
 gboolean
-confab_store_truncate_conversation_finish (ConfabStore   *self,
-                                           GAsyncResult  *result,
-                                           GError       **error)
+confab_store_edit_message_finish (ConfabStore   *self,
+                                  GAsyncResult  *result,
+                                  GError       **error)
 {
   g_return_val_if_fail (CONFAB_IS_STORE (self), FALSE);
   g_return_val_if_fail (g_task_is_valid (result, self), FALSE);
   g_return_val_if_fail (g_task_get_source_tag (G_TASK (result)) ==
-                        confab_store_truncate_conversation_async, FALSE);
+                        confab_store_edit_message_async, FALSE);
 
   return g_task_propagate_boolean (G_TASK (result), error);
 }

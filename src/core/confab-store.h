@@ -310,15 +310,14 @@ ConfabStoredMessage *confab_store_select_variant_finish (ConfabStore            
                                                          GAsyncResult              *result,
                                                          GError                   **error);
 
-void     confab_store_truncate_conversation_async  (ConfabStore         *self,
-                                                    gint64               conversation_id,
-                                                    gint64               from_position,
-                                                    GCancellable        *cancellable,
-                                                    GAsyncReadyCallback  callback,
-                                                    gpointer             user_data);
-gboolean confab_store_truncate_conversation_finish (ConfabStore         *self,
-                                                    GAsyncResult        *result,
-                                                    GError             **error);
+void     confab_store_edit_message_async  (ConfabStore               *self,
+                                          const ConfabStoredMessage *message,
+                                          GCancellable              *cancellable,
+                                          GAsyncReadyCallback        callback,
+                                          gpointer                   user_data);
+gboolean confab_store_edit_message_finish (ConfabStore               *self,
+                                          GAsyncResult              *result,
+                                          GError                   **error);
 
 void                      confab_store_import_conversation_async  (ConfabStore                    *self,
                                                                    const ConfabStoredConversation *conversation,
