@@ -113,6 +113,13 @@ static const char * const rest_parts[] = {
 
 static const Response rest_response = { .parts = rest_parts };
 
+/* A reply cut by the limit of tokens, which the rest above completes. */
+static const char * const length_parts[] = {
+  ROLE, DELTA ("一つ"), DELTA ("二つ"), FINISH ("length"), USAGE ("30", "2", "32"), DONE, NULL
+};
+
+static const Response length_response = { .parts = length_parts };
+
 /* The connection closes in the middle of a reply. */
 static const char * const cut_parts[] = { ROLE, DELTA ("途中まで"), NULL };
 
@@ -1821,6 +1828,47 @@ test_continue (void)
   g_assert_finalize_object (store);
 }
 
+/* A reply that reached the limit of tokens goes on too, and the tokens
+ * of both requests are counted. */
+static void
+test_continue_after_length (void)
+{
+  const Response * const responses[] = { &length_response, &rest_response, NULL };
+  g_autofree char *path = db_path ();
+  g_autoptr(GPtrArray) messages = NULL;
+  ConfabStore *store = open_store (path);
+  TestServer *server = test_server_new (responses, NULL);
+  ConfabClient *client = confab_client_new (server->base_url, NULL);
+  ConfabConversation *conversation = confab_conversation_new_with_store (client, store, MODEL);
+  ConfabMessage *reply;
+
+  send_and_wait (conversation, "数えてください。");
+  reply = confab_conversation_get_last_reply (conversation);
+  g_assert_cmpint (confab_message_get_state (reply), ==, CONFAB_MESSAGE_STATE_COMPLETE);
+  g_assert_cmpstr (confab_message_get_finish_reason (reply), ==, "length");
+  g_assert_true (confab_conversation_can_continue (conversation));
+
+  act_and_wait (conversation, confab_conversation_continue);
+  g_assert_cmpstr (confab_message_get_content (reply), ==, "一つ二つ三つ四つ。");
+  g_assert_cmpstr (confab_message_get_finish_reason (reply), ==, "stop");
+  g_assert_cmpint (confab_message_get_prompt_tokens (reply), ==, 30 + 40);
+  g_assert_cmpint (confab_message_get_completion_tokens (reply), ==, 2 + 4);
+  g_assert_false (confab_conversation_can_continue (conversation));
+  g_assert_false (confab_conversation_continue (conversation));
+
+  settle (store);
+  messages = list_messages (store, confab_conversation_get_id (conversation));
+  g_assert_cmpuint (messages->len, ==, 2);
+  g_assert_cmpstr (stored_message (messages, 1)->content, ==, "一つ二つ三つ四つ。");
+  g_assert_cmpint (stored_message (messages, 1)->prompt_tokens, ==, 70);
+  g_assert_cmpint (stored_message (messages, 1)->completion_tokens, ==, 6);
+
+  assert_finalized_soon (conversation);
+  assert_finalized_soon (client);
+  test_server_free (server);
+  g_assert_finalize_object (store);
+}
+
 static void
 test_continue_failed (void)
 {
@@ -2119,6 +2167,7 @@ main (int   argc,
   g_test_add_func ("/confab/conversation-store/edit-retried", test_edit_retried);
   g_test_add_func ("/confab/conversation-store/edit-while-appending", test_edit_while_appending);
   g_test_add_func ("/confab/conversation-store/continue", test_continue);
+  g_test_add_func ("/confab/conversation-store/continue-after-length", test_continue_after_length);
   g_test_add_func ("/confab/conversation-store/continue-failed", test_continue_failed);
   g_test_add_func ("/confab/conversation-store/import-round-trip", test_import_round_trip);
 

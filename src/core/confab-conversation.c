@@ -115,6 +115,9 @@ struct _ConfabConversation
   guint    retry_ms;
   /* the streaming reply goes on from its text instead of replacing it */
   gboolean continuing;
+  /* the tokens of the start of a continued reply, -1 when not known */
+  gint64   earlier_prompt_tokens;
+  gint64   earlier_completion_tokens;
 };
 
 G_DEFINE_FINAL_TYPE (ConfabConversation, confab_conversation, G_TYPE_OBJECT)
@@ -1619,6 +1622,20 @@ finish_reply (ConfabConversation *self,
 
   if (error != NULL)
     confab_message_set_error (reply, error);
+  /* A continued reply cost both requests. When the server did not say
+   * what the rest cost, the start's count is all there is. */
+  if (self->continuing)
+    {
+      gint64 prompt = confab_message_get_prompt_tokens (reply);
+      gint64 completion = confab_message_get_completion_tokens (reply);
+
+      if (prompt < 0 && completion < 0)
+        confab_message_set_usage (reply, self->earlier_prompt_tokens,
+                                  self->earlier_completion_tokens);
+      else if (self->earlier_prompt_tokens >= 0 && self->earlier_completion_tokens >= 0)
+        confab_message_set_usage (reply, prompt + self->earlier_prompt_tokens,
+                                  completion + self->earlier_completion_tokens);
+    }
   confab_message_set_state (reply, state);
   unwatch_reply (self, reply);
 
@@ -1684,9 +1701,16 @@ request_reply (ConfabConversation *self,
   watch_reply (self, reply);
   confab_message_set_error (reply, NULL);
   confab_message_set_finish_reason (reply, NULL);
-  /* The model that wrote the start of a reply is kept for the rest. */
+  /* The model that wrote the start of a reply is kept for the rest; its
+   * tokens are counted in again at the end. */
   if (!continuing)
     confab_message_set_model (reply, NULL);
+  else
+    {
+      self->earlier_prompt_tokens = confab_message_get_prompt_tokens (reply);
+      self->earlier_completion_tokens = confab_message_get_completion_tokens (reply);
+      confab_message_set_usage (reply, -1, -1);
+    }
   confab_message_set_state (reply, CONFAB_MESSAGE_STATE_PENDING);
 
   self->cancellable = g_cancellable_new ();
@@ -1937,20 +1961,18 @@ confab_conversation_edit_and_resend (ConfabConversation *self,
 }
 
 /**
- * confab_conversation_continue:
+ * confab_conversation_can_continue:
  * @self: a #ConfabConversation
  *
- * Asks the model to go on from where the last reply was cut: stopped,
- * interrupted, or failed after some text. The request sends the history
- * with the reply as far as it got, then an instruction to continue, which
- * is neither shown nor stored. The rest streams onto the end of the same
- * message.
+ * Whether confab_conversation_continue() would go on: the last message
+ * is a reply with some text that was cut before its end, because it was
+ * stopped, interrupted or failed, or because it reached the limit of
+ * tokens ("length").
  *
- * Returns: %FALSE when the last message is not such a reply, it has no
- *   text, or a reply is streaming
+ * Returns: %TRUE when the last reply can be continued
  */
 gboolean
-confab_conversation_continue (ConfabConversation *self)
+confab_conversation_can_continue (ConfabConversation *self)
 {
   g_autoptr(ConfabMessage) reply = NULL;
 
@@ -1966,15 +1988,42 @@ confab_conversation_continue (ConfabConversation *self)
     case CONFAB_MESSAGE_STATE_STOPPED:
     case CONFAB_MESSAGE_STATE_INTERRUPTED:
     case CONFAB_MESSAGE_STATE_FAILED:
-      break;
+      return TRUE;
 
     case CONFAB_MESSAGE_STATE_COMPLETE:
+      return g_strcmp0 (confab_message_get_finish_reason (reply), "length") == 0;
+
     case CONFAB_MESSAGE_STATE_PENDING:
     case CONFAB_MESSAGE_STATE_STREAMING:
     default:
       return FALSE;
     }
+}
 
+/**
+ * confab_conversation_continue:
+ * @self: a #ConfabConversation
+ *
+ * Asks the model to go on from where the last reply was cut: stopped,
+ * interrupted, failed after some text, or ended by the limit of tokens.
+ * The request sends the history with the reply as far as it got, then an
+ * instruction to continue, which is neither shown nor stored. The rest
+ * streams onto the end of the same message, and its tokens are added to
+ * those of the start.
+ *
+ * Returns: %FALSE when confab_conversation_can_continue() is %FALSE
+ */
+gboolean
+confab_conversation_continue (ConfabConversation *self)
+{
+  g_autoptr(ConfabMessage) reply = NULL;
+
+  g_return_val_if_fail (CONFAB_IS_CONVERSATION (self), FALSE);
+
+  if (!confab_conversation_can_continue (self))
+    return FALSE;
+
+  reply = dup_last_reply (self);
   request_reply (self, reply, NULL, TRUE);
 
   return TRUE;

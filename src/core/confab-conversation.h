@@ -64,6 +64,7 @@ gboolean            confab_conversation_select_variant     (ConfabConversation  
 gboolean            confab_conversation_edit_and_resend    (ConfabConversation   *self,
                                                             ConfabMessage        *user_message,
                                                             const char           *new_text);
+gboolean            confab_conversation_can_continue       (ConfabConversation   *self);
 gboolean            confab_conversation_continue           (ConfabConversation   *self);
 void                confab_conversation_stop               (ConfabConversation   *self);
 

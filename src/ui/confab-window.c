@@ -104,18 +104,12 @@ update_actions (ConfabWindow *self)
   ConfabMessage *last = confab_conversation_get_last_reply (self->conversation);
   gboolean has_reply = last != NULL && confab_message_get_content_length (last) > 0;
   gboolean stored = confab_conversation_get_id (self->conversation) > 0;
-
   GListModel *messages = confab_conversation_get_messages (self->conversation);
   guint n_items = g_list_model_get_n_items (messages);
   g_autoptr(ConfabMessage) tail = NULL;
   gboolean last_is_reply;
-  ConfabMessageState state = last != NULL ? confab_message_get_state (last)
-                                          : CONFAB_MESSAGE_STATE_COMPLETE;
   guint variant = last != NULL ? confab_message_get_variant_index (last) : 0;
   guint n_variants = last != NULL ? confab_message_get_n_variants (last) : 0;
-  gboolean can_continue = (state == CONFAB_MESSAGE_STATE_STOPPED ||
-                           state == CONFAB_MESSAGE_STATE_INTERRUPTED ||
-                           state == CONFAB_MESSAGE_STATE_FAILED) && has_reply;
 
   if (n_items > 0)
     tail = g_list_model_get_item (messages, n_items - 1);
@@ -126,7 +120,7 @@ update_actions (ConfabWindow *self)
   gtk_widget_action_set_enabled (GTK_WIDGET (self), "chat.regenerate",
                                  !streaming && last_is_reply);
   gtk_widget_action_set_enabled (GTK_WIDGET (self), "chat.continue",
-                                 !streaming && last_is_reply && can_continue);
+                                 confab_conversation_can_continue (self->conversation));
   gtk_widget_action_set_enabled (GTK_WIDGET (self), "chat.previous-variant",
                                  !streaming && last_is_reply && variant > 0);
   gtk_widget_action_set_enabled (GTK_WIDGET (self), "chat.next-variant",
