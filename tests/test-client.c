@@ -15,10 +15,9 @@
 #include "confab-conversation.h"
 #include "confab-message.h"
 #include "confab-request.h"
+#include "test-wait.h"
 
 #define MODEL "gpt-4o-mini"
-/* No wait in a test takes more than this, even under a sanitizer. */
-#define DEADLINE_SECONDS 10
 #define REPLACEMENT "\xEF\xBF\xBD"
 
 /* How the server cuts each part of a response into writes. */
@@ -606,62 +605,6 @@ test_server_free (TestServer *server)
 }
 
 /* Waiting on the main loop */
-
-typedef gboolean (*Condition) (gpointer user_data);
-
-static gboolean
-deadline_cb (gpointer user_data)
-{
-  gboolean *expired = user_data;
-
-  *expired = TRUE;
-
-  return G_SOURCE_REMOVE;
-}
-
-static void
-wait_until (Condition condition,
-            gpointer  user_data)
-{
-  gboolean expired = FALSE;
-  guint deadline_id = g_timeout_add_seconds (DEADLINE_SECONDS, deadline_cb, &expired);
-
-  while (!condition (user_data) && !expired)
-    g_main_context_iteration (NULL, TRUE);
-
-  if (!expired)
-    g_source_remove (deadline_id);
-  g_assert_true (condition (user_data));
-}
-
-static gboolean
-flag_is_set (gpointer user_data)
-{
-  return *(gboolean *)user_data;
-}
-
-typedef struct
-{
-  ConfabMessage *reply;
-  const char    *text;
-} TextWait;
-
-static gboolean
-reply_has_text (gpointer user_data)
-{
-  TextWait *wait = user_data;
-
-  return g_strcmp0 (confab_message_get_content (wait->reply), wait->text) == 0;
-}
-
-static void
-wait_for_text (ConfabMessage *reply,
-               const char    *text)
-{
-  TextWait wait = { reply, text };
-
-  wait_until (reply_has_text, &wait);
-}
 
 static gboolean
 server_is_done (gpointer user_data)

@@ -17,10 +17,9 @@
 #include "confab-conversation.h"
 #include "confab-message.h"
 #include "confab-store.h"
+#include "test-wait.h"
 
 #define MODEL "gpt-4o-mini"
-/* No wait in a test takes more than this, even under a sanitizer. */
-#define DEADLINE_SECONDS 10
 #define CRASH_CHILD_ARG "--crash-child"
 /* The crash case: the child is killed this long after its reply began,
  * and must have saved what arrived up to a second before, give or take
@@ -389,39 +388,6 @@ test_server_free (TestServer *server)
 
 /* Waiting on the main loop */
 
-typedef gboolean (*Condition) (gpointer user_data);
-
-static gboolean
-deadline_cb (gpointer user_data)
-{
-  gboolean *expired = user_data;
-
-  *expired = TRUE;
-
-  return G_SOURCE_REMOVE;
-}
-
-static void
-wait_until (Condition condition,
-            gpointer  user_data)
-{
-  gboolean expired = FALSE;
-  guint deadline_id = g_timeout_add_seconds (DEADLINE_SECONDS, deadline_cb, &expired);
-
-  while (!condition (user_data) && !expired)
-    g_main_context_iteration (NULL, TRUE);
-
-  if (!expired)
-    g_source_remove (deadline_id);
-  g_assert_true (condition (user_data));
-}
-
-static gboolean
-flag_is_set (gpointer user_data)
-{
-  return *(gboolean *)user_data;
-}
-
 static gboolean
 pointer_is_null (gpointer user_data)
 {
@@ -439,41 +405,6 @@ assert_finalized_soon (gpointer object)
   g_object_add_weak_pointer (object, &weak);
   g_object_unref (object);
   wait_until (pointer_is_null, &weak);
-}
-
-/* Lets the main loop run for @ms, as the time between two events. */
-static void
-wait_ms (guint ms)
-{
-  gboolean expired = FALSE;
-
-  g_timeout_add (ms, deadline_cb, &expired);
-  wait_until (flag_is_set, &expired);
-}
-
-static void
-result_cb (GObject      *object,
-           GAsyncResult *result,
-           gpointer      user_data)
-{
-  GAsyncResult **slot = user_data;
-
-  g_assert_null (*slot);
-  *slot = g_object_ref (result);
-}
-
-static gboolean
-slot_is_set (gpointer user_data)
-{
-  return *(GAsyncResult **)user_data != NULL;
-}
-
-static GAsyncResult *
-wait_for_result (GAsyncResult **slot)
-{
-  wait_until (slot_is_set, slot);
-
-  return g_steal_pointer (slot);
 }
 
 static void
@@ -496,20 +427,6 @@ send_and_wait (ConfabConversation *conversation,
   g_assert_true (confab_conversation_send (conversation, text));
   wait_until (flag_is_set, &finished);
   g_signal_handler_disconnect (conversation, handler);
-}
-
-typedef struct
-{
-  ConfabMessage *reply;
-  const char    *text;
-} TextWait;
-
-static gboolean
-reply_has_text (gpointer user_data)
-{
-  TextWait *wait = user_data;
-
-  return g_strcmp0 (confab_message_get_content (wait->reply), wait->text) == 0;
 }
 
 static void

@@ -15,10 +15,9 @@
 
 #include "confab-message.h"
 #include "confab-store.h"
+#include "test-wait.h"
 
 #define MODEL "gpt-4o-mini"
-/* No wait in a test takes more than this, even under a sanitizer. */
-#define DEADLINE_SECONDS 10
 #define CRASH_CHILD_ARG "--crash-child"
 #define CRASH_SAVES 5
 
@@ -27,60 +26,6 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC (sqlite3, sqlite3_close)
 
 /* The path of this binary, which runs again as the child that crashes. */
 static const char *test_binary;
-
-/* Waiting on the main loop */
-
-typedef gboolean (*Condition) (gpointer user_data);
-
-static gboolean
-deadline_cb (gpointer user_data)
-{
-  gboolean *expired = user_data;
-
-  *expired = TRUE;
-
-  return G_SOURCE_REMOVE;
-}
-
-static void
-wait_until (Condition condition,
-            gpointer  user_data)
-{
-  gboolean expired = FALSE;
-  guint deadline_id = g_timeout_add_seconds (DEADLINE_SECONDS, deadline_cb, &expired);
-
-  while (!condition (user_data) && !expired)
-    g_main_context_iteration (NULL, TRUE);
-
-  if (!expired)
-    g_source_remove (deadline_id);
-  g_assert_true (condition (user_data));
-}
-
-static void
-store_result_cb (GObject      *object,
-                 GAsyncResult *result,
-                 gpointer      user_data)
-{
-  GAsyncResult **slot = user_data;
-
-  g_assert_null (*slot);
-  *slot = g_object_ref (result);
-}
-
-static gboolean
-slot_is_set (gpointer user_data)
-{
-  return *(GAsyncResult **)user_data != NULL;
-}
-
-static GAsyncResult *
-wait_for_result (GAsyncResult **slot)
-{
-  wait_until (slot_is_set, slot);
-
-  return g_steal_pointer (slot);
-}
 
 /* The store, one call at a time */
 
@@ -117,7 +62,7 @@ create_conversation (ConfabStore *store,
   GAsyncResult *slot = NULL;
   ConfabStoredConversation *conversation;
 
-  confab_store_create_conversation_async (store, title, MODEL, NULL, NULL, store_result_cb, &slot);
+  confab_store_create_conversation_async (store, title, MODEL, NULL, NULL, result_cb, &slot);
   result = wait_for_result (&slot);
   conversation = confab_store_create_conversation_finish (store, result, &error);
   g_assert_no_error (error);
@@ -137,7 +82,7 @@ append_message_full (ConfabStore               *store,
   GAsyncResult *slot = NULL;
 
   confab_store_append_message_async (store, conversation_id, message, NULL,
-                                     store_result_cb, &slot);
+                                     result_cb, &slot);
   result = wait_for_result (&slot);
 
   return confab_store_append_message_finish (store, result, error);
@@ -167,7 +112,7 @@ update_message (ConfabStore               *store,
   g_autoptr(GAsyncResult) result = NULL;
   GAsyncResult *slot = NULL;
 
-  confab_store_update_message_async (store, message, NULL, store_result_cb, &slot);
+  confab_store_update_message_async (store, message, NULL, result_cb, &slot);
   result = wait_for_result (&slot);
 
   return confab_store_update_message_finish (store, result, error);
@@ -183,7 +128,7 @@ rename_conversation (ConfabStore  *store,
   GAsyncResult *slot = NULL;
 
   confab_store_rename_conversation_async (store, conversation_id, title, NULL,
-                                          store_result_cb, &slot);
+                                          result_cb, &slot);
   result = wait_for_result (&slot);
 
   return confab_store_rename_conversation_finish (store, result, error);
@@ -199,7 +144,7 @@ set_pinned (ConfabStore *store,
   GAsyncResult *slot = NULL;
 
   confab_store_set_conversation_pinned_async (store, conversation_id, pinned, NULL,
-                                              store_result_cb, &slot);
+                                              result_cb, &slot);
   result = wait_for_result (&slot);
   g_assert_true (confab_store_set_conversation_pinned_finish (store, result, &error));
   g_assert_no_error (error);
@@ -213,7 +158,7 @@ delete_conversation (ConfabStore  *store,
   g_autoptr(GAsyncResult) result = NULL;
   GAsyncResult *slot = NULL;
 
-  confab_store_delete_conversation_async (store, conversation_id, NULL, store_result_cb, &slot);
+  confab_store_delete_conversation_async (store, conversation_id, NULL, result_cb, &slot);
   result = wait_for_result (&slot);
 
   return confab_store_delete_conversation_finish (store, result, error);
@@ -229,7 +174,7 @@ list_conversations (ConfabStore *store,
   GAsyncResult *slot = NULL;
   GPtrArray *conversations;
 
-  confab_store_list_conversations_async (store, offset, limit, NULL, store_result_cb, &slot);
+  confab_store_list_conversations_async (store, offset, limit, NULL, result_cb, &slot);
   result = wait_for_result (&slot);
   conversations = confab_store_list_conversations_finish (store, result, &error);
   g_assert_no_error (error);
@@ -250,7 +195,7 @@ list_messages (ConfabStore *store,
   GPtrArray *messages;
 
   confab_store_list_messages_async (store, conversation_id, offset, limit, NULL,
-                                    store_result_cb, &slot);
+                                    result_cb, &slot);
   result = wait_for_result (&slot);
   messages = confab_store_list_messages_finish (store, result, &error);
   g_assert_no_error (error);
@@ -267,7 +212,7 @@ get_conversation (ConfabStore  *store,
   g_autoptr(GAsyncResult) result = NULL;
   GAsyncResult *slot = NULL;
 
-  confab_store_get_conversation_async (store, conversation_id, NULL, store_result_cb, &slot);
+  confab_store_get_conversation_async (store, conversation_id, NULL, result_cb, &slot);
   result = wait_for_result (&slot);
 
   return confab_store_get_conversation_finish (store, result, error);
@@ -281,7 +226,7 @@ get_latest_conversation (ConfabStore *store)
   GAsyncResult *slot = NULL;
   ConfabStoredConversation *conversation;
 
-  confab_store_get_latest_conversation_async (store, NULL, store_result_cb, &slot);
+  confab_store_get_latest_conversation_async (store, NULL, result_cb, &slot);
   result = wait_for_result (&slot);
   conversation = confab_store_get_latest_conversation_finish (store, result, &error);
   g_assert_no_error (error);
@@ -298,7 +243,7 @@ add_variant (ConfabStore               *store,
   g_autoptr(GAsyncResult) result = NULL;
   GAsyncResult *slot = NULL;
 
-  confab_store_add_variant_async (store, message_id, new_shown, NULL, store_result_cb, &slot);
+  confab_store_add_variant_async (store, message_id, new_shown, NULL, result_cb, &slot);
   result = wait_for_result (&slot);
 
   return confab_store_add_variant_finish (store, result, error);
@@ -313,7 +258,7 @@ select_variant (ConfabStore  *store,
   g_autoptr(GAsyncResult) result = NULL;
   GAsyncResult *slot = NULL;
 
-  confab_store_select_variant_async (store, message_id, index, NULL, store_result_cb, &slot);
+  confab_store_select_variant_async (store, message_id, index, NULL, result_cb, &slot);
   result = wait_for_result (&slot);
 
   return confab_store_select_variant_finish (store, result, error);
@@ -327,7 +272,7 @@ edit_message (ConfabStore               *store,
   g_autoptr(GAsyncResult) result = NULL;
   GAsyncResult *slot = NULL;
 
-  confab_store_edit_message_async (store, message, NULL, store_result_cb, &slot);
+  confab_store_edit_message_async (store, message, NULL, result_cb, &slot);
   result = wait_for_result (&slot);
 
   return confab_store_edit_message_finish (store, result, error);
@@ -343,7 +288,7 @@ import_conversation (ConfabStore                    *store,
   GAsyncResult *slot = NULL;
 
   confab_store_import_conversation_async (store, conversation, messages, NULL,
-                                          store_result_cb, &slot);
+                                          result_cb, &slot);
   result = wait_for_result (&slot);
 
   return confab_store_import_conversation_finish (store, result, error);
@@ -385,7 +330,7 @@ search (ConfabStore *store,
   GAsyncResult *slot = NULL;
   GPtrArray *hits;
 
-  confab_store_search_async (store, query, limit, NULL, store_result_cb, &slot);
+  confab_store_search_async (store, query, limit, NULL, result_cb, &slot);
   result = wait_for_result (&slot);
   hits = confab_store_search_finish (store, result, &error);
   g_assert_no_error (error);
@@ -542,7 +487,7 @@ test_open_async (void)
   GAsyncResult *slot = NULL;
   ConfabStore *store;
 
-  confab_store_new_for_path_async (path, NULL, store_result_cb, &slot);
+  confab_store_new_for_path_async (path, NULL, result_cb, &slot);
   result = wait_for_result (&slot);
   store = confab_store_new_for_path_finish (result, &error);
   g_assert_no_error (error);
@@ -589,7 +534,7 @@ test_crud (void)
   g_assert_no_error (error);
 
   confab_store_set_conversation_model_async (store, conversation->id, "qwen2.5:7b", NULL,
-                                             store_result_cb, &slot);
+                                             result_cb, &slot);
   result = wait_for_result (&slot);
   g_assert_true (confab_store_set_conversation_model_finish (store, result, &error));
   g_assert_no_error (error);
@@ -597,7 +542,7 @@ test_crud (void)
 
   confab_store_set_conversation_system_prompt_async (store, conversation->id,
                                                      "Translate Korean into Japanese.", NULL,
-                                                     store_result_cb, &slot);
+                                                     result_cb, &slot);
   result = wait_for_result (&slot);
   g_assert_true (confab_store_set_conversation_system_prompt_finish (store, result, &error));
   g_assert_no_error (error);
@@ -955,7 +900,7 @@ test_undo_delete (void)
   newer = create_conversation (store, "Newer");
   g_assert_cmpint (newer->id, >, doomed->id);
 
-  confab_store_restore_conversation_async (store, snapshot, NULL, store_result_cb, &slot);
+  confab_store_restore_conversation_async (store, snapshot, NULL, result_cb, &slot);
   result = wait_for_result (&slot);
   g_assert_true (confab_store_restore_conversation_finish (store, result, &error));
   g_assert_no_error (error);
@@ -1664,7 +1609,7 @@ test_dispose_drains (void)
 
   /* A closed store refuses new work, and says so. */
   confab_store_create_conversation_async (store, "Too late", NULL, NULL, NULL,
-                                          store_result_cb, &slot);
+                                          result_cb, &slot);
   result = wait_for_result (&slot);
   closed = confab_store_create_conversation_finish (store, result, &error);
   g_assert_null (closed);
@@ -1697,7 +1642,7 @@ test_writes_do_not_block (void)
   raw_exec (db, "BEGIN IMMEDIATE");
   start = g_get_monotonic_time ();
   confab_store_create_conversation_async (store, "Not blocked", NULL, NULL, NULL,
-                                          store_result_cb, &slot);
+                                          result_cb, &slot);
   elapsed = g_get_monotonic_time () - start;
   g_test_message ("create_conversation_async returned in %" G_GINT64_FORMAT " µs", elapsed);
   g_assert_cmpint (elapsed, <, G_USEC_PER_SEC / 2);
@@ -1734,7 +1679,7 @@ test_cancelled (void)
   g_cancellable_cancel (cancellable);
 
   /* A cancelled read is not made. */
-  confab_store_list_conversations_async (store, 0, 10, cancellable, store_result_cb, &slot);
+  confab_store_list_conversations_async (store, 0, 10, cancellable, result_cb, &slot);
   result = wait_for_result (&slot);
   conversations = confab_store_list_conversations_finish (store, result, &error);
   g_assert_null (conversations);
@@ -1744,7 +1689,7 @@ test_cancelled (void)
 
   /* A cancelled write still is: what the user typed is never dropped. */
   confab_store_create_conversation_async (store, "Kept", NULL, NULL, cancellable,
-                                          store_result_cb, &slot);
+                                          result_cb, &slot);
   result = wait_for_result (&slot);
   conversation = confab_store_create_conversation_finish (store, result, &error);
   g_assert_null (conversation);
@@ -2079,7 +2024,7 @@ test_variants (void)
 
     g_assert_cmpint (raw_int (db, "SELECT count(*) FROM message_variants"), ==, 0);
   }
-  confab_store_restore_conversation_async (store, snapshot, NULL, store_result_cb, &slot);
+  confab_store_restore_conversation_async (store, snapshot, NULL, result_cb, &slot);
   result = wait_for_result (&slot);
   g_assert_true (confab_store_restore_conversation_finish (store, result, &error));
   g_assert_no_error (error);
@@ -2152,7 +2097,7 @@ test_update_after_variant (void)
   reply->content = g_strdup ("old text");
   confab_store_update_message_async (store, reply, NULL, save_cb, &saves);
   pending = stored_reply ("", CONFAB_MESSAGE_STATE_STREAMING, NULL);
-  confab_store_add_variant_async (store, reply->id, pending, NULL, store_result_cb, &slot);
+  confab_store_add_variant_async (store, reply->id, pending, NULL, result_cb, &slot);
   g_free (reply->content);
   reply->content = g_strdup ("new text");
   confab_store_update_message_async (store, reply, NULL, save_cb, &saves);
@@ -2494,7 +2439,7 @@ crash_child (const char *path)
       else
         {
           /* The parent kills us while this one may be half written. */
-          confab_store_update_message_async (store, reply, NULL, store_result_cb, &in_flight);
+          confab_store_update_message_async (store, reply, NULL, result_cb, &in_flight);
         }
     }
 
@@ -2530,7 +2475,7 @@ test_crash_recovery (void)
   g_assert_no_error (error);
 
   lines = g_data_input_stream_new (g_subprocess_get_stdout_pipe (child));
-  g_data_input_stream_read_line_async (lines, G_PRIORITY_DEFAULT, NULL, store_result_cb, &slot);
+  g_data_input_stream_read_line_async (lines, G_PRIORITY_DEFAULT, NULL, result_cb, &slot);
   result = wait_for_result (&slot);
   line = g_data_input_stream_read_line_finish_utf8 (lines, result, NULL, &error);
   g_assert_no_error (error);
@@ -2538,7 +2483,7 @@ test_crash_recovery (void)
   g_clear_object (&result);
 
   g_subprocess_force_exit (child);
-  g_subprocess_wait_async (child, NULL, store_result_cb, &slot);
+  g_subprocess_wait_async (child, NULL, result_cb, &slot);
   result = wait_for_result (&slot);
   g_assert_true (g_subprocess_wait_finish (child, result, &error));
   g_assert_no_error (error);

@@ -1,0 +1,125 @@
+/*
+ * SPDX-FileCopyrightText: 2026 The Confab authors
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ */
+
+#include "config.h"
+
+#include "test-wait.h"
+
+/* Waiting on the main loop, which tests may do against a deadline
+ * (STYLE.md §8). */
+
+static gboolean
+deadline_cb (gpointer user_data)
+{
+  gboolean *expired = user_data;
+
+  *expired = TRUE;
+
+  return G_SOURCE_REMOVE;
+}
+
+/**
+ * wait_until:
+ * @condition: what to wait for
+ * @user_data: data for @condition
+ *
+ * Runs the main loop until @condition holds, and fails the test if it
+ * does not within DEADLINE_SECONDS.
+ */
+void
+wait_until (Condition condition,
+            gpointer  user_data)
+{
+  gboolean expired = FALSE;
+  guint deadline_id = g_timeout_add_seconds (DEADLINE_SECONDS, deadline_cb, &expired);
+
+  while (!condition (user_data) && !expired)
+    g_main_context_iteration (NULL, TRUE);
+
+  if (!expired)
+    g_source_remove (deadline_id);
+  g_assert_true (condition (user_data));
+}
+
+/* Lets the main loop run for @ms, as the time between two events. */
+void
+wait_ms (guint ms)
+{
+  gboolean expired = FALSE;
+
+  g_timeout_add (ms, deadline_cb, &expired);
+  wait_until (flag_is_set, &expired);
+}
+
+/**
+ * wait_for_text:
+ * @reply: a message
+ * @text: the content to wait for
+ *
+ * Runs the main loop until the content of @reply is @text.
+ */
+void
+wait_for_text (ConfabMessage *reply,
+               const char    *text)
+{
+  TextWait wait = { reply, text };
+
+  wait_until (reply_has_text, &wait);
+}
+
+static gboolean
+slot_is_set (gpointer user_data)
+{
+  return *(GAsyncResult **)user_data != NULL;
+}
+
+/**
+ * wait_for_result:
+ * @slot: where result_cb() puts the result
+ *
+ * Returns: (transfer full): the result, once it has come
+ */
+GAsyncResult *
+wait_for_result (GAsyncResult **slot)
+{
+  wait_until (slot_is_set, slot);
+
+  return g_steal_pointer (slot);
+}
+
+/**
+ * result_cb:
+ * @object: the source object
+ * @result: the result
+ * @user_data: (out): an empty `GAsyncResult *` slot for the result
+ *
+ * A #GAsyncReadyCallback for wait_for_result().
+ */
+void
+result_cb (GObject      *object,
+           GAsyncResult *result,
+           gpointer      user_data)
+{
+  GAsyncResult **slot = user_data;
+
+  g_assert_null (*slot);
+  *slot = g_object_ref (result);
+}
+
+/* A Condition on a gboolean */
+gboolean
+flag_is_set (gpointer user_data)
+{
+  return *(gboolean *)user_data;
+}
+
+/* A Condition on a TextWait */
+gboolean
+reply_has_text (gpointer user_data)
+{
+  TextWait *wait = user_data;
+
+  return g_strcmp0 (confab_message_get_content (wait->reply), wait->text) == 0;
+}
