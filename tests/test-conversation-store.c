@@ -17,6 +17,7 @@
 #include "confab-conversation.h"
 #include "confab-message.h"
 #include "confab-store.h"
+#include "test-server.h"
 #include "test-wait.h"
 
 #define MODEL "gpt-4o-mini"
@@ -34,19 +35,6 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC (sqlite3, sqlite3_close)
 static const char *test_binary;
 
 /* Responses */
-
-typedef struct
-{
-  /* 0 means 200 */
-  guint               status;
-  /* NULL means text/event-stream */
-  const char         *content_type;
-  /* The body, NULL-terminated; the server waits delay_ms after each part. */
-  const char * const *parts;
-  guint               delay_ms;
-  /* The body never ends, as a stalled server's. */
-  gboolean            stall;
-} Response;
 
 #define CHUNK_HEAD \
   "data: {\"id\":\"chatcmpl-1\",\"object\":\"chat.completion.chunk\"," \
@@ -95,7 +83,7 @@ static const Response server_error_response = {
 
 static const char * const stall_parts[] = { ROLE, DELTA ("一つ"), DELTA ("二つ"), NULL };
 
-static const Response stall_response = { .parts = stall_parts, .stall = TRUE };
+static const Response stall_response = { .parts = stall_parts, .ending = END_STALL };
 
 #define THIRD_REPLY "三番目の答えです。"
 
@@ -179,211 +167,6 @@ slow_reply_clear (SlowReply *reply)
   g_clear_pointer (&reply->texts, g_ptr_array_unref);
   if (reply->text != NULL)
     g_string_free (g_steal_pointer (&reply->text), TRUE);
-}
-
-/* The test server: a small copy of test-client.c's, writing whole parts */
-
-typedef struct
-{
-  /* owned */
-  SoupServer *server;
-  char       *base_url;
-  GList      *writers;
-  /* gint64: the monotonic time each part of the last response was written */
-  GArray     *part_times;
-  /* gint64: how many user messages were stored when each request came */
-  GArray     *stored_prompts;
-  /* char *: the text of every stored message, in order, joined by "|",
-   * when each request came */
-  GPtrArray  *stored_texts;
-  /* char *: the body of each request */
-  GPtrArray  *bodies;
-  char       *db_path;
-
-  /* borrowed: answered in order, the last one again for any further request */
-  const Response * const *responses;
-
-  /* plain state */
-  guint n_requests;
-} TestServer;
-
-typedef struct
-{
-  /* borrowed */
-  TestServer     *server;
-  const Response *response;
-
-  /* owned */
-  SoupServerMessage *msg;
-
-  /* source ids and handlers */
-  guint  source_id;
-  gulong finished_id;
-
-  /* plain state */
-  guint part;
-} Writer;
-
-static void
-writer_free (Writer *writer)
-{
-  writer->server->writers = g_list_remove (writer->server->writers, writer);
-  g_clear_handle_id (&writer->source_id, g_source_remove);
-  g_clear_signal_handler (&writer->finished_id, writer->msg);
-  g_clear_object (&writer->msg);
-  g_free (writer);
-}
-
-static void
-writer_finished_cb (SoupServerMessage *msg,
-                    Writer            *writer)
-{
-  writer_free (writer);
-}
-
-static gboolean
-writer_step_cb (gpointer user_data)
-{
-  Writer *writer = user_data;
-  const Response *response = writer->response;
-  SoupMessageBody *body = soup_server_message_get_response_body (writer->msg);
-  const char *part = response->parts[writer->part];
-  gint64 now = g_get_monotonic_time ();
-
-  writer->source_id = 0;
-
-  if (part == NULL)
-    {
-      /* The writer goes when the message is finished. */
-      if (!response->stall)
-        {
-          soup_message_body_complete (body);
-          soup_server_message_unpause (writer->msg);
-        }
-      return G_SOURCE_REMOVE;
-    }
-
-  soup_message_body_append (body, SOUP_MEMORY_COPY, part, strlen (part));
-  soup_server_message_unpause (writer->msg);
-  g_array_append_val (writer->server->part_times, now);
-  writer->part++;
-
-  if (response->delay_ms > 0)
-    writer->source_id = g_timeout_add (response->delay_ms, writer_step_cb, writer);
-  else
-    writer->source_id = g_idle_add (writer_step_cb, writer);
-
-  return G_SOURCE_REMOVE;
-}
-
-static gint64
-raw_int (sqlite3    *db,
-         const char *sql);
-
-static char *
-raw_text (sqlite3    *db,
-          const char *sql);
-
-static sqlite3 *
-raw_open (const char *path);
-
-static void
-completions_cb (SoupServer        *soup_server,
-                SoupServerMessage *msg,
-                const char        *path,
-                GHashTable        *query,
-                gpointer           user_data)
-{
-  TestServer *server = user_data;
-  SoupMessageHeaders *headers = soup_server_message_get_response_headers (msg);
-  SoupMessageBody *request_body = soup_server_message_get_request_body (msg);
-  Writer *writer = g_new0 (Writer, 1);
-  g_autofree char *texts = NULL;
-  guint n_responses = 0;
-  gint64 stored = -1;
-
-  while (server->responses[n_responses] != NULL)
-    n_responses++;
-
-  server->n_requests++;
-  writer->server = server;
-  writer->response = server->responses[MIN (server->n_requests, n_responses) - 1];
-  writer->msg = g_object_ref (msg);
-  writer->finished_id = g_signal_connect (msg, "finished", G_CALLBACK (writer_finished_cb),
-                                          writer);
-  server->writers = g_list_prepend (server->writers, writer);
-  g_array_set_size (server->part_times, 0);
-  g_ptr_array_add (server->bodies, g_strndup (request_body->data, request_body->length));
-
-  /* What the store holds when the request arrives. */
-  if (server->db_path != NULL)
-    {
-      g_autoptr(sqlite3) db = raw_open (server->db_path);
-
-      stored = raw_int (db, "SELECT count(*) FROM messages WHERE role = 'user'");
-      texts = raw_text (db, "SELECT coalesce (group_concat (content, '|'), '') FROM "
-                            "(SELECT content FROM messages ORDER BY conversation_id, position)");
-    }
-  g_array_append_val (server->stored_prompts, stored);
-  g_ptr_array_add (server->stored_texts, g_steal_pointer (&texts));
-
-  soup_server_message_set_status (msg, writer->response->status != 0
-                                       ? writer->response->status : 200, NULL);
-  soup_message_headers_set_content_type (headers,
-                                         writer->response->content_type != NULL
-                                         ? writer->response->content_type
-                                         : "text/event-stream",
-                                         NULL);
-  soup_message_headers_set_encoding (headers, SOUP_ENCODING_CHUNKED);
-  soup_server_message_pause (msg);
-
-  writer->source_id = g_idle_add (writer_step_cb, writer);
-}
-
-static TestServer *
-test_server_new (const Response * const *responses,
-                 const char             *db_path)
-{
-  g_autoptr(GError) error = NULL;
-  TestServer *server = g_new0 (TestServer, 1);
-  GSList *uris;
-
-  server->responses = responses;
-  server->db_path = g_strdup (db_path);
-  server->part_times = g_array_new (FALSE, FALSE, sizeof (gint64));
-  server->stored_prompts = g_array_new (FALSE, FALSE, sizeof (gint64));
-  server->stored_texts = g_ptr_array_new_with_free_func (g_free);
-  server->bodies = g_ptr_array_new_with_free_func (g_free);
-  server->server = soup_server_new ("server-header", "confab-test ", NULL);
-  soup_server_add_handler (server->server, "/v1/chat/completions", completions_cb, server, NULL);
-
-  soup_server_listen_local (server->server, 0, SOUP_SERVER_LISTEN_IPV4_ONLY, &error);
-  g_assert_no_error (error);
-
-  uris = soup_server_get_uris (server->server);
-  g_assert_nonnull (uris);
-  server->base_url = g_strdup_printf ("http://127.0.0.1:%d/v1", g_uri_get_port (uris->data));
-  g_slist_free_full (uris, (GDestroyNotify)g_uri_unref);
-
-  return server;
-}
-
-static void
-test_server_free (TestServer *server)
-{
-  while (server->writers != NULL)
-    writer_free (server->writers->data);
-
-  soup_server_disconnect (server->server);
-  g_assert_finalize_object (server->server);
-
-  g_array_unref (server->part_times);
-  g_array_unref (server->stored_prompts);
-  g_ptr_array_unref (server->stored_texts);
-  g_ptr_array_unref (server->bodies);
-  g_free (server->db_path);
-  g_free (server->base_url);
-  g_free (server);
 }
 
 /* Waiting on the main loop */
@@ -485,6 +268,60 @@ raw_text (sqlite3    *db,
   g_assert_cmpint (sqlite3_step (stmt), ==, SQLITE_ROW);
 
   return g_strdup ((const char *)sqlite3_column_text (stmt, 0));
+}
+
+/* What the store held as each request came */
+typedef struct
+{
+  /* owned */
+  char      *db_path;
+  /* gint64: how many user messages were stored */
+  GArray    *prompts;
+  /* char *: the text of every stored message, in order, joined by "|" */
+  GPtrArray *texts;
+} StoreSnapshots;
+
+static void
+store_snapshots_free (gpointer data)
+{
+  StoreSnapshots *snapshots = data;
+
+  g_free (snapshots->db_path);
+  g_array_unref (snapshots->prompts);
+  g_ptr_array_unref (snapshots->texts);
+  g_free (snapshots);
+}
+
+static void
+snapshot_cb (TestServer        *server,
+             SoupServerMessage *msg,
+             gpointer           user_data)
+{
+  StoreSnapshots *snapshots = user_data;
+  g_autoptr(sqlite3) db = raw_open (snapshots->db_path);
+  gint64 stored = raw_int (db, "SELECT count(*) FROM messages WHERE role = 'user'");
+
+  g_array_append_val (snapshots->prompts, stored);
+  g_ptr_array_add (snapshots->texts,
+                   raw_text (db, "SELECT coalesce (group_concat (content, '|'), '') FROM "
+                                 "(SELECT content FROM messages ORDER BY conversation_id, "
+                                 "position)"));
+}
+
+/* Reads the store at @path as each request reaches @server; the
+ * snapshots go with the server. */
+static StoreSnapshots *
+watch_store (TestServer *server,
+             const char *path)
+{
+  StoreSnapshots *snapshots = g_new0 (StoreSnapshots, 1);
+
+  snapshots->db_path = g_strdup (path);
+  snapshots->prompts = g_array_new (FALSE, FALSE, sizeof (gint64));
+  snapshots->texts = g_ptr_array_new_with_free_func (g_free);
+  test_server_set_request_func (server, snapshot_cb, snapshots, store_snapshots_free);
+
+  return snapshots;
 }
 
 /* The messages of request @request, each as "role: content". */
@@ -654,7 +491,8 @@ test_send (void)
   g_autoptr(GPtrArray) conversations = NULL;
   g_autoptr(GPtrArray) messages = NULL;
   ConfabStore *store = open_store (path);
-  TestServer *server = test_server_new (responses, path);
+  TestServer *server = test_server_new (WRITE_WHOLE, responses);
+  StoreSnapshots *snapshots = watch_store (server, path);
   ConfabClient *client = confab_client_new (server->base_url, NULL);
   ConfabConversation *conversation = confab_conversation_new_with_store (client, store, MODEL);
   const ConfabStoredConversation *stored;
@@ -672,8 +510,8 @@ test_send (void)
   g_assert_cmpuint (n_notified, ==, 1);
 
   /* The prompt was in the file before the request went out. */
-  g_assert_cmpuint (server->stored_prompts->len, ==, 1);
-  g_assert_cmpint (g_array_index (server->stored_prompts, gint64, 0), ==, 1);
+  g_assert_cmpuint (snapshots->prompts->len, ==, 1);
+  g_assert_cmpint (g_array_index (snapshots->prompts, gint64, 0), ==, 1);
 
   conversations = list_conversations (store);
   g_assert_cmpuint (conversations->len, ==, 1);
@@ -702,7 +540,7 @@ test_send (void)
 
   /* A second send appends to the same conversation. */
   send_and_wait (conversation, "ありがとう。");
-  g_assert_cmpint (g_array_index (server->stored_prompts, gint64, 1), ==, 2);
+  g_assert_cmpint (g_array_index (snapshots->prompts, gint64, 1), ==, 2);
   messages = list_messages (store, stored->id);
   g_assert_cmpuint (messages->len, ==, 4);
   for (guint i = 0; i < messages->len; i++)
@@ -728,7 +566,7 @@ test_load_round_trip (void)
   g_autofree char *path = db_path ();
   g_autofree char *error_text = NULL;
   ConfabStore *store = open_store (path);
-  TestServer *server = test_server_new (responses, NULL);
+  TestServer *server = test_server_new (WRITE_WHOLE, responses);
   ConfabClient *client = confab_client_new (server->base_url, NULL);
   ConfabConversation *conversation = confab_conversation_new_with_store (client, store, MODEL);
   ConfabConversation *loaded;
@@ -811,8 +649,7 @@ test_load_round_trip (void)
     g_autoptr(GPtrArray) messages = NULL;
     gboolean finished = FALSE;
 
-    server->responses = (const Response * const[]) { &second_response, NULL };
-    server->n_requests = 0;
+    test_server_set_responses (server, (const Response * const[]) { &second_response, NULL });
     g_signal_connect (loaded, "reply-finished", G_CALLBACK (reply_finished_cb), &finished);
     g_assert_true (confab_conversation_retry (loaded));
     wait_until (flag_is_set, &finished);
@@ -837,7 +674,7 @@ test_load_latest (void)
   const Response * const responses[] = { &second_response, NULL };
   g_autofree char *path = db_path ();
   ConfabStore *store = open_store (path);
-  TestServer *server = test_server_new (responses, NULL);
+  TestServer *server = test_server_new (WRITE_WHOLE, responses);
   ConfabClient *client = confab_client_new (server->base_url, NULL);
   ConfabConversation *a;
   ConfabConversation *b;
@@ -884,7 +721,7 @@ test_stop (void)
   g_autofree char *path = db_path ();
   g_autoptr(GPtrArray) messages = NULL;
   ConfabStore *store = open_store (path);
-  TestServer *server = test_server_new (responses, NULL);
+  TestServer *server = test_server_new (WRITE_WHOLE, responses);
   ConfabClient *client = confab_client_new (server->base_url, NULL);
   ConfabConversation *conversation = confab_conversation_new_with_store (client, store, MODEL);
   gboolean finished = FALSE;
@@ -919,7 +756,7 @@ test_save_rate (void)
   g_autoptr(sqlite3_stmt) stmt = NULL;
   g_autoptr(GPtrArray) messages = NULL;
   ConfabStore *store = open_store (path);
-  TestServer *server = test_server_new (responses, NULL);
+  TestServer *server = test_server_new (WRITE_WHOLE, responses);
   ConfabClient *client = confab_client_new (server->base_url, NULL);
   ConfabConversation *conversation = confab_conversation_new_with_store (client, store, MODEL);
   double last_timed = 0;
@@ -992,7 +829,7 @@ test_save_failed (void)
   g_autoptr(sqlite3) db = NULL;
   g_autoptr(GPtrArray) messages = NULL;
   ConfabStore *store = open_store (path);
-  TestServer *server = test_server_new (responses, NULL);
+  TestServer *server = test_server_new (WRITE_WHOLE, responses);
   ConfabClient *client = confab_client_new (server->base_url, NULL);
   ConfabConversation *conversation = confab_conversation_new_with_store (client, store, MODEL);
   ConfabMessage *reply;
@@ -1077,7 +914,7 @@ test_save_retried (void)
   g_autofree char *model = NULL;
   g_autoptr(sqlite3) db = NULL;
   ConfabStore *store = open_store (path);
-  TestServer *server = test_server_new (responses, NULL);
+  TestServer *server = test_server_new (WRITE_WHOLE, responses);
   ConfabClient *client = confab_client_new (server->base_url, NULL);
   ConfabConversation *conversation = confab_conversation_new_with_store (client, store, MODEL);
   ConfabMessage *reply;
@@ -1166,7 +1003,7 @@ test_dispose_saves (void)
   g_autofree char *path = db_path ();
   g_autoptr(sqlite3) db = NULL;
   ConfabStore *store = open_store (path);
-  TestServer *server = test_server_new (responses, NULL);
+  TestServer *server = test_server_new (WRITE_WHOLE, responses);
   ConfabClient *client = confab_client_new (server->base_url, NULL);
   ConfabConversation *conversation = confab_conversation_new_with_store (client, store, MODEL);
   ConfabConversation *early = confab_conversation_new_with_store (client, store, MODEL);
@@ -1243,7 +1080,7 @@ test_regenerate (void)
   g_autofree char *path = db_path ();
   g_autoptr(GPtrArray) messages = NULL;
   ConfabStore *store = open_store (path);
-  TestServer *server = test_server_new (responses, path);
+  TestServer *server = test_server_new (WRITE_WHOLE, responses);
   ConfabClient *client = confab_client_new (server->base_url, NULL);
   ConfabConversation *conversation = confab_conversation_new_with_store (client, store, MODEL);
   ConfabConversation *loaded;
@@ -1252,6 +1089,8 @@ test_regenerate (void)
   const ConfabStoredMessage *stored;
   guint n_cleared = 0;
   gint64 id;
+
+  watch_store (server, path);
 
   confab_conversation_set_system_prompt (conversation, "Answer in Japanese.");
   send_and_wait (conversation, FIRST_PROMPT);
@@ -1335,8 +1174,7 @@ test_regenerate (void)
   g_clear_pointer (&messages, g_ptr_array_unref);
 
   /* A regenerated loaded reply adds to the stored variants. */
-  server->responses = (const Response * const[]) { &second_response, NULL };
-  server->n_requests = 0;
+  test_server_set_responses (server, (const Response * const[]) { &second_response, NULL });
   act_and_wait (loaded, confab_conversation_regenerate);
   g_assert_cmpuint (confab_message_get_n_variants (reply), ==, 4);
   messages = list_messages (store, id);
@@ -1357,7 +1195,7 @@ static void
 test_regenerate_in_memory (void)
 {
   const Response * const responses[] = { &first_response, &second_response, NULL };
-  TestServer *server = test_server_new (responses, NULL);
+  TestServer *server = test_server_new (WRITE_WHOLE, responses);
   ConfabClient *client = confab_client_new (server->base_url, NULL);
   ConfabConversation *conversation = confab_conversation_new (client, MODEL);
   ConfabMessage *reply;
@@ -1396,7 +1234,7 @@ test_regenerate_unsaved (void)
   g_autoptr(sqlite3) db = NULL;
   g_autoptr(GPtrArray) messages = NULL;
   ConfabStore *store = open_store (path);
-  TestServer *server = test_server_new (responses, NULL);
+  TestServer *server = test_server_new (WRITE_WHOLE, responses);
   ConfabClient *client = confab_client_new (server->base_url, NULL);
   ConfabConversation *conversation = confab_conversation_new_with_store (client, store, MODEL);
   const ConfabStoredMessage *stored;
@@ -1471,7 +1309,8 @@ test_edit_and_resend (void)
   g_autoptr(ConfabMessage) stranger = confab_message_new (CONFAB_MESSAGE_ROLE_USER, "?");
   g_auto(GStrv) asked = NULL;
   ConfabStore *store = open_store (path);
-  TestServer *server = test_server_new (responses, path);
+  TestServer *server = test_server_new (WRITE_WHOLE, responses);
+  StoreSnapshots *snapshots = watch_store (server, path);
   ConfabClient *client = confab_client_new (server->base_url, NULL);
   ConfabConversation *conversation = confab_conversation_new_with_store (client, store, MODEL);
   ConfabConversation *loaded;
@@ -1512,7 +1351,7 @@ test_edit_and_resend (void)
 
   /* When the request went out, the store held the edit and nothing after
    * it but the new reply, perhaps not yet appended. */
-  stored_texts = server->stored_texts->pdata[2];
+  stored_texts = snapshots->texts->pdata[2];
   g_test_message ("stored at the request: %s", stored_texts);
   g_assert_true (g_str_equal (stored_texts, "大阪の天気は？") ||
                  g_str_equal (stored_texts, "大阪の天気は？|"));
@@ -1527,8 +1366,7 @@ test_edit_and_resend (void)
   g_clear_pointer (&messages, g_ptr_array_unref);
 
   /* The conversation goes on from there. */
-  server->responses = (const Response * const[]) { &second_response, NULL };
-  server->n_requests = 0;
+  test_server_set_responses (server, (const Response * const[]) { &second_response, NULL });
   send_and_wait (conversation, "ありがとう。");
   messages = list_messages (store, id);
   g_assert_cmpuint (messages->len, ==, 4);
@@ -1542,8 +1380,7 @@ test_edit_and_resend (void)
   g_assert_cmpstr (confab_message_get_content (get_message (loaded, 0)), ==, "大阪の天気は？");
 
   /* A loaded conversation is edited from the middle. */
-  server->responses = (const Response * const[]) { &first_response, NULL };
-  server->n_requests = 0;
+  test_server_set_responses (server, (const Response * const[]) { &first_response, NULL });
   act_and_wait (loaded, edit_first);
   g_assert_cmpuint (g_list_model_get_n_items (confab_conversation_get_messages (loaded)), ==, 2);
   g_clear_pointer (&messages, g_ptr_array_unref);
@@ -1570,7 +1407,7 @@ test_edit_retried (void)
   g_autoptr(GPtrArray) messages = NULL;
   g_autoptr(sqlite3) db = NULL;
   ConfabStore *store = open_store (path);
-  TestServer *server = test_server_new (responses, path);
+  TestServer *server = test_server_new (WRITE_WHOLE, responses);
   ConfabClient *client = confab_client_new (server->base_url, NULL);
   ConfabConversation *conversation = confab_conversation_new_with_store (client, store, MODEL);
   guint n_failed = 0;
@@ -1626,7 +1463,7 @@ test_edit_while_appending (void)
   g_autoptr(sqlite3) db = NULL;
   g_autoptr(GPtrArray) messages = NULL;
   ConfabStore *store = open_store (path);
-  TestServer *server = test_server_new (responses, NULL);
+  TestServer *server = test_server_new (WRITE_WHOLE, responses);
   ConfabClient *client = confab_client_new (server->base_url, NULL);
   ConfabConversation *conversation = confab_conversation_new_with_store (client, store, MODEL);
   ConfabMessage *prompt;
@@ -1681,7 +1518,7 @@ test_continue (void)
   g_autoptr(GPtrArray) messages = NULL;
   g_auto(GStrv) asked = NULL;
   ConfabStore *store = open_store (path);
-  TestServer *server = test_server_new (responses, path);
+  TestServer *server = test_server_new (WRITE_WHOLE, responses);
   ConfabClient *client = confab_client_new (server->base_url, NULL);
   ConfabConversation *conversation = confab_conversation_new_with_store (client, store, MODEL);
   gboolean finished = FALSE;
@@ -1689,6 +1526,8 @@ test_continue (void)
   ConfabMessage *reply;
   guint n_cleared = 0;
   guint n;
+
+  watch_store (server, path);
 
   g_signal_connect (conversation, "reply-finished", G_CALLBACK (reply_finished_cb), &finished);
   g_assert_true (confab_conversation_send (conversation, "数えてください。"));
@@ -1754,7 +1593,7 @@ test_continue_after_length (void)
   g_autofree char *path = db_path ();
   g_autoptr(GPtrArray) messages = NULL;
   ConfabStore *store = open_store (path);
-  TestServer *server = test_server_new (responses, NULL);
+  TestServer *server = test_server_new (WRITE_WHOLE, responses);
   ConfabClient *client = confab_client_new (server->base_url, NULL);
   ConfabConversation *conversation = confab_conversation_new_with_store (client, store, MODEL);
   ConfabMessage *reply;
@@ -1796,12 +1635,14 @@ test_continue_failed (void)
   g_autoptr(GPtrArray) messages = NULL;
   g_auto(GStrv) asked = NULL;
   ConfabStore *store = open_store (path);
-  TestServer *server = test_server_new (responses, path);
+  TestServer *server = test_server_new (WRITE_WHOLE, responses);
   ConfabClient *client = confab_client_new (server->base_url, NULL);
   ConfabConversation *conversation = confab_conversation_new_with_store (client, store, MODEL);
   ConfabConversation *loaded;
   ConfabMessage *reply;
   gint64 id;
+
+  watch_store (server, path);
 
   /* A reply that failed with no text has nothing to continue from. */
   send_and_wait (conversation, "数えてください。");
@@ -1856,7 +1697,7 @@ test_import_round_trip (void)
   g_autoptr(GAsyncResult) result = NULL;
   g_autoptr(GError) error = NULL;
   ConfabStore *store = open_store (path);
-  TestServer *server = test_server_new (responses, NULL);
+  TestServer *server = test_server_new (WRITE_WHOLE, responses);
   ConfabClient *client = confab_client_new (server->base_url, NULL);
   ConfabConversation *conversation = confab_conversation_new_with_store (client, store, MODEL);
   ConfabConversation *loaded;
@@ -1982,7 +1823,7 @@ test_crash (void)
   g_autoptr(GError) error = NULL;
   g_autoptr(GString) at_least = g_string_new (NULL);
   g_autofree char *line = NULL;
-  TestServer *server = test_server_new (responses, NULL);
+  TestServer *server = test_server_new (WRITE_WHOLE, responses);
   ConfabClient *client = confab_client_new (server->base_url, NULL);
   ConfabConversation *loaded;
   ConfabStore *store;

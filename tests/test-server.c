@@ -1,0 +1,331 @@
+/*
+ * SPDX-FileCopyrightText: 2026 The Confab authors
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ */
+
+#include "config.h"
+
+#include "test-server.h"
+
+#include <string.h>
+#include <sys/socket.h>
+
+/* Sizes that share no factor with the lines of the responses, so the
+ * writes end inside lines, fields and characters. */
+static const gsize odd_sizes[] = { 7, 13, 61 };
+
+typedef struct
+{
+  /* borrowed */
+  TestServer     *server;
+  const Response *response;
+
+  /* owned */
+  SoupServerMessage *msg;
+
+  /* source ids and handlers */
+  guint  source_id;
+  gulong finished_id;
+
+  /* plain state */
+  guint part;
+  gsize offset;
+  guint n_writes;
+} Writer;
+
+static void writer_step (Writer *writer);
+
+static void
+writer_free (Writer *writer)
+{
+  writer->server->writers = g_list_remove (writer->server->writers, writer);
+  g_clear_handle_id (&writer->source_id, g_source_remove);
+  g_clear_signal_handler (&writer->finished_id, writer->msg);
+  g_clear_object (&writer->msg);
+  g_free (writer);
+}
+
+static void
+writer_finished_cb (SoupServerMessage *msg,
+                    Writer            *writer)
+{
+  writer_free (writer);
+}
+
+static gboolean
+writer_step_cb (gpointer user_data)
+{
+  Writer *writer = user_data;
+
+  writer->source_id = 0;
+  writer_step (writer);
+
+  return G_SOURCE_REMOVE;
+}
+
+/* A zero linger time makes the close send a TCP reset instead of a FIN. */
+static void
+reset_connection (Writer *writer)
+{
+  g_autoptr(SoupServerMessage) msg = g_object_ref (writer->msg);
+  g_autoptr(GIOStream) stream = NULL;
+  GSocket *socket = soup_server_message_get_socket (msg);
+  struct linger linger = { .l_onoff = 1, .l_linger = 0 };
+
+  g_assert_nonnull (socket);
+  g_assert_cmpint (setsockopt (g_socket_get_fd (socket), SOL_SOCKET, SO_LINGER,
+                               &linger, sizeof linger), ==, 0);
+
+  writer_free (writer);
+  stream = soup_server_message_steal_connection (msg);
+  g_assert_nonnull (stream);
+  g_io_stream_close (stream, NULL, NULL);
+}
+
+static void
+writer_step (Writer *writer)
+{
+  const Response *response = writer->response;
+  SoupMessageBody *body = soup_server_message_get_response_body (writer->msg);
+  const char *part = response->parts[writer->part];
+  gint64 now = g_get_monotonic_time ();
+  gsize remaining;
+  gsize size;
+
+  if (part == NULL)
+    {
+      switch (response->ending)
+        {
+        case END_COMPLETE:
+          /* The writer goes when the message is finished. */
+          soup_message_body_complete (body);
+          soup_server_message_unpause (writer->msg);
+          break;
+
+        case END_STALL:
+          break;
+
+        case END_RESET:
+          reset_connection (writer);
+          break;
+
+        default:
+          g_assert_not_reached ();
+        }
+      return;
+    }
+
+  remaining = strlen (part) - writer->offset;
+  switch (writer->server->mode)
+    {
+    case WRITE_BYTES:
+      size = 1;
+      break;
+
+    case WRITE_ODD:
+      size = odd_sizes[writer->n_writes % G_N_ELEMENTS (odd_sizes)];
+      break;
+
+    case WRITE_WHOLE:
+      size = remaining;
+      break;
+
+    default:
+      g_assert_not_reached ();
+    }
+  size = MIN (size, remaining);
+
+  soup_message_body_append (body, SOUP_MEMORY_COPY, part + writer->offset, size);
+  soup_server_message_unpause (writer->msg);
+  writer->offset += size;
+  writer->n_writes++;
+
+  /* An idle runs only once the server has written and the client has read
+   * what was ready, so each write tends to be a read of its own. */
+  if (writer->offset < strlen (part))
+    {
+      writer->source_id = g_idle_add (writer_step_cb, writer);
+      return;
+    }
+
+  g_array_append_val (writer->server->part_times, now);
+  writer->part++;
+  writer->offset = 0;
+  if (response->delay_ms > 0)
+    writer->source_id = g_timeout_add (response->delay_ms, writer_step_cb, writer);
+  else
+    writer->source_id = g_idle_add (writer_step_cb, writer);
+}
+
+static void
+writer_start (TestServer        *server,
+              SoupServerMessage *msg,
+              const Response    *response)
+{
+  SoupMessageHeaders *headers = soup_server_message_get_response_headers (msg);
+  Writer *writer = g_new0 (Writer, 1);
+
+  writer->server = server;
+  writer->response = response;
+  writer->msg = g_object_ref (msg);
+  writer->finished_id = g_signal_connect (msg, "finished", G_CALLBACK (writer_finished_cb),
+                                          writer);
+  server->writers = g_list_prepend (server->writers, writer);
+  g_array_set_size (server->part_times, 0);
+
+  soup_server_message_set_status (msg, response->status != 0 ? response->status : 200, NULL);
+  soup_message_headers_set_content_type (headers,
+                                         response->content_type != NULL
+                                         ? response->content_type : "text/event-stream",
+                                         NULL);
+  soup_message_headers_set_encoding (headers, SOUP_ENCODING_CHUNKED);
+  soup_server_message_pause (msg);
+
+  writer->source_id = g_idle_add (writer_step_cb, writer);
+}
+
+static void
+completions_cb (SoupServer        *soup_server,
+                SoupServerMessage *msg,
+                const char        *path,
+                GHashTable        *query,
+                gpointer           user_data)
+{
+  g_autoptr(GBytes) bytes = NULL;
+  TestServer *server = user_data;
+  SoupMessageHeaders *headers = soup_server_message_get_request_headers (msg);
+  GSocketAddress *address = soup_server_message_get_remote_address (msg);
+  const Response *response;
+  char *body;
+  guint n_responses = 0;
+  guint port;
+
+  if (strcmp (soup_server_message_get_method (msg), SOUP_METHOD_POST) != 0)
+    {
+      soup_server_message_set_status (msg, SOUP_STATUS_METHOD_NOT_ALLOWED, NULL);
+      return;
+    }
+
+  server->n_requests++;
+  bytes = soup_message_body_flatten (soup_server_message_get_request_body (msg));
+  body = g_strndup (g_bytes_get_data (bytes, NULL), g_bytes_get_size (bytes));
+  g_ptr_array_add (server->bodies, body);
+  g_ptr_array_add (server->authorizations,
+                   g_strdup (soup_message_headers_get_one (headers, "Authorization")));
+  g_assert_true (G_IS_INET_SOCKET_ADDRESS (address));
+  port = g_inet_socket_address_get_port (G_INET_SOCKET_ADDRESS (address));
+  g_array_append_val (server->ports, port);
+
+  if (server->request_func != NULL)
+    server->request_func (server, msg, server->request_data);
+
+  while (server->responses[n_responses] != NULL)
+    n_responses++;
+  g_assert_cmpuint (n_responses, >, 0);
+
+  if (server->reject_stream_options != NULL && strstr (body, "\"stream_options\"") != NULL)
+    response = server->reject_stream_options;
+  else
+    response = server->responses[MIN (server->n_requests, n_responses) - 1];
+
+  writer_start (server, msg, response);
+}
+
+/**
+ * test_server_new:
+ * @mode: how each part of a response is cut into writes
+ * @responses: (array zero-terminated=1): the answers, borrowed for the
+ *   life of the server
+ *
+ * Returns: (transfer full): a server listening on a free port of 127.0.0.1
+ */
+TestServer *
+test_server_new (WriteMode               mode,
+                 const Response * const *responses)
+{
+  g_autoptr(GError) error = NULL;
+  TestServer *server = g_new0 (TestServer, 1);
+  GSList *uris;
+
+  server->mode = mode;
+  server->responses = responses;
+  server->bodies = g_ptr_array_new_with_free_func (g_free);
+  server->authorizations = g_ptr_array_new_with_free_func (g_free);
+  server->ports = g_array_new (FALSE, FALSE, sizeof (guint));
+  server->part_times = g_array_new (FALSE, FALSE, sizeof (gint64));
+  server->server = soup_server_new ("server-header", "confab-test ", NULL);
+  soup_server_add_handler (server->server, "/v1/chat/completions", completions_cb, server, NULL);
+
+  soup_server_listen_local (server->server, 0, SOUP_SERVER_LISTEN_IPV4_ONLY, &error);
+  g_assert_no_error (error);
+
+  uris = soup_server_get_uris (server->server);
+  g_assert_nonnull (uris);
+  server->base_url = g_strdup_printf ("http://127.0.0.1:%d/v1", g_uri_get_port (uris->data));
+  g_slist_free_full (uris, (GDestroyNotify)g_uri_unref);
+
+  return server;
+}
+
+/**
+ * test_server_free:
+ * @server: (transfer full): a server
+ *
+ * Drops the responses being written, then asserts that the server goes.
+ */
+void
+test_server_free (TestServer *server)
+{
+  while (server->writers != NULL)
+    writer_free (server->writers->data);
+
+  soup_server_disconnect (server->server);
+  g_assert_finalize_object (server->server);
+
+  if (server->request_data_destroy != NULL)
+    server->request_data_destroy (server->request_data);
+  g_ptr_array_unref (server->bodies);
+  g_ptr_array_unref (server->authorizations);
+  g_array_unref (server->ports);
+  g_array_unref (server->part_times);
+  g_free (server->base_url);
+  g_free (server);
+}
+
+/**
+ * test_server_set_responses:
+ * @server: a server
+ * @responses: (array zero-terminated=1): the answers, borrowed for the
+ *   life of the server
+ *
+ * Answers the next request with the first of @responses, and so on.
+ */
+void
+test_server_set_responses (TestServer             *server,
+                           const Response * const *responses)
+{
+  server->responses = responses;
+  server->n_requests = 0;
+}
+
+/**
+ * test_server_set_request_func:
+ * @server: a server
+ * @func: (nullable): called with each request, before it is answered
+ * @user_data: data for @func
+ * @destroy: (nullable): frees @user_data with the server
+ *
+ * Lets a test note what else holds when a request arrives.
+ */
+void
+test_server_set_request_func (TestServer            *server,
+                              TestServerRequestFunc  func,
+                              gpointer               user_data,
+                              GDestroyNotify         destroy)
+{
+  g_assert_null (server->request_func);
+
+  server->request_func = func;
+  server->request_data = user_data;
+  server->request_data_destroy = destroy;
+}
