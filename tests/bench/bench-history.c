@@ -26,6 +26,7 @@
 #include <string.h>
 
 #include "bench-util.h"
+#include "bench-window.h"
 #include "confab-application.h"
 #include "confab-conversation.h"
 #include "confab-message-row.h"
@@ -279,7 +280,6 @@ typedef struct
   /* borrowed */
   GtkWidget         *window;
   ConfabSidebar     *sidebar;
-  GdkFrameClock     *clock;
   GtkScrolledWindow *scroller;
 
   /* owned */
@@ -288,6 +288,8 @@ typedef struct
   /* per scroll: when each frame was painted and what it cost, in ms */
   GArray   *paints;
   GArray   *costs;
+  /* owned: times every frame of the window once it is realized */
+  BenchFrameProbe *frames;
 
   /* plain state: the fixture and the options */
   gint64 long_id;
@@ -304,7 +306,6 @@ typedef struct
   gint64 sidebar_filled;
   gint64 sidebar_painted;
   gint64 last_paint;
-  gint64 frame_before;
   gint64 open_called;
   gint64 open_shown;
   gint64 open_painted;
@@ -364,23 +365,11 @@ set_result (Run        *self,
 
 /* Finding widgets without changing src/ */
 
-static ConfabSidebar *
-find_sidebar (GtkWidget *widget)
+static gboolean
+is_sidebar (GtkWidget *widget,
+            gpointer   user_data)
 {
-  if (CONFAB_IS_SIDEBAR (widget))
-    return CONFAB_SIDEBAR (widget);
-
-  for (GtkWidget *child = gtk_widget_get_first_child (widget);
-       child != NULL;
-       child = gtk_widget_get_next_sibling (child))
-    {
-      ConfabSidebar *found = find_sidebar (child);
-
-      if (found != NULL)
-        return found;
-    }
-
-  return NULL;
+  return CONFAB_IS_SIDEBAR (widget);
 }
 
 /* The rows under @widget; a row's own children are not looked at. */
@@ -415,40 +404,14 @@ find_last_row (GtkWidget *widget)
   return NULL;
 }
 
-/* The scrolled window of the conversation, not the composer's. */
-static GtkScrolledWindow *
-find_scroller (GtkWidget *widget)
-{
-  if (GTK_IS_SCROLLED_WINDOW (widget) && count_rows (widget) > 0)
-    return GTK_SCROLLED_WINDOW (widget);
-
-  for (GtkWidget *child = gtk_widget_get_first_child (widget);
-       child != NULL;
-       child = gtk_widget_get_next_sibling (child))
-    {
-      GtkScrolledWindow *found = find_scroller (child);
-
-      if (found != NULL)
-        return found;
-    }
-
-  return NULL;
-}
-
 /* Measuring */
 
 static void
-before_paint_cb (GdkFrameClock *clock,
-                 Run           *self)
+painted_cb (gint64   now,
+            gint64   start,
+            gpointer user_data)
 {
-  self->frame_before = g_get_monotonic_time ();
-}
-
-static void
-after_paint_cb (GdkFrameClock *clock,
-                Run           *self)
-{
-  gint64 now = g_get_monotonic_time ();
+  Run *self = user_data;
 
   self->last_paint = now;
   if (self->first_paint == 0)
@@ -458,7 +421,7 @@ after_paint_cb (GdkFrameClock *clock,
   if (self->open_shown != 0 && self->open_painted == 0)
     {
       self->open_painted = now;
-      self->open_cost = self->frame_before != 0 ? now - self->frame_before : 0;
+      self->open_cost = start != 0 ? now - start : 0;
     }
 
   if (self->scroller != NULL)
@@ -478,19 +441,17 @@ after_paint_cb (GdkFrameClock *clock,
       double value = now / 1000.0;
 
       g_array_append_val (self->paints, value);
-      value = self->frame_before != 0 ? (now - self->frame_before) / 1000.0 : 0;
+      value = start != 0 ? (now - start) / 1000.0 : 0;
       g_array_append_val (self->costs, value);
     }
-  self->frame_before = 0;
 }
 
 static void
 realize_cb (GtkWidget *window,
             Run       *self)
 {
-  self->clock = gtk_widget_get_frame_clock (window);
-  g_signal_connect (self->clock, "before-paint", G_CALLBACK (before_paint_cb), self);
-  g_signal_connect (self->clock, "after-paint", G_CALLBACK (after_paint_cb), self);
+  self->frames = bench_frame_probe_new (gtk_widget_get_frame_clock (window),
+                                        BENCH_FRAME_FROM_BEFORE_PAINT, painted_cb, self);
 }
 
 static void
@@ -542,7 +503,7 @@ window_added_cb (GtkApplication *app,
     return;
 
   self->window = GTK_WIDGET (window);
-  self->sidebar = find_sidebar (self->window);
+  self->sidebar = (ConfabSidebar *)bench_find_widget (self->window, is_sidebar, NULL);
   if (self->sidebar == NULL)
     g_error ("history: the window has no sidebar");
 
@@ -553,36 +514,12 @@ window_added_cb (GtkApplication *app,
   g_signal_connect_after (window, "realize", G_CALLBACK (realize_cb), self);
 }
 
-/* Waiting on the main loop, which benchmarks may do against a deadline. A
- * timer wakes the loop, so conditions on the time are seen too. */
-
-typedef gboolean (*Condition) (Run *self);
+/* Conditions to wait for */
 
 static gboolean
-wake_cb (gpointer user_data)
+has_started (gpointer user_data)
 {
-  return G_SOURCE_CONTINUE;
-}
-
-static gboolean
-wait_until (Run       *self,
-            Condition  condition,
-            guint      seconds)
-{
-  gint64 deadline = g_get_monotonic_time () + (gint64)seconds * G_USEC_PER_SEC;
-  guint wake_id = g_timeout_add (20, wake_cb, NULL);
-
-  while (!condition (self) && g_get_monotonic_time () < deadline)
-    g_main_context_iteration (NULL, TRUE);
-
-  g_source_remove (wake_id);
-
-  return condition (self);
-}
-
-static gboolean
-has_started (Run *self)
-{
+  Run *self = user_data;
   ConfabConversation *conversation;
 
   if (self->window == NULL || self->first_paint == 0 || self->sidebar_painted == 0)
@@ -595,27 +532,35 @@ has_started (Run *self)
 }
 
 static gboolean
-is_quiet (Run *self)
+is_quiet (gpointer user_data)
 {
+  Run *self = user_data;
+
   return g_get_monotonic_time () - self->last_paint >= QUIET_MS * 1000;
 }
 
 static gboolean
-has_painted_open (Run *self)
+has_painted_open (gpointer user_data)
 {
+  Run *self = user_data;
+
   return self->open_painted != 0;
 }
 
 static gboolean
-has_settled (Run *self)
+has_settled (gpointer user_data)
 {
+  Run *self = user_data;
+
   return g_get_monotonic_time () - MAX (self->upper_changed, self->open_painted) >=
          SETTLE_MS * 1000;
 }
 
 static gboolean
-has_scrolled (Run *self)
+has_scrolled (gpointer user_data)
 {
+  Run *self = user_data;
+
   return !self->scrolling;
 }
 
@@ -813,7 +758,7 @@ scroll (Run        *self,
   self->scroll_tick_id = gtk_widget_add_tick_callback (GTK_WIDGET (self->scroller),
                                                        scroll_tick_cb, self, NULL);
 
-  if (!wait_until (self, has_scrolled, deadline))
+  if (!bench_wait_until (has_scrolled, self, deadline))
     {
       g_printerr ("history: run %u: scrolling %s did not end (%u steps, at %.0f of %.0f px)\n",
                   self->run, name, self->n_steps, gtk_adjustment_get_value (adjustment),
@@ -886,7 +831,7 @@ scroll (Run        *self,
 static gboolean
 measure_start_up (Run *self)
 {
-  if (!wait_until (self, has_started, DEADLINE_SECONDS))
+  if (!bench_wait_until (has_started, self, DEADLINE_SECONDS))
     {
       g_printerr ("history: run %u: start-up did not end within %u s: %s painted, the sidebar "
                   "lists %u of %u conversations\n", self->run, DEADLINE_SECONDS,
@@ -908,7 +853,7 @@ measure_start_up (Run *self)
            ms_between (self->app_created, self->sidebar_painted));
 
   /* Its scrolled window shows the latest conversation already. */
-  self->scroller = find_scroller (self->window);
+  self->scroller = bench_find_scroller (self->window);
   if (self->scroller == NULL)
     {
       g_printerr ("history: run %u: the conversation's scrolled window was not found\n",
@@ -917,7 +862,7 @@ measure_start_up (Run *self)
     }
 
   /* What start-up still animates is not counted as opening. */
-  wait_until (self, is_quiet, 10);
+  bench_wait_until (is_quiet, self, 10);
 
   return TRUE;
 }
@@ -936,7 +881,7 @@ measure_open (Run *self)
   self->open_called = g_get_monotonic_time ();
   confab_window_open_conversation (CONFAB_WINDOW (self->window), self->long_id);
 
-  if (!wait_until (self, has_painted_open, DEADLINE_SECONDS))
+  if (!bench_wait_until (has_painted_open, self, DEADLINE_SECONDS))
     {
       g_printerr ("history: run %u: the long conversation was %s within %u s\n", self->run,
                   self->open_shown != 0 ? "shown but not painted" : "not shown",
@@ -946,7 +891,7 @@ measure_open (Run *self)
   read_memory (&rss_open, &peak);
 
   /* Text laid out in idles can grow the view for a while. */
-  if (!wait_until (self, has_settled, DEADLINE_SECONDS))
+  if (!bench_wait_until (has_settled, self, DEADLINE_SECONDS))
     g_print ("history: run %u: the height of the conversation still changes after %u s\n",
              self->run, DEADLINE_SECONDS);
   read_memory (&rss, &peak);
@@ -999,8 +944,7 @@ run_cb (gpointer user_data)
 
   g_signal_handlers_disconnect_by_data (items, self);
   g_signal_handlers_disconnect_by_data (self->window, self);
-  if (self->clock != NULL)
-    g_signal_handlers_disconnect_by_data (self->clock, self);
+  g_clear_pointer (&self->frames, bench_frame_probe_free);
   gtk_window_destroy (GTK_WINDOW (self->window));
   self->window = NULL;
 
@@ -1055,6 +999,7 @@ run_main (const char *fixture_path,
       !g_key_file_save_to_file (self.results, results_path, &error))
     g_error ("history: cannot write %s: %s", results_path, error->message);
 
+  g_clear_pointer (&self.frames, bench_frame_probe_free);
   g_key_file_unref (self.fixture);
   g_key_file_unref (self.results);
   g_array_unref (self.paints);
@@ -1115,36 +1060,6 @@ static const Figure figures[] = {
   { "down-rows", "scroll down: rows at the end" },
 };
 
-static char *
-make_dir (const char *parent,
-          const char *name)
-{
-  char *path = g_build_filename (parent, name, NULL);
-
-  if (g_mkdir_with_parents (path, 0700) != 0)
-    g_error ("Cannot create %s", path);
-
-  return path;
-}
-
-static void
-remove_tree (const char *path)
-{
-  g_autoptr(GDir) dir = g_dir_open (path, 0, NULL);
-  const char *name;
-
-  while (dir != NULL && (name = g_dir_read_name (dir)) != NULL)
-    {
-      g_autofree char *child = g_build_filename (path, name, NULL);
-
-      if (g_file_test (child, G_FILE_TEST_IS_DIR) && !g_file_test (child, G_FILE_TEST_IS_SYMLINK))
-        remove_tree (child);
-      else
-        g_unlink (child);
-    }
-  g_rmdir (path);
-}
-
 /* "--name=value", the value as the C locale writes it */
 static char *
 double_arg (const char *name,
@@ -1177,7 +1092,7 @@ spawn_run (const char *exe,
   g_autofree char *step_arg = double_arg ("step", step_pages);
   g_autofree char *budget_arg = double_arg ("budget", budget_seconds);
   g_autofree char *cache_name = g_strdup_printf ("cache-%u", run);
-  g_autofree char *cache = make_dir (root, cache_name);
+  g_autofree char *cache = bench_make_dir (root, cache_name);
 
   g_subprocess_launcher_setenv (launcher, "XDG_CACHE_HOME", cache, TRUE);
   /* The child writes to the same stdout. */
@@ -1240,14 +1155,6 @@ int
 main (int   argc,
       char *argv[])
 {
-  static const char * const xdg_dirs[][2] = {
-    { "HOME", "home" },
-    { "XDG_CONFIG_HOME", "config" },
-    { "XDG_DATA_HOME", "data" },
-    { "XDG_CACHE_HOME", "cache" },
-    { "XDG_STATE_HOME", "state" },
-    { "XDG_RUNTIME_DIR", "runtime" },
-  };
   g_autoptr(GOptionContext) context = NULL;
   g_autoptr(GKeyFile) fixture = NULL;
   g_autoptr(GError) error = NULL;
@@ -1286,16 +1193,7 @@ main (int   argc,
   if (child != NULL)
     return run_main (child, results, step_pages, budget_seconds, run);
 
-  /* Before anything reads them: nothing here touches the user's files. */
-  root = g_dir_make_tmp ("confab-bench-XXXXXX", NULL);
-  if (root == NULL)
-    g_error ("Cannot create a temporary directory");
-  for (guint i = 0; i < G_N_ELEMENTS (xdg_dirs); i++)
-    {
-      g_autofree char *dir = make_dir (root, xdg_dirs[i][1]);
-
-      g_setenv (xdg_dirs[i][0], dir, TRUE);
-    }
+  root = bench_isolate_dirs ();
   /* No run may reach a server. */
   g_setenv ("OPENAI_BASE_URL", "http://127.0.0.1:9/v1", TRUE);
   g_setenv ("OPENAI_DEFAULT_MODEL", "m", TRUE);
@@ -1329,7 +1227,7 @@ main (int   argc,
 
   for (guint i = 0; i < G_N_ELEMENTS (figures); i++)
     g_array_unref (values[i]);
-  remove_tree (root);
+  bench_remove_tree (root);
 
   return failed ? 1 : 0;
 }

@@ -14,11 +14,11 @@
 #include "config.h"
 
 #include <adwaita.h>
-#include <glib/gstdio.h>
 #include <libsoup/soup.h>
 #include <string.h>
 
 #include "bench-util.h"
+#include "bench-window.h"
 #include "confab-application.h"
 #include "confab-conversation.h"
 #include "confab-message-row.h"
@@ -117,10 +117,11 @@ typedef struct
   /* borrowed */
   Plan              *plan;
   GtkWidget         *window;
-  GdkFrameClock     *clock;
   GtkScrolledWindow *scroller;
   ConfabMessage     *reply;
 
+  /* owned */
+  BenchFrameProbe *frames;
   /* owned, per run: milliseconds, and the reply's bytes at each frame */
   GArray *intervals;
   GArray *costs;
@@ -134,8 +135,6 @@ typedef struct
   guint    n_deltas;
   gint64   first_delta;
   gint64   last_delta;
-  gint64   frame_before;
-  gint64   frame_update;
   gint64   last_paint;
   gint64   last_tick;
   gint64   max_gap;
@@ -277,22 +276,6 @@ completions_cb (SoupServer        *server,
 
 /* Measuring */
 
-static void
-before_paint_cb (GdkFrameClock *clock,
-                 Bench         *self)
-{
-  self->frame_before = g_get_monotonic_time ();
-  self->frame_update = 0;
-}
-
-static void
-update_cb (GdkFrameClock *clock,
-           Bench         *self)
-{
-  if (self->frame_update == 0)
-    self->frame_update = g_get_monotonic_time ();
-}
-
 /* The adjustment can say "bottom" while the frame still shows the content
  * where the last allocation put it: how far the end of the content was
  * below the viewport's bottom edge in the frame just painted. */
@@ -311,12 +294,11 @@ painted_behind (Bench *self)
 }
 
 static void
-after_paint_cb (GdkFrameClock *clock,
-                Bench         *self)
+painted_cb (gint64   now,
+            gint64   start,
+            gpointer user_data)
 {
-  gint64 now = g_get_monotonic_time ();
-  /* A frame without the update phase has only layout and paint. */
-  gint64 start = self->frame_update != 0 ? self->frame_update : self->frame_before;
+  Bench *self = user_data;
   GtkAdjustment *adjustment;
   double behind;
   double value;
@@ -403,110 +385,40 @@ reply_finished_cb (ConfabConversation *conversation,
   self->finished = TRUE;
 }
 
-/* Waiting on the main loop, which tests may do against a deadline. */
-
-typedef gboolean (*Condition) (Bench *self);
+/* Conditions to wait for */
 
 static gboolean
-deadline_cb (gpointer user_data)
+has_painted (gpointer user_data)
 {
-  gboolean *expired = user_data;
+  Bench *self = user_data;
 
-  *expired = TRUE;
-
-  return G_SOURCE_REMOVE;
-}
-
-static gboolean
-wait_until (Bench     *self,
-            Condition  condition,
-            guint      seconds)
-{
-  gboolean expired = FALSE;
-  guint deadline_id = g_timeout_add_seconds (seconds, deadline_cb, &expired);
-
-  while (!condition (self) && !expired)
-    g_main_context_iteration (NULL, TRUE);
-
-  if (!expired)
-    g_source_remove (deadline_id);
-
-  return condition (self);
-}
-
-static gboolean
-has_painted (Bench *self)
-{
   return self->n_paints > 0;
 }
 
 static gboolean
-has_finished (Bench *self)
+has_finished (gpointer user_data)
 {
+  Bench *self = user_data;
+
   return self->finished;
 }
 
 static gboolean
-has_stopped_recording (Bench *self)
+has_stopped_recording (gpointer user_data)
 {
+  Bench *self = user_data;
+
   return !self->recording;
 }
 
 /* Finding widgets without changing src/ */
 
 static gboolean
-contains_row (GtkWidget *widget)
+shows_message (GtkWidget *widget,
+               gpointer   message)
 {
-  for (GtkWidget *child = gtk_widget_get_first_child (widget);
-       child != NULL;
-       child = gtk_widget_get_next_sibling (child))
-    {
-      if (CONFAB_IS_MESSAGE_ROW (child) || contains_row (child))
-        return TRUE;
-    }
-
-  return FALSE;
-}
-
-/* The scrolled window of the conversation, not the composer's. */
-static GtkScrolledWindow *
-find_scroller (GtkWidget *widget)
-{
-  if (GTK_IS_SCROLLED_WINDOW (widget) && contains_row (widget))
-    return GTK_SCROLLED_WINDOW (widget);
-
-  for (GtkWidget *child = gtk_widget_get_first_child (widget);
-       child != NULL;
-       child = gtk_widget_get_next_sibling (child))
-    {
-      GtkScrolledWindow *found = find_scroller (child);
-
-      if (found != NULL)
-        return found;
-    }
-
-  return NULL;
-}
-
-static ConfabMessageRow *
-find_row (GtkWidget     *widget,
-          ConfabMessage *message)
-{
-  if (CONFAB_IS_MESSAGE_ROW (widget) &&
-      confab_message_row_get_message (CONFAB_MESSAGE_ROW (widget)) == message)
-    return CONFAB_MESSAGE_ROW (widget);
-
-  for (GtkWidget *child = gtk_widget_get_first_child (widget);
-       child != NULL;
-       child = gtk_widget_get_next_sibling (child))
-    {
-      ConfabMessageRow *found = find_row (child, message);
-
-      if (found != NULL)
-        return found;
-    }
-
-  return NULL;
+  return CONFAB_IS_MESSAGE_ROW (widget) &&
+         confab_message_row_get_message (CONFAB_MESSAGE_ROW (widget)) == message;
 }
 
 /* Running */
@@ -602,7 +514,7 @@ check_reply (Bench         *self,
     }
   g_mutex_unlock (&self->plan->mutex);
 
-  row = find_row (self->window, self->reply);
+  row = (ConfabMessageRow *)bench_find_widget (self->window, shows_message, self->reply);
   if (row == NULL)
     {
       g_printerr ("stream: %s: no row shows the reply\n", spec->name);
@@ -680,13 +592,13 @@ run_one (Bench         *self,
   delta_id = g_signal_connect (self->reply, "delta-appended", G_CALLBACK (delta_appended_cb), self);
 
   if (self->scroller == NULL)
-    self->scroller = find_scroller (self->window);
+    self->scroller = bench_find_scroller (self->window);
   if (self->scroller == NULL)
     g_error ("stream: the conversation's scrolled window was not found");
 
   expected_deltas = spec->n_deltas > 0 ? spec->n_deltas : spec->bytes / BYTES_PER_DELTA;
   deadline = 30 + 3 * expected_deltas / spec->rate;
-  if (!wait_until (self, has_finished, deadline))
+  if (!bench_wait_until (has_finished, self, deadline))
     {
       g_printerr ("stream: %s: the reply did not finish within %u s\n", spec->name, deadline);
       self->recording = FALSE;
@@ -697,7 +609,7 @@ run_one (Bench         *self,
 
   /* The frame that shows the last text ends the measurement; a window
    * that paints no more frames ends it too. */
-  if (!wait_until (self, has_stopped_recording, 5))
+  if (!bench_wait_until (has_stopped_recording, self, 5))
     self->recording = FALSE;
 
   ok = check_reply (self, spec);
@@ -764,22 +676,22 @@ static gboolean
 run_all_cb (gpointer user_data)
 {
   Bench *self = user_data;
+  GdkFrameClock *clock = gtk_widget_get_frame_clock (self->window);
   GSource *stall_timer;
 
-  self->clock = gtk_widget_get_frame_clock (self->window);
-  if (self->clock == NULL)
+  if (clock == NULL)
     g_error ("stream: the window has no frame clock");
 
-  g_signal_connect (self->clock, "before-paint", G_CALLBACK (before_paint_cb), self);
-  g_signal_connect (self->clock, "update", G_CALLBACK (update_cb), self);
-  g_signal_connect (self->clock, "after-paint", G_CALLBACK (after_paint_cb), self);
+  /* A frame's cost counts from its update phase, where the rows insert
+   * the text that arrived. */
+  self->frames = bench_frame_probe_new (clock, BENCH_FRAME_FROM_UPDATE, painted_cb, self);
 
   stall_timer = g_timeout_source_new (1);
   g_source_set_priority (stall_timer, G_PRIORITY_HIGH);
   g_source_set_callback (stall_timer, stall_tick_cb, self, NULL);
   g_source_attach (stall_timer, NULL);
 
-  if (!wait_until (self, has_painted, 10))
+  if (!bench_wait_until (has_painted, self, 10))
     g_error ("stream: the window never painted");
 
   for (guint i = 0; i < G_N_ELEMENTS (specs); i++)
@@ -792,7 +704,7 @@ run_all_cb (gpointer user_data)
 
   g_source_destroy (stall_timer);
   g_source_unref (stall_timer);
-  g_signal_handlers_disconnect_by_data (self->clock, self);
+  g_clear_pointer (&self->frames, bench_frame_probe_free);
   gtk_window_destroy (GTK_WINDOW (self->window));
   self->window = NULL;
 
@@ -813,48 +725,10 @@ activate_cb (GApplication *app,
   g_idle_add (run_all_cb, self);
 }
 
-static char *
-make_dir (const char *parent,
-          const char *name)
-{
-  char *path = g_build_filename (parent, name, NULL);
-
-  if (g_mkdir_with_parents (path, 0700) != 0)
-    g_error ("Cannot create %s", path);
-
-  return path;
-}
-
-static void
-remove_tree (const char *path)
-{
-  g_autoptr(GDir) dir = g_dir_open (path, 0, NULL);
-  const char *name;
-
-  while (dir != NULL && (name = g_dir_read_name (dir)) != NULL)
-    {
-      g_autofree char *child = g_build_filename (path, name, NULL);
-
-      if (g_file_test (child, G_FILE_TEST_IS_DIR) && !g_file_test (child, G_FILE_TEST_IS_SYMLINK))
-        remove_tree (child);
-      else
-        g_unlink (child);
-    }
-  g_rmdir (path);
-}
-
 int
 main (int   argc,
       char *argv[])
 {
-  static const char * const xdg_dirs[][2] = {
-    { "HOME", "home" },
-    { "XDG_CONFIG_HOME", "config" },
-    { "XDG_DATA_HOME", "data" },
-    { "XDG_CACHE_HOME", "cache" },
-    { "XDG_STATE_HOME", "state" },
-    { "XDG_RUNTIME_DIR", "runtime" },
-  };
   g_autoptr(ConfabApplication) app = NULL;
   g_autofree char *root = NULL;
   BenchServer *server;
@@ -870,16 +744,7 @@ main (int   argc,
         bench.selected[i] |= strcmp (argv[j], specs[i].name) == 0;
     }
 
-  /* Before anything reads them: nothing here touches the user's files. */
-  root = g_dir_make_tmp ("confab-bench-XXXXXX", NULL);
-  if (root == NULL)
-    g_error ("Cannot create a temporary directory");
-  for (guint i = 0; i < G_N_ELEMENTS (xdg_dirs); i++)
-    {
-      g_autofree char *dir = make_dir (root, xdg_dirs[i][1]);
-
-      g_setenv (xdg_dirs[i][0], dir, TRUE);
-    }
+  root = bench_isolate_dirs ();
 
   g_mutex_init (&plan.mutex);
   plan.seed = SEED;
@@ -900,10 +765,11 @@ main (int   argc,
   if (plan.sent != NULL)
     g_string_free (plan.sent, TRUE);
   g_mutex_clear (&plan.mutex);
+  g_clear_pointer (&bench.frames, bench_frame_probe_free);
   g_clear_pointer (&bench.intervals, g_array_unref);
   g_clear_pointer (&bench.costs, g_array_unref);
   g_clear_pointer (&bench.lengths, g_array_unref);
-  remove_tree (root);
+  bench_remove_tree (root);
 
   if (status == 0 && bench.failed)
     status = 1;

@@ -9,6 +9,7 @@
 
 #include "bench-util.h"
 
+#include <glib/gstdio.h>
 #include <math.h>
 #include <stdlib.h>
 
@@ -334,4 +335,116 @@ bench_server_stop (BenchServer *self)
   g_cond_clear (&self->cond);
   g_free (self->base_url);
   g_free (self);
+}
+
+/* Waiting on the main loop, which benchmarks may do against a deadline. A
+ * timer wakes the loop, so conditions on the time are seen too. */
+
+static gboolean
+wake_cb (gpointer user_data)
+{
+  return G_SOURCE_CONTINUE;
+}
+
+/**
+ * bench_wait_until:
+ * @condition: what to wait for
+ * @user_data: data for @condition
+ * @seconds: how long to wait at most
+ *
+ * Runs the main loop until @condition holds or @seconds have passed.
+ *
+ * Returns: whether @condition holds
+ */
+gboolean
+bench_wait_until (BenchCondition condition,
+                  gpointer       user_data,
+                  guint          seconds)
+{
+  gint64 deadline = g_get_monotonic_time () + (gint64)seconds * G_USEC_PER_SEC;
+  guint wake_id = g_timeout_add (20, wake_cb, NULL);
+
+  while (!condition (user_data) && g_get_monotonic_time () < deadline)
+    g_main_context_iteration (NULL, TRUE);
+
+  g_source_remove (wake_id);
+
+  return condition (user_data);
+}
+
+/**
+ * bench_make_dir:
+ * @parent: an existing directory
+ * @name: the name of the new one
+ *
+ * Returns: (transfer full): the path of @name in @parent, created if need be
+ */
+char *
+bench_make_dir (const char *parent,
+                const char *name)
+{
+  char *path = g_build_filename (parent, name, NULL);
+
+  if (g_mkdir_with_parents (path, 0700) != 0)
+    g_error ("Cannot create %s", path);
+
+  return path;
+}
+
+/**
+ * bench_isolate_dirs:
+ *
+ * Points HOME and the XDG directories into a new temporary directory.
+ * Call it before anything reads them: nothing a benchmark does may touch
+ * the user's files.
+ *
+ * Returns: (transfer full): the temporary directory, for bench_remove_tree()
+ */
+char *
+bench_isolate_dirs (void)
+{
+  static const char * const xdg_dirs[][2] = {
+    { "HOME", "home" },
+    { "XDG_CONFIG_HOME", "config" },
+    { "XDG_DATA_HOME", "data" },
+    { "XDG_CACHE_HOME", "cache" },
+    { "XDG_STATE_HOME", "state" },
+    { "XDG_RUNTIME_DIR", "runtime" },
+  };
+  char *root = g_dir_make_tmp ("confab-bench-XXXXXX", NULL);
+
+  if (root == NULL)
+    g_error ("Cannot create a temporary directory");
+  for (guint i = 0; i < G_N_ELEMENTS (xdg_dirs); i++)
+    {
+      g_autofree char *dir = bench_make_dir (root, xdg_dirs[i][1]);
+
+      g_setenv (xdg_dirs[i][0], dir, TRUE);
+    }
+
+  return root;
+}
+
+/**
+ * bench_remove_tree:
+ * @path: a directory
+ *
+ * Removes @path and everything in it, without following links.
+ */
+void
+bench_remove_tree (const char *path)
+{
+  g_autoptr(GDir) dir = g_dir_open (path, 0, NULL);
+  const char *name;
+
+  while (dir != NULL && (name = g_dir_read_name (dir)) != NULL)
+    {
+      g_autofree char *child = g_build_filename (path, name, NULL);
+
+      if (g_file_test (child, G_FILE_TEST_IS_DIR) && !g_file_test (child, G_FILE_TEST_IS_SYMLINK))
+        bench_remove_tree (child);
+      else
+        g_unlink (child);
+    }
+  g_rmdir (path);
 }

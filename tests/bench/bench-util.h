@@ -48,6 +48,17 @@ BenchServer  *bench_server_start           (SoupServerCallback  callback,
 const char   *bench_server_get_base_url    (BenchServer        *self);
 void          bench_server_stop            (BenchServer        *self);
 
+typedef gboolean (*BenchCondition) (gpointer user_data);
+
+gboolean      bench_wait_until             (BenchCondition      condition,
+                                            gpointer            user_data,
+                                            guint               seconds);
+
+char         *bench_isolate_dirs           (void) G_GNUC_WARN_UNUSED_RESULT;
+char         *bench_make_dir               (const char         *parent,
+                                            const char         *name) G_GNUC_WARN_UNUSED_RESULT;
+void          bench_remove_tree            (const char         *path);
+
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (BenchTextGen, bench_text_gen_free)
 
 G_END_DECLS
