@@ -115,6 +115,9 @@ struct _ConfabConversation
   guint    retry_ms;
   /* the streaming reply goes on from its text instead of replacing it */
   gboolean continuing;
+  /* monotonic µs: when the request went out, when its first token came */
+  gint64   request_started;
+  gint64   first_token_at;
   /* the tokens of the start of a continued reply, -1 when not known */
   gint64   earlier_prompt_tokens;
   gint64   earlier_completion_tokens;
@@ -953,6 +956,9 @@ delta_appended_cb (ConfabMessage      *reply,
                    int                 part,
                    ConfabConversation *self)
 {
+  if (self->first_token_at == 0)
+    self->first_token_at = g_get_monotonic_time ();
+
   if (self->save_id != 0)
     return;
 
@@ -1622,6 +1628,10 @@ finish_reply (ConfabConversation *self,
 
   if (error != NULL)
     confab_message_set_error (reply, error);
+  if (self->first_token_at != 0)
+    confab_message_set_timings (reply, self->first_token_at - self->request_started,
+                                g_get_monotonic_time () - self->first_token_at);
+
   /* A continued reply cost both requests. When the server did not say
    * what the rest cost, the start's count is all there is. */
   if (self->continuing)
@@ -1681,6 +1691,8 @@ start_request (ConfabConversation *self)
   g_assert (self->streaming != NULL);
 
   request = build_request (self, self->streaming);
+  self->request_started = g_get_monotonic_time ();
+  self->first_token_at = 0;
   confab_client_stream_async (self->client, request, self->streaming, self->cancellable,
                               stream_cb, g_object_ref (self));
 }

@@ -27,6 +27,10 @@ typedef struct
   ConfabMessageState state;
   gint64             prompt_tokens;
   gint64             completion_tokens;
+  /* µs from the request to the first token, and from there to the end;
+   * -1 when not measured, as for a reply read from the history */
+  gint64             first_token_us;
+  gint64             generation_us;
 } Variant;
 
 struct _ConfabMessage
@@ -48,6 +52,10 @@ struct _ConfabMessage
   ConfabMessageState state;
   gint64             prompt_tokens;
   gint64             completion_tokens;
+  /* µs from the request to the first token, and from there to the end;
+   * -1 when not measured, as for a reply read from the history */
+  gint64             first_token_us;
+  gint64             generation_us;
   guint              skipped_events;
   guint              variant_index;
 };
@@ -76,6 +84,8 @@ enum {
   PROP_MODEL,
   PROP_PROMPT_TOKENS,
   PROP_COMPLETION_TOKENS,
+  PROP_FIRST_TOKEN_US,
+  PROP_GENERATION_US,
   PROP_SKIPPED_EVENTS,
   PROP_N_VARIANTS,
   PROP_VARIANT_INDEX,
@@ -161,6 +171,14 @@ confab_message_get_property (GObject    *object,
       g_value_set_int64 (value, self->completion_tokens);
       break;
 
+    case PROP_FIRST_TOKEN_US:
+      g_value_set_int64 (value, self->first_token_us);
+      break;
+
+    case PROP_GENERATION_US:
+      g_value_set_int64 (value, self->generation_us);
+      break;
+
     case PROP_SKIPPED_EVENTS:
       g_value_set_uint (value, self->skipped_events);
       break;
@@ -241,6 +259,24 @@ confab_message_class_init (ConfabMessageClass *klass)
   properties[PROP_COMPLETION_TOKENS] =
     g_param_spec_int64 ("completion-tokens", NULL, NULL, -1, G_MAXINT64, -1,
                         G_PARAM_READABLE | G_PARAM_STATIC_STRINGS);
+  /**
+   * ConfabMessage:first-token-us:
+   *
+   * How long the first token took to come, from the request, in µs; -1
+   * when not measured.
+   */
+  properties[PROP_FIRST_TOKEN_US] =
+    g_param_spec_int64 ("first-token-us", NULL, NULL, -1, G_MAXINT64, -1,
+                        G_PARAM_READABLE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
+  /**
+   * ConfabMessage:generation-us:
+   *
+   * How long the reply took from its first token to its end, in µs; -1
+   * when not measured.
+   */
+  properties[PROP_GENERATION_US] =
+    g_param_spec_int64 ("generation-us", NULL, NULL, -1, G_MAXINT64, -1,
+                        G_PARAM_READABLE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
   properties[PROP_SKIPPED_EVENTS] =
     g_param_spec_uint ("skipped-events", NULL, NULL, 0, G_MAXUINT, 0,
                        G_PARAM_READABLE | G_PARAM_STATIC_STRINGS);
@@ -303,6 +339,8 @@ confab_message_init (ConfabMessage *self)
   self->reasoning = g_string_new (NULL);
   self->prompt_tokens = -1;
   self->completion_tokens = -1;
+  self->first_token_us = -1;
+  self->generation_us = -1;
 }
 
 /**
@@ -575,6 +613,51 @@ confab_message_set_usage (ConfabMessage *self,
   g_object_thaw_notify (G_OBJECT (self));
 }
 
+/**
+ * confab_message_set_timings:
+ * @self: a #ConfabMessage
+ * @first_token_us: µs from the request to the first token, or -1
+ * @generation_us: µs from the first token to the end, or -1
+ *
+ * Sets how fast the reply came, which is measured, not stored.
+ */
+void
+confab_message_set_timings (ConfabMessage *self,
+                            gint64         first_token_us,
+                            gint64         generation_us)
+{
+  g_return_if_fail (CONFAB_IS_MESSAGE (self));
+
+  g_object_freeze_notify (G_OBJECT (self));
+  if (self->first_token_us != first_token_us)
+    {
+      self->first_token_us = first_token_us;
+      g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_FIRST_TOKEN_US]);
+    }
+  if (self->generation_us != generation_us)
+    {
+      self->generation_us = generation_us;
+      g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_GENERATION_US]);
+    }
+  g_object_thaw_notify (G_OBJECT (self));
+}
+
+gint64
+confab_message_get_first_token_us (ConfabMessage *self)
+{
+  g_return_val_if_fail (CONFAB_IS_MESSAGE (self), -1);
+
+  return self->first_token_us;
+}
+
+gint64
+confab_message_get_generation_us (ConfabMessage *self)
+{
+  g_return_val_if_fail (CONFAB_IS_MESSAGE (self), -1);
+
+  return self->generation_us;
+}
+
 gint64
 confab_message_get_prompt_tokens (ConfabMessage *self)
 {
@@ -646,11 +729,15 @@ take_shown (ConfabMessage *self)
   variant->state = self->state;
   variant->prompt_tokens = self->prompt_tokens;
   variant->completion_tokens = self->completion_tokens;
+  variant->first_token_us = self->first_token_us;
+  variant->generation_us = self->generation_us;
 
   self->content = g_string_new (NULL);
   self->reasoning = g_string_new (NULL);
   self->prompt_tokens = -1;
   self->completion_tokens = -1;
+  self->first_token_us = -1;
+  self->generation_us = -1;
 
   return variant;
 }
@@ -681,6 +768,8 @@ install_variant (ConfabMessage *self,
   self->state = variant->state;
   self->prompt_tokens = variant->prompt_tokens;
   self->completion_tokens = variant->completion_tokens;
+  self->first_token_us = variant->first_token_us;
+  self->generation_us = variant->generation_us;
 
   variant_free (variant);
 }
@@ -694,7 +783,7 @@ static void
 emit_switch (ConfabMessage *self,
              const Variant *before)
 {
-  GParamSpec *changed[6];
+  GParamSpec *changed[8];
   guint n_changed = 0;
   gboolean has_content = self->content->len > 0;
   gboolean has_reasoning = self->reasoning->len > 0;
@@ -711,6 +800,10 @@ emit_switch (ConfabMessage *self,
     changed[n_changed++] = properties[PROP_PROMPT_TOKENS];
   if (self->completion_tokens != before->completion_tokens)
     changed[n_changed++] = properties[PROP_COMPLETION_TOKENS];
+  if (self->first_token_us != before->first_token_us)
+    changed[n_changed++] = properties[PROP_FIRST_TOKEN_US];
+  if (self->generation_us != before->generation_us)
+    changed[n_changed++] = properties[PROP_GENERATION_US];
 
   g_signal_emit (self, signals[TEXT_CLEARED], 0);
   if (has_content)
@@ -802,6 +895,8 @@ view_shown (ConfabMessage *self,
   view->state = self->state;
   view->prompt_tokens = self->prompt_tokens;
   view->completion_tokens = self->completion_tokens;
+  view->first_token_us = self->first_token_us;
+  view->generation_us = self->generation_us;
 }
 
 static Variant *
@@ -817,6 +912,8 @@ variant_copy (const Variant *variant)
   copy->state = variant->state;
   copy->prompt_tokens = variant->prompt_tokens;
   copy->completion_tokens = variant->completion_tokens;
+  copy->first_token_us = variant->first_token_us;
+  copy->generation_us = variant->generation_us;
 
   return copy;
 }

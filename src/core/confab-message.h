@@ -70,6 +70,11 @@ void                confab_message_set_usage             (ConfabMessage     *sel
                                                           gint64             completion_tokens);
 gint64              confab_message_get_prompt_tokens     (ConfabMessage     *self);
 gint64              confab_message_get_completion_tokens (ConfabMessage     *self);
+void                confab_message_set_timings           (ConfabMessage     *self,
+                                                          gint64             first_token_us,
+                                                          gint64             generation_us);
+gint64              confab_message_get_first_token_us    (ConfabMessage     *self);
+gint64              confab_message_get_generation_us     (ConfabMessage     *self);
 guint               confab_message_get_skipped_events    (ConfabMessage     *self);
 void                confab_message_add_skipped_event     (ConfabMessage     *self);
 guint               confab_message_get_n_variants        (ConfabMessage     *self);

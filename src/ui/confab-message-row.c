@@ -31,6 +31,11 @@ struct _ConfabMessageRow
   GtkLabel    *variant_label;
   GtkWidget   *regenerate_button;
   GtkWidget   *edit_button;
+  /* the reasoning, folded, above the text */
+  GtkExpander *thinking;
+  GtkTextView *thinking_view;
+  /* tokens and speed, under the text */
+  GtkLabel    *stats_label;
 
   /* owned */
   ConfabMessage *message;
@@ -53,6 +58,11 @@ struct _ConfabMessageRow
   guint    n_blocks;
   guint    resize_frames;
   gboolean held_newline;
+  /* how many bytes of the reasoning the Thinking section shows */
+  gsize    reasoning_shown;
+  /* the section was folded when the answer began: not again, so that a
+   * user who opens it keeps it open */
+  gboolean thinking_folded;
   /* the last message of the conversation */
   gboolean last;
   /* drawn as nothing, out of view */
@@ -140,7 +150,9 @@ add_block (ConfabMessageRow *self)
                                   GTK_ACCESSIBLE_PROPERTY_LABEL,
                                   gtk_label_get_label (self->author_label),
                                   -1);
-  gtk_widget_insert_before (view, GTK_WIDGET (self), self->error_box);
+  gtk_widget_insert_before (view, GTK_WIDGET (self),
+                            self->stats_label != NULL ? GTK_WIDGET (self->stats_label)
+                                                      : self->error_box);
 
   self->last_block = GTK_TEXT_VIEW (view);
   self->block_len = 0;
@@ -316,6 +328,77 @@ copy_clipboard_cb (ConfabMessageRow *self,
   gdk_clipboard_set_text (gtk_widget_get_clipboard (GTK_WIDGET (text_view)), text->str);
 }
 
+/* The model's reasoning, as servers send it in reasoning_content or
+ * reasoning: in a section of its own, open while the model thinks and
+ * folded once the answer begins. It is never part of Copy. */
+static void
+ensure_thinking (ConfabMessageRow *self)
+{
+  GtkWidget *view;
+
+  if (self->thinking != NULL)
+    return;
+
+  view = g_object_new (GTK_TYPE_TEXT_VIEW,
+                       "editable", FALSE,
+                       "cursor-visible", FALSE,
+                       "wrap-mode", GTK_WRAP_WORD_CHAR,
+                       "pixels-below-lines", 2,
+                       "margin-top", 4,
+                       NULL);
+  gtk_widget_add_css_class (view, "thinking-text");
+  gtk_widget_add_css_class (view, "dim-label");
+  gtk_accessible_update_property (GTK_ACCESSIBLE (view), GTK_ACCESSIBLE_PROPERTY_LABEL,
+                                  _("Thinking"), -1);
+  self->thinking_view = GTK_TEXT_VIEW (view);
+
+  self->thinking = GTK_EXPANDER (gtk_expander_new (NULL));
+  gtk_expander_set_child (self->thinking, view);
+  gtk_widget_add_css_class (GTK_WIDGET (self->thinking), "thinking");
+  gtk_widget_set_margin_bottom (GTK_WIDGET (self->thinking), 4);
+  gtk_widget_insert_after (GTK_WIDGET (self->thinking), GTK_WIDGET (self), self->header);
+
+  /* A reply read from the history starts folded. */
+  self->thinking_folded = confab_message_get_content_length (self->message) > 0;
+  gtk_expander_set_expanded (self->thinking, !self->thinking_folded);
+}
+
+static void
+update_thinking (ConfabMessageRow *self)
+{
+  const char *reasoning = confab_message_get_reasoning (self->message);
+  gsize len = strlen (reasoning);
+  ConfabMessageState state = confab_message_get_state (self->message);
+  gboolean thinking = (state == CONFAB_MESSAGE_STATE_STREAMING ||
+                       state == CONFAB_MESSAGE_STATE_PENDING) &&
+                      confab_message_get_content_length (self->message) == 0;
+
+  if (len == 0 && self->thinking == NULL)
+    return;
+
+  ensure_thinking (self);
+  gtk_widget_set_visible (GTK_WIDGET (self->thinking), len > 0);
+
+  if (len > self->reasoning_shown)
+    {
+      GtkTextBuffer *buffer = gtk_text_view_get_buffer (self->thinking_view);
+      GtkTextIter end;
+
+      gtk_text_buffer_get_end_iter (buffer, &end);
+      gtk_text_buffer_insert (buffer, &end, reasoning + self->reasoning_shown,
+                              len - self->reasoning_shown);
+      self->reasoning_shown = len;
+    }
+
+  gtk_expander_set_label (self->thinking, thinking ? _("Thinking…") : _("Thinking"));
+  if (!thinking && !self->thinking_folded &&
+      confab_message_get_content_length (self->message) > 0)
+    {
+      self->thinking_folded = TRUE;
+      gtk_expander_set_expanded (self->thinking, FALSE);
+    }
+}
+
 static gboolean
 tick_cb (GtkWidget     *widget,
          GdkFrameClock *frame_clock,
@@ -323,6 +406,7 @@ tick_cb (GtkWidget     *widget,
 {
   ConfabMessageRow *self = CONFAB_MESSAGE_ROW (widget);
 
+  update_thinking (self);
   flush_pending (self);
 
   /* Idle until the next delta asks for a frame again. */
@@ -335,7 +419,7 @@ delta_appended_cb (ConfabMessageRow *self,
                    int               part,
                    ConfabMessage    *message)
 {
-  if (part != CONFAB_MESSAGE_PART_CONTENT || self->tick_id != 0)
+  if (self->tick_id != 0)
     return;
 
   if (!gtk_widget_get_mapped (GTK_WIDGET (self)))
@@ -355,9 +439,18 @@ text_cleared_cb (ConfabMessageRow *self,
   add_block (self);
   self->shown = 0;
   self->held_newline = FALSE;
+
+  if (self->thinking != NULL)
+    {
+      gtk_text_buffer_set_text (gtk_text_view_get_buffer (self->thinking_view), "", 0);
+      gtk_widget_set_visible (GTK_WIDGET (self->thinking), FALSE);
+      self->reasoning_shown = 0;
+      self->thinking_folded = FALSE;
+      gtk_expander_set_expanded (self->thinking, TRUE);
+    }
 }
 
-static const char *
+static char *
 status_text (ConfabMessage *message)
 {
   const char *finish = confab_message_get_finish_reason (message);
@@ -365,21 +458,26 @@ status_text (ConfabMessage *message)
   switch (confab_message_get_state (message))
     {
     case CONFAB_MESSAGE_STATE_PENDING:
-      return _("Waiting for the server…");
+      return g_strdup (_("Waiting for the server…"));
     case CONFAB_MESSAGE_STATE_STREAMING:
-      return _("Writing…");
+      return g_strdup (_("Writing…"));
     case CONFAB_MESSAGE_STATE_STOPPED:
-      return _("Stopped");
+      return g_strdup (_("Stopped"));
     case CONFAB_MESSAGE_STATE_FAILED:
-      return _("Failed");
+      return g_strdup (_("Failed"));
     case CONFAB_MESSAGE_STATE_INTERRUPTED:
-      return _("Interrupted");
+      return g_strdup (_("Interrupted"));
     case CONFAB_MESSAGE_STATE_COMPLETE:
-      if (g_strcmp0 (finish, "length") == 0)
-        return _("Cut off at the token limit");
-      if (g_strcmp0 (finish, "content_filter") == 0)
-        return _("Cut off by the content filter");
-      return "";
+      if (finish == NULL || g_str_equal (finish, "stop"))
+        return g_strdup ("");
+      if (g_str_equal (finish, "length"))
+        return g_strdup (_("Cut off: max tokens"));
+      if (g_str_equal (finish, "content_filter"))
+        return g_strdup (_("Cut off by the content filter"));
+      if (g_str_equal (finish, "tool_calls") || g_str_equal (finish, "function_call"))
+        return g_strdup (_("Ended asking for a tool, which Confab does not run"));
+      /* Translators: %s is the reason the server gave, as it gave it */
+      return g_strdup_printf (_("Ended: %s"), finish);
     default:
       g_assert_not_reached ();
     }
@@ -532,6 +630,73 @@ update_controls (ConfabMessageRow *self)
     }
 }
 
+/* "31 tokens in, 17 out · first token after 0.42 s · 52.3 tokens/s", for
+ * what is known of a finished reply. */
+static void
+update_stats (ConfabMessageRow *self)
+{
+  ConfabMessageState state = confab_message_get_state (self->message);
+  gint64 prompt = confab_message_get_prompt_tokens (self->message);
+  gint64 completion = confab_message_get_completion_tokens (self->message);
+  gint64 first_token_us = confab_message_get_first_token_us (self->message);
+  gint64 generation_us = confab_message_get_generation_us (self->message);
+  g_autoptr(GPtrArray) parts = g_ptr_array_new_with_free_func (g_free);
+  g_autofree char *text = NULL;
+
+  if (confab_message_get_role (self->message) != CONFAB_MESSAGE_ROLE_ASSISTANT ||
+      state == CONFAB_MESSAGE_STATE_PENDING || state == CONFAB_MESSAGE_STATE_STREAMING)
+    {
+      if (self->stats_label != NULL)
+        gtk_widget_set_visible (GTK_WIDGET (self->stats_label), FALSE);
+      return;
+    }
+
+  if (prompt >= 0 && completion >= 0)
+    {
+      g_autofree char *in = g_strdup_printf ("%" G_GINT64_FORMAT, prompt);
+      g_autofree char *out = g_strdup_printf ("%" G_GINT64_FORMAT, completion);
+
+      /* Translators: tokens the request and the reply took, as numbers */
+      g_ptr_array_add (parts, g_strdup_printf (_("%s tokens in, %s out"), in, out));
+    }
+  if (first_token_us >= 0)
+    g_ptr_array_add (parts, g_strdup_printf (_("first token after %.2f s"),
+                                             first_token_us / (double)G_USEC_PER_SEC));
+  /* A reply that came in one piece has no speed worth showing. */
+  if (completion > 1 && generation_us >= G_USEC_PER_SEC / 10)
+    g_ptr_array_add (parts, g_strdup_printf (_("%.1f tokens/s"),
+                                             completion / (generation_us /
+                                                           (double)G_USEC_PER_SEC)));
+
+  if (parts->len == 0)
+    {
+      if (self->stats_label != NULL)
+        gtk_widget_set_visible (GTK_WIDGET (self->stats_label), FALSE);
+      return;
+    }
+
+  g_ptr_array_add (parts, NULL);
+  /* Translators: what separates the figures under a reply */
+  text = g_strjoinv (_(" · "), (char **)parts->pdata);
+
+  if (self->stats_label == NULL)
+    {
+      self->stats_label = GTK_LABEL (gtk_label_new (NULL));
+      gtk_label_set_xalign (self->stats_label, 0);
+      gtk_label_set_wrap (self->stats_label, TRUE);
+      gtk_label_set_selectable (self->stats_label, TRUE);
+      gtk_widget_set_margin_top (GTK_WIDGET (self->stats_label), 4);
+      gtk_widget_add_css_class (GTK_WIDGET (self->stats_label), "dim-label");
+      gtk_widget_add_css_class (GTK_WIDGET (self->stats_label), "caption");
+      gtk_widget_add_css_class (GTK_WIDGET (self->stats_label), "numeric");
+      /* After the blocks, before the error. */
+      gtk_widget_insert_before (GTK_WIDGET (self->stats_label), GTK_WIDGET (self),
+                                self->error_box);
+    }
+  gtk_label_set_label (self->stats_label, text);
+  gtk_widget_set_visible (GTK_WIDGET (self->stats_label), TRUE);
+}
+
 static void
 update_state (ConfabMessageRow *self)
 {
@@ -544,9 +709,16 @@ update_state (ConfabMessageRow *self)
   gboolean interrupted = state == CONFAB_MESSAGE_STATE_INTERRUPTED;
   gboolean stopped = state == CONFAB_MESSAGE_STATE_STOPPED;
   gboolean has_text = confab_message_get_content_length (self->message) > 0;
+  gboolean cut = state == CONFAB_MESSAGE_STATE_COMPLETE &&
+                 g_strcmp0 (confab_message_get_finish_reason (self->message), "length") == 0;
+  gboolean note = failed || interrupted || ((stopped || cut) && self->last);
+  g_autofree char *status = status_text (self->message);
 
   if (!busy)
-    flush_pending (self);
+    {
+      update_thinking (self);
+      flush_pending (self);
+    }
 
   gtk_widget_set_visible (GTK_WIDGET (self->spinner), busy);
   gtk_spinner_set_spinning (self->spinner, busy);
@@ -557,22 +729,30 @@ update_state (ConfabMessageRow *self)
 
       text = g_strdup_printf (ngettext ("%s (%u unreadable event skipped)",
                                         "%s (%u unreadable events skipped)", skipped),
-                              status_text (self->message), skipped);
+                              status, skipped);
       gtk_label_set_label (self->status_label, text);
     }
   else
     {
-      gtk_label_set_label (self->status_label, status_text (self->message));
+      gtk_label_set_label (self->status_label, status);
     }
 
   gtk_widget_set_visible (GTK_WIDGET (self->copy_button),
                           confab_message_get_content_length (self->message) > 0);
-  if (failed || interrupted || (stopped && self->last))
+  if (note)
     ensure_error_box (self);
   if (self->error_box != NULL)
     {
-      gtk_widget_set_visible (self->error_box, failed || interrupted || (stopped && self->last));
-      if (interrupted)
+      gtk_widget_set_visible (self->error_box, note);
+      /* A reply cut at the limit did nothing wrong: a note, not an error. */
+      if (cut)
+        gtk_widget_remove_css_class (GTK_WIDGET (self->error_label), "error");
+      else
+        gtk_widget_add_css_class (GTK_WIDGET (self->error_label), "error");
+      if (cut)
+        gtk_label_set_label (self->error_label,
+                             _("The reply reached the most tokens it may have."));
+      else if (interrupted)
         gtk_label_set_label (self->error_label,
                              _("Confab closed before this reply was complete. The text up to "
                                "then is kept."));
@@ -581,8 +761,9 @@ update_state (ConfabMessageRow *self)
       else
         gtk_label_set_label (self->error_label, failed && error ? error->message : "");
       gtk_widget_set_visible (self->continue_button,
-                              (failed || interrupted || stopped) && has_text);
+                              (failed || interrupted || stopped || cut) && has_text);
     }
+  update_stats (self);
   update_controls (self);
   gtk_widget_set_visible (GTK_WIDGET (self->last_block),
                           !failed || confab_message_get_content_length (self->message) > 0);
@@ -810,6 +991,10 @@ set_message (ConfabMessageRow *self,
                            G_CALLBACK (update_state), self, G_CONNECT_SWAPPED);
   g_signal_connect_object (message, "notify::finish-reason",
                            G_CALLBACK (update_state), self, G_CONNECT_SWAPPED);
+  g_signal_connect_object (message, "notify::completion-tokens",
+                           G_CALLBACK (update_stats), self, G_CONNECT_SWAPPED);
+  g_signal_connect_object (message, "notify::generation-us",
+                           G_CALLBACK (update_stats), self, G_CONNECT_SWAPPED);
   g_signal_connect_object (message, "notify::model",
                            G_CALLBACK (update_author), self, G_CONNECT_SWAPPED);
   g_signal_connect_object (message, "notify::n-variants",

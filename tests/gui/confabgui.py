@@ -379,8 +379,10 @@ class Session:
         box = self.find(name="Conversation")
         if box is None:
             return []
-        return [n for n in self.find_all(lambda n: n.getRoleName() in ("text", "entry"),
-                                         root=box)]
+        # The Thinking section's text is the model's reasoning, not a
+        # message.
+        return [n for n in self.find_all(lambda n: n.getRoleName() in ("text", "entry") and
+                                         n.name != "Thinking", root=box)]
 
     def message_texts(self):
         # A row removed while it is read (an edit truncates the chat)

@@ -266,7 +266,66 @@ def test_suggestion(s):
     check(s.message_texts()[0] == PROMPT, s.message_texts())
 
 
+def test_reasoning_folds_and_usage_shows(s):
+    import json
+    thought = "まず質問を理解する。次に日本語で答える。"
+    writes = []
+
+    def event(delta, finish=None, usage=None):
+        chunk = {"id": "c1", "object": "chat.completion.chunk", "model": "fake-model",
+                 "choices": [] if usage else [{"index": 0, "delta": delta,
+                                               "finish_reason": finish}]}
+        if usage:
+            chunk["usage"] = usage
+        return ("data: " + json.dumps(chunk, ensure_ascii=False) + "\n\n").encode()
+
+    writes.append((event({"role": "assistant", "content": None}), 0))
+    # DeepSeek's field, then OpenRouter's: both are reasoning.
+    for i, piece in enumerate([thought[:6], thought[6:12], thought[12:]]):
+        field = "reasoning_content" if i < 2 else "reasoning"
+        writes.append((event({field: piece}), 0.6))
+    for piece in [ANSWER[:5], ANSWER[5:10], ANSWER[10:]]:
+        writes.append((event({"content": piece}), 0.3))
+    writes.append((event({}, finish="stop"), 0.05))
+    writes.append((event(None, usage={"prompt_tokens": 31, "completion_tokens": 42,
+                                      "total_tokens": 73}), 0))
+    writes.append((b"data: [DONE]\n\n", 0))
+    s.server.scripts.append(Script(writes=writes))
+    s.start_app()
+    s.type_text(PROMPT)
+    s.key("Return")
+
+    def thinking():
+        return s.find(name="Thinking…", role="toggle button") or \
+            s.find(name="Thinking…")
+    wait_until(thinking, what=f"the Thinking section, open (labels {s.labels()!r})")
+    wait_until(lambda: any(thought[:6] in s.text_of(n) for n in s.find_all(
+        lambda n: n.name == "Thinking" and n.getRoleName() == "text")),
+        what="the reasoning, shown while the model thinks")
+    # The answer may have begun by now, on a slow machine; the reasoning
+    # is never in it.
+    texts = s.message_texts()
+    check(texts[0] == PROMPT and all(ANSWER.startswith(t) for t in texts[1:]),
+          f"reasoning leaked into the reply: {texts!r}")
+
+    wait_until(lambda: s.message_texts() == [PROMPT, ANSWER], what="the answer")
+    # Folded once the answer began: its text is no longer shown.
+    wait_until(lambda: not any(n.getRoleName() == "text" and n.name == "Thinking" and
+                               s.showing(n) for n in s.find_all(lambda n: n.name == "Thinking")),
+               what="the Thinking section to fold")
+    wait_until(lambda: any("31 tokens in, 42 out" in t and "first token after" in t and
+                           "tokens/s" in t for t in s.labels()),
+               what=f"the usage line (labels {s.labels()!r})")
+
+    # Copy gives the answer only.
+    s.set_clipboard("nothing yet")
+    s.key("ctrl+shift+c")
+    wait_until(lambda: s.get_clipboard() == ANSWER,
+               what=f"the answer alone on the clipboard ({s.get_clipboard()!r})")
+
+
 TESTS = [
+    ("reasoning-and-usage", test_reasoning_folds_and_usage_shows),
     ("korean-prompt-streams-and-copies", test_korean_prompt_streams_and_copies),
     ("shift-enter-inserts-newline", test_shift_enter_inserts_newline),
     ("escape-stops-stalled-stream", test_stop_during_stall),
