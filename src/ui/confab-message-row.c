@@ -493,7 +493,12 @@ icon_button_new (const char *icon_name,
 
   if (action_name != NULL)
     gtk_actionable_set_action_name (GTK_ACTIONABLE (button), action_name);
+  /* Hidden meanwhile: GTK 4.8 asks the X server where the pointer is (a
+   * round trip, 0.2–0.3 ms) when a visible widget gets a tooltip, and
+   * every user's message has an Edit button. */
+  gtk_widget_set_visible (button, FALSE);
   gtk_widget_set_tooltip_text (button, tooltip);
+  gtk_widget_set_visible (button, TRUE);
   gtk_widget_set_valign (button, GTK_ALIGN_CENTER);
   gtk_widget_add_css_class (button, "flat");
   gtk_widget_add_css_class (button, "circular");
