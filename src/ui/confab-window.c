@@ -19,15 +19,22 @@
 #include "confab-toast.h"
 #include "confab-transfer.h"
 
-/* Rows made at a time: enough to fill a tall window, and few enough to
- * make in a frame. */
+/* Rows made at a time when a conversation opens or a search shows a
+ * message: enough to fill a tall window, and few enough to make in a
+ * frame. */
 #define ROW_BATCH 30
-/* Rows made at a time as the user scrolls past the rows made. Each batch
- * also pays a layout of the rows kept, so fewer rows more often cost more
- * in all (bench-history, scrolling up: 8 rows gave frame p50 19.6 ms and
- * 145 late frames, 15 gave 16.9 ms, p99 66 ms and 82, 30 gave p99 86 ms
- * and 43). */
-#define SCROLL_BATCH 15
+/* While the user scrolls, rows are made one at a time, in as many frames
+ * as it takes, for up to this long a frame (µs): each frame also lays
+ * out what it made and paints. 15 rows made in one frame, as soon as the
+ * view came within a page of the rows made, cost 40–60 ms in that frame
+ * and its layout (bench-history, scrolling up: p99 66 ms, 82 frames over
+ * 33 ms). With 3 ms a frame, frames cost 14–20 ms and went over 33 ms
+ * 3–6 times as often as with 1.5 ms. */
+#define FRAME_BUDGET_US 1500
+/* Rows are made while the view is closer than this to either end of the
+ * rows made, in pages: at a third of a page a frame, the scrolling of
+ * bench-history, that leaves a few frames to make them. */
+#define AHEAD_PAGES 2
 /* The most rows kept: each one costs in every layout of the box, so a
  * long scroll drops the rows far behind it (bench-history). */
 #define MAX_ROWS 120
@@ -65,6 +72,9 @@ struct _ConfabWindow
   ConfabMessage *editing;
   /* owned: a row a search found, to bring into view after the layout */
   GtkWidget *found;
+
+  /* makes rows while the view is near either end of the rows made */
+  guint  rows_tick_id;
 
   /* the message a search found, shown once its conversation is */
   gint64 found_id;
@@ -192,8 +202,10 @@ frame_layout_cb (ConfabWindow  *self,
     gtk_adjustment_set_value (adjustment, bottom);
 }
 
-static void show_earlier_rows (ConfabWindow *self);
-static void show_later_rows   (ConfabWindow *self);
+static gboolean wants_rows (ConfabWindow *self);
+static gboolean make_rows_tick_cb (GtkWidget     *widget,
+                                   GdkFrameClock *frame_clock,
+                                   gpointer       user_data);
 
 static void
 adjustment_value_changed_cb (ConfabWindow  *self,
@@ -212,11 +224,10 @@ adjustment_value_changed_cb (ConfabWindow  *self,
   self->stick_to_bottom = value >= bottom - 4 && self->last_row == n_items;
 
   /* Near either end of the rows made, the next ones come in before they
-   * are reached. */
-  if (self->first_row > 0 && value < page)
-    show_earlier_rows (self);
-  else if (self->conversation != NULL && self->last_row < n_items && value > bottom - page)
-    show_later_rows (self);
+   * are reached, a few in each frame. */
+  if (self->rows_tick_id == 0 && wants_rows (self))
+    self->rows_tick_id = gtk_widget_add_tick_callback (GTK_WIDGET (self), make_rows_tick_cb,
+                                                       NULL, NULL);
 }
 
 /* The row of the message at @position in the model, or NULL when its row
@@ -360,40 +371,105 @@ edit_requested_cb (ConfabWindow     *self,
   update_actions (self);
 }
 
-/* Makes the rows of up to SCROLL_BATCH messages before the first one shown,
- * keeping what the user reads in its place. */
-static void
-show_earlier_rows (ConfabWindow *self)
+/* Whether the view is near the first row made, with messages before
+ * it; or else near the last, with messages after it. */
+static gboolean
+wants_earlier_rows (ConfabWindow *self)
 {
-  GListModel *model = confab_conversation_get_messages (self->conversation);
-  guint n = MIN (self->first_row, SCROLL_BATCH);
+  GtkAdjustment *adjustment = gtk_scrolled_window_get_vadjustment (self->scroller);
 
-  if (n == 0 || self->anchor != NULL)
-    return;
-
-  hold_in_place (self, gtk_widget_get_first_child (self->message_box));
-  add_rows (self, model, self->first_row - n, n);
-  self->first_row -= n;
-  trim_rows (self, FALSE);
-  mark_last_row (self);
+  return self->first_row > 0 &&
+         gtk_adjustment_get_value (adjustment) <
+         AHEAD_PAGES * gtk_adjustment_get_page_size (adjustment);
 }
 
-/* The same below, when the user scrolls down a window of rows that does
- * not reach the end. */
-static void
-show_later_rows (ConfabWindow *self)
+static gboolean
+wants_later_rows (ConfabWindow *self)
 {
+  GtkAdjustment *adjustment = gtk_scrolled_window_get_vadjustment (self->scroller);
   GListModel *model = confab_conversation_get_messages (self->conversation);
-  guint n = MIN (g_list_model_get_n_items (model) - self->last_row, SCROLL_BATCH);
+  double page = gtk_adjustment_get_page_size (adjustment);
 
-  if (n == 0 || self->anchor != NULL)
-    return;
+  return self->last_row < g_list_model_get_n_items (model) &&
+         gtk_adjustment_get_value (adjustment) >
+         gtk_adjustment_get_upper (adjustment) - page - AHEAD_PAGES * page;
+}
 
-  hold_in_place (self, gtk_widget_get_last_child (self->message_box));
-  add_rows (self, model, self->last_row, n);
-  self->last_row += n;
-  trim_rows (self, TRUE);
+static gboolean
+wants_rows (ConfabWindow *self)
+{
+  return self->conversation != NULL && (wants_earlier_rows (self) || wants_later_rows (self));
+}
+
+/* The first row that reaches into the view: it stays in its place while
+ * rows come and go around it, whatever their heights. */
+static GtkWidget *
+row_in_view (ConfabWindow *self)
+{
+  double value = gtk_adjustment_get_value (gtk_scrolled_window_get_vadjustment (self->scroller));
+
+  for (GtkWidget *child = gtk_widget_get_first_child (self->message_box); child != NULL;
+       child = gtk_widget_get_next_sibling (child))
+    {
+      graphene_point_t point = GRAPHENE_POINT_INIT (0, gtk_widget_get_height (child));
+
+      if (gtk_widget_compute_point (child, self->message_box, &point, &point) &&
+          point.y > value)
+        return child;
+    }
+
+  return gtk_widget_get_last_child (self->message_box);
+}
+
+/* Makes rows before the first one shown, or after the last, for at most
+ * FRAME_BUDGET_US, and drops as many at the other end beyond MAX_ROWS,
+ * keeping what the user reads in its place. The next frame makes more if
+ * the view still needs them: the heights of the rows made are known only
+ * after the layout. */
+static gboolean
+make_rows_tick_cb (GtkWidget     *widget,
+                   GdkFrameClock *frame_clock,
+                   gpointer       user_data)
+{
+  ConfabWindow *self = CONFAB_WINDOW (widget);
+  GListModel *model;
+  gboolean earlier;
+  gint64 deadline;
+
+  if (!wants_rows (self))
+    {
+      self->rows_tick_id = 0;
+      return G_SOURCE_REMOVE;
+    }
+
+  model = confab_conversation_get_messages (self->conversation);
+  earlier = wants_earlier_rows (self);
+  if (self->anchor == NULL)
+    hold_in_place (self, row_in_view (self));
+
+  deadline = g_get_monotonic_time () + FRAME_BUDGET_US;
+  do
+    {
+      if (earlier)
+        {
+          add_rows (self, model, self->first_row - 1, 1);
+          self->first_row--;
+          trim_rows (self, FALSE);
+        }
+      else
+        {
+          add_rows (self, model, self->last_row, 1);
+          self->last_row++;
+          trim_rows (self, TRUE);
+        }
+    }
+  while (g_get_monotonic_time () < deadline &&
+         (earlier ? self->first_row > 0
+                  : self->last_row < g_list_model_get_n_items (model)));
+
   mark_last_row (self);
+
+  return G_SOURCE_CONTINUE;
 }
 
 static void
@@ -1580,6 +1656,11 @@ confab_window_dispose (GObject *object)
   g_clear_object (&self->editing);
   g_clear_object (&self->found);
   g_clear_handle_id (&self->found_timeout_id, g_source_remove);
+  if (self->rows_tick_id != 0)
+    {
+      gtk_widget_remove_tick_callback (GTK_WIDGET (self), self->rows_tick_id);
+      self->rows_tick_id = 0;
+    }
 
   /* Closing the window stops its request. */
   if (self->conversation != NULL)
