@@ -28,7 +28,7 @@ typedef struct
   gint64             prompt_tokens;
   gint64             completion_tokens;
   /* µs from the request to the first token, and from there to the end;
-   * -1 when not measured, as for a reply read from the history */
+   * -1 when not measured, as for a reply stored before they were kept */
   gint64             first_token_us;
   gint64             generation_us;
 } Variant;
@@ -53,7 +53,7 @@ struct _ConfabMessage
   gint64             prompt_tokens;
   gint64             completion_tokens;
   /* µs from the request to the first token, and from there to the end;
-   * -1 when not measured, as for a reply read from the history */
+   * -1 when not measured, as for a reply stored before they were kept */
   gint64             first_token_us;
   gint64             generation_us;
   guint              skipped_events;
@@ -619,7 +619,8 @@ confab_message_set_usage (ConfabMessage *self,
  * @first_token_us: µs from the request to the first token, or -1
  * @generation_us: µs from the first token to the end, or -1
  *
- * Sets how fast the reply came, which is measured, not stored.
+ * Sets how fast the reply came, as measured when it finished or as the
+ * history kept it.
  */
 void
 confab_message_set_timings (ConfabMessage *self,
@@ -923,7 +924,7 @@ variant_copy (const Variant *variant)
  * @self: a #ConfabMessage
  * @index: where the variant goes, at most confab_message_get_n_variants()
  * @variant: a message whose shown text, reasoning, state, error, finish
- *   reason, model and usage are copied
+ *   reason, model, usage and timings are copied
  *
  * Adds a variant that is not shown, as when a message is read back from
  * the store. What the message shows stays, and its index moves up when
@@ -964,8 +965,8 @@ confab_message_insert_variant (ConfabMessage *self,
  * variant.
  *
  * Returns: (transfer full): a new message with the role of @self and the
- *   text, reasoning, state, error, finish reason, model and usage of the
- *   variant
+ *   text, reasoning, state, error, finish reason, model, usage and timings
+ *   of the variant
  */
 ConfabMessage *
 confab_message_dup_variant (ConfabMessage *self,

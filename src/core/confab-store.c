@@ -116,6 +116,16 @@ static const char * const migrations[] = {
   "  updated_at INTEGER NOT NULL,"
   "  PRIMARY KEY (message_id, idx)"
   ") WITHOUT ROWID;",
+
+  /* 2 → 3: how fast a reply came, in microseconds from the request to
+   * its first token and from there to its end, kept per variant like its
+   * usage. NULL is a reply that was not measured: every reply stored
+   * before version 3, a prompt, and one that failed before its first
+   * token. Adding nullable columns rewrites no row. */
+  "ALTER TABLE messages ADD COLUMN first_token_us INTEGER;"
+  "ALTER TABLE messages ADD COLUMN generation_us INTEGER;"
+  "ALTER TABLE message_variants ADD COLUMN first_token_us INTEGER;"
+  "ALTER TABLE message_variants ADD COLUMN generation_us INTEGER;",
 };
 
 G_STATIC_ASSERT (G_N_ELEMENTS (migrations) == CONFAB_STORE_SCHEMA_VERSION);
@@ -125,12 +135,12 @@ G_STATIC_ASSERT (G_N_ELEMENTS (migrations) == CONFAB_STORE_SCHEMA_VERSION);
 #define MESSAGE_COLUMNS \
   "id, conversation_id, position, role, content, reasoning, state, error, " \
   "prompt_tokens, completion_tokens, model, created_at, updated_at, " \
-  "finish_reason, variant_index, n_variants"
+  "finish_reason, variant_index, n_variants, first_token_us, generation_us"
 #define MESSAGE_VALUES \
-  "?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16"
+  "?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18"
 #define VARIANT_COLUMNS \
   "idx, content, reasoning, state, error, prompt_tokens, completion_tokens, model, " \
-  "finish_reason, updated_at"
+  "finish_reason, updated_at, first_token_us, generation_us"
 
 static const char * const role_names[] = {
   [CONFAB_MESSAGE_ROLE_USER] = "user",
@@ -301,6 +311,8 @@ confab_stored_message_new (ConfabMessageRole  role,
   self->state = CONFAB_MESSAGE_STATE_COMPLETE;
   self->prompt_tokens = -1;
   self->completion_tokens = -1;
+  self->first_token_us = -1;
+  self->generation_us = -1;
   self->n_variants = 1;
 
   return self;
@@ -340,6 +352,8 @@ confab_stored_message_new_from_message (ConfabMessage *message)
     self->error = g_strdup (error->message);
   self->prompt_tokens = confab_message_get_prompt_tokens (message);
   self->completion_tokens = confab_message_get_completion_tokens (message);
+  self->first_token_us = confab_message_get_first_token_us (message);
+  self->generation_us = confab_message_get_generation_us (message);
   self->model = g_strdup (confab_message_get_model (message));
   self->finish_reason = g_strdup (confab_message_get_finish_reason (message));
 
@@ -663,13 +677,15 @@ bind_text (sqlite3_stmt *stmt,
     sqlite3_bind_null (stmt, index);
 }
 
+/* A count of tokens or a time that is not known, -1 in memory, is NULL
+ * in the file. */
 static void
-bind_tokens (sqlite3_stmt *stmt,
-             int           index,
-             gint64        tokens)
+bind_optional (sqlite3_stmt *stmt,
+               int           index,
+               gint64        value)
 {
-  if (tokens >= 0)
-    sqlite3_bind_int64 (stmt, index, tokens);
+  if (value >= 0)
+    sqlite3_bind_int64 (stmt, index, value);
   else
     sqlite3_bind_null (stmt, index);
 }
@@ -692,8 +708,8 @@ dup_column_text (sqlite3_stmt *stmt,
 }
 
 static gint64
-column_tokens (sqlite3_stmt *stmt,
-               int           column)
+column_optional (sqlite3_stmt *stmt,
+                 int           column)
 {
   if (sqlite3_column_type (stmt, column) == SQLITE_NULL)
     return -1;
@@ -735,14 +751,16 @@ message_from_row (sqlite3_stmt *stmt)
   message->reasoning = dup_column_text (stmt, 5);
   message->state = state_from_string ((const char *)sqlite3_column_text (stmt, 6));
   message->error = dup_column_text (stmt, 7);
-  message->prompt_tokens = column_tokens (stmt, 8);
-  message->completion_tokens = column_tokens (stmt, 9);
+  message->prompt_tokens = column_optional (stmt, 8);
+  message->completion_tokens = column_optional (stmt, 9);
   message->model = dup_column_text (stmt, 10);
   message->created_at = sqlite3_column_int64 (stmt, 11);
   message->updated_at = sqlite3_column_int64 (stmt, 12);
   message->finish_reason = dup_column_text (stmt, 13);
   message->variant_index = CLAMP (sqlite3_column_int64 (stmt, 14), 0, G_MAXUINT - 1);
   message->n_variants = CLAMP (sqlite3_column_int64 (stmt, 15), 1, G_MAXUINT);
+  message->first_token_us = column_optional (stmt, 16);
+  message->generation_us = column_optional (stmt, 17);
 
   if (message->content == NULL)
     message->content = g_strdup ("");
@@ -770,11 +788,13 @@ variant_from_row (sqlite3_stmt              *stmt,
   variant->reasoning = dup_column_text (stmt, 2);
   variant->state = state_from_string ((const char *)sqlite3_column_text (stmt, 3));
   variant->error = dup_column_text (stmt, 4);
-  variant->prompt_tokens = column_tokens (stmt, 5);
-  variant->completion_tokens = column_tokens (stmt, 6);
+  variant->prompt_tokens = column_optional (stmt, 5);
+  variant->completion_tokens = column_optional (stmt, 6);
   variant->model = dup_column_text (stmt, 7);
   variant->finish_reason = dup_column_text (stmt, 8);
   variant->updated_at = sqlite3_column_int64 (stmt, 9);
+  variant->first_token_us = column_optional (stmt, 10);
+  variant->generation_us = column_optional (stmt, 11);
 
   if (variant->content == NULL)
     variant->content = g_strdup ("");
@@ -2146,8 +2166,14 @@ confab_store_delete_conversation_finish (ConfabStore   *self,
   return g_task_propagate_pointer (G_TASK (result), error);
 }
 
-/* Binds what a row shows to ?2 to ?9, in the order update_message_job ()
- * and add_variant_job () write it. */
+/* What a row shows, as every UPDATE that saves it sets it: bind_shown ()
+ * fills ?2 to ?11, and each statement numbers its own values from ?12. */
+#define SHOWN_ASSIGNMENTS \
+  "content = ?2, reasoning = ?3, state = ?4, error = ?5, prompt_tokens = ?6, " \
+  "completion_tokens = ?7, model = ?8, finish_reason = ?9, first_token_us = ?10, " \
+  "generation_us = ?11"
+
+/* Binds what a row shows to ?2 to ?11, for SHOWN_ASSIGNMENTS. */
 static void
 bind_shown (sqlite3_stmt              *stmt,
             const ConfabStoredMessage *message)
@@ -2156,10 +2182,12 @@ bind_shown (sqlite3_stmt              *stmt,
   bind_text (stmt, 3, message->reasoning != NULL ? message->reasoning : "");
   sqlite3_bind_text (stmt, 4, state_to_string (message->state), -1, SQLITE_STATIC);
   bind_text (stmt, 5, message->error);
-  bind_tokens (stmt, 6, message->prompt_tokens);
-  bind_tokens (stmt, 7, message->completion_tokens);
+  bind_optional (stmt, 6, message->prompt_tokens);
+  bind_optional (stmt, 7, message->completion_tokens);
   bind_text (stmt, 8, message->model);
   bind_text (stmt, 9, message->finish_reason);
+  bind_optional (stmt, 10, message->first_token_us);
+  bind_optional (stmt, 11, message->generation_us);
 }
 
 /* The statements that write a message with its variants. */
@@ -2192,7 +2220,7 @@ prepare_inserts (sqlite3  *db,
 
   inserts->variant = prepare (db,
                               "INSERT INTO message_variants (message_id, " VARIANT_COLUMNS ") "
-                              "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
+                              "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)",
                               error);
 
   return inserts->variant != NULL;
@@ -2229,14 +2257,16 @@ insert_message (Inserts                    *inserts,
   bind_text (stmt, 6, message->reasoning != NULL ? message->reasoning : "");
   sqlite3_bind_text (stmt, 7, state_to_string (message->state), -1, SQLITE_STATIC);
   bind_text (stmt, 8, message->error);
-  bind_tokens (stmt, 9, message->prompt_tokens);
-  bind_tokens (stmt, 10, message->completion_tokens);
+  bind_optional (stmt, 9, message->prompt_tokens);
+  bind_optional (stmt, 10, message->completion_tokens);
   bind_text (stmt, 11, message->model);
   sqlite3_bind_int64 (stmt, 12, message->created_at);
   sqlite3_bind_int64 (stmt, 13, message->updated_at);
   bind_text (stmt, 14, message->finish_reason);
   sqlite3_bind_int64 (stmt, 15, message->variant_index);
   sqlite3_bind_int64 (stmt, 16, count_variants (message));
+  bind_optional (stmt, 17, message->first_token_us);
+  bind_optional (stmt, 18, message->generation_us);
   if (!step_done (stmt, error))
     return 0;
 
@@ -2254,12 +2284,14 @@ insert_message (Inserts                    *inserts,
       bind_text (stmt, 4, variant->reasoning != NULL ? variant->reasoning : "");
       sqlite3_bind_text (stmt, 5, variant_state_to_string (variant->state), -1, SQLITE_STATIC);
       bind_text (stmt, 6, variant->error);
-      bind_tokens (stmt, 7, variant->prompt_tokens);
-      bind_tokens (stmt, 8, variant->completion_tokens);
+      bind_optional (stmt, 7, variant->prompt_tokens);
+      bind_optional (stmt, 8, variant->completion_tokens);
       bind_text (stmt, 9, variant->model);
       bind_text (stmt, 10, variant->finish_reason);
       sqlite3_bind_int64 (stmt, 11, variant->updated_at > 0 ? variant->updated_at
                                                             : message->updated_at);
+      bind_optional (stmt, 12, variant->first_token_us);
+      bind_optional (stmt, 13, variant->generation_us);
       if (!step_done (stmt, error))
         return 0;
     }
@@ -2507,16 +2539,14 @@ update_row (ConfabStore               *self,
   /* One statement, so a save costs one UPDATE; the content trigger redoes
    * the index entry only when the text changed. */
   stmt = prepare (self->db,
-                  "UPDATE messages SET content = ?2, reasoning = ?3, state = ?4, error = ?5, "
-                  "prompt_tokens = ?6, completion_tokens = ?7, model = ?8, finish_reason = ?9, "
-                  "updated_at = ?10 WHERE id = ?1",
+                  "UPDATE messages SET " SHOWN_ASSIGNMENTS ", updated_at = ?12 WHERE id = ?1",
                   error);
   if (stmt == NULL)
     return FALSE;
 
   sqlite3_bind_int64 (stmt, 1, message->id);
   bind_shown (stmt, message);
-  sqlite3_bind_int64 (stmt, 10, now (self));
+  sqlite3_bind_int64 (stmt, 12, now (self));
   if (!step_done (stmt, error))
     return FALSE;
 
@@ -2538,8 +2568,8 @@ update_message_job (ConfabStore  *self,
  * confab_store_update_message_async:
  * @self: a #ConfabStore
  * @message: the message, found by its id, copied; its text, reasoning,
- *   state, error, usage, model and finish reason are saved as the variant
- *   it shows, and its variants are left as they are
+ *   state, error, usage, timings, model and finish reason are saved as
+ *   the variant it shows, and its variants are left as they are
  * @cancellable: (nullable): a #GCancellable
  * @callback: called when the message is saved
  * @user_data: data for @callback
@@ -2629,7 +2659,8 @@ keep_shown (ConfabStore  *self,
                   "INSERT INTO message_variants (message_id, " VARIANT_COLUMNS ") "
                   "SELECT id, variant_index, content, reasoning, "
                   "  CASE state WHEN 'streaming' THEN 'interrupted' ELSE state END, "
-                  "  error, prompt_tokens, completion_tokens, model, finish_reason, updated_at "
+                  "  error, prompt_tokens, completion_tokens, model, finish_reason, updated_at, "
+                  "  first_token_us, generation_us "
                   "FROM messages WHERE id = ?1",
                   error);
   if (stmt == NULL)
@@ -2658,17 +2689,15 @@ add_variant_in_transaction (ConfabStore  *self,
 
   /* Every value on the right is the one before the UPDATE. */
   stmt = prepare (self->db,
-                  "UPDATE messages SET content = ?2, reasoning = ?3, state = ?4, error = ?5, "
-                  "prompt_tokens = ?6, completion_tokens = ?7, model = ?8, finish_reason = ?9, "
-                  "updated_at = ?10, variant_index = n_variants, n_variants = n_variants + 1 "
-                  "WHERE id = ?1",
+                  "UPDATE messages SET " SHOWN_ASSIGNMENTS ", updated_at = ?12, "
+                  "variant_index = n_variants, n_variants = n_variants + 1 WHERE id = ?1",
                   error);
   if (stmt == NULL)
     return FALSE;
 
   sqlite3_bind_int64 (stmt, 1, job->id);
   bind_shown (stmt, job->input);
-  sqlite3_bind_int64 (stmt, 10, now (self));
+  sqlite3_bind_int64 (stmt, 12, now (self));
   if (!step_done (stmt, error))
     return FALSE;
 
@@ -2691,7 +2720,7 @@ add_variant_job (ConfabStore  *self,
  * @self: a #ConfabStore
  * @message_id: the message, a reply asked for again
  * @new_shown: what the message shows now, copied: its text, reasoning,
- *   state, error, usage, model and finish reason, as
+ *   state, error, usage, timings, model and finish reason, as
  *   confab_store_update_message_async() saves them
  * @cancellable: (nullable): a #GCancellable
  * @callback: called when the variant is saved
@@ -2796,17 +2825,16 @@ select_variant_in_transaction (ConfabStore  *self,
         return FALSE;
 
       stmt = prepare (self->db,
-                      "UPDATE messages SET content = ?2, reasoning = ?3, state = ?4, error = ?5, "
-                      "prompt_tokens = ?6, completion_tokens = ?7, model = ?8, "
-                      "finish_reason = ?9, updated_at = ?10, variant_index = ?11 WHERE id = ?1",
+                      "UPDATE messages SET " SHOWN_ASSIGNMENTS ", updated_at = ?12, "
+                      "variant_index = ?13 WHERE id = ?1",
                       error);
       if (stmt == NULL)
         return FALSE;
 
       sqlite3_bind_int64 (stmt, 1, job->id);
       bind_shown (stmt, variant);
-      sqlite3_bind_int64 (stmt, 10, now (self));
-      sqlite3_bind_int64 (stmt, 11, job->number);
+      sqlite3_bind_int64 (stmt, 12, now (self));
+      sqlite3_bind_int64 (stmt, 13, job->number);
       if (!step_done (stmt, error))
         return FALSE;
 

@@ -38,7 +38,7 @@ typedef enum
 } ConfabStoreError;
 
 /* The schema this build writes, kept in PRAGMA user_version. */
-#define CONFAB_STORE_SCHEMA_VERSION 2
+#define CONFAB_STORE_SCHEMA_VERSION 3
 
 /* A search snippet marks each match with these private-use characters,
  * U+E000 before and U+E001 after. */
@@ -82,6 +82,9 @@ typedef struct
  * @error: (nullable): why it failed, as shown to the user
  * @prompt_tokens: the usage the server reported, or -1
  * @completion_tokens: the usage the server reported, or -1
+ * @first_token_us: microseconds from the request to the first token, as
+ *   measured when the reply finished, or -1 when not measured
+ * @generation_us: microseconds from the first token to the end, or -1
  * @model: (nullable): the model that answered
  * @created_at: when it was appended, in microseconds since the Unix epoch
  * @updated_at: when it was last saved
@@ -91,7 +94,7 @@ typedef struct
  * @n_variants: how many variants the message has, at least 1
  * @variants: (element-type ConfabStoredMessage) (nullable): the variants
  *   the message does not show, by index, each with its text, reasoning,
- *   state, error, usage, model, finish reason, @variant_index and
+ *   state, error, usage, timings, model, finish reason, @variant_index and
  *   @updated_at; %NULL when there are none
  *
  * A message as stored. Strings are UTF-8. Appending, restoring and
@@ -112,6 +115,8 @@ typedef struct
   char              *error;
   gint64             prompt_tokens;
   gint64             completion_tokens;
+  gint64             first_token_us;
+  gint64             generation_us;
   char              *model;
   gint64             created_at;
   gint64             updated_at;
