@@ -1044,6 +1044,7 @@ message_new_from_stored (const ConfabStoredMessage *stored)
     confab_message_append (message, CONFAB_MESSAGE_PART_REASONING, stored->reasoning, -1);
   confab_message_set_model (message, stored->model);
   confab_message_set_usage (message, stored->prompt_tokens, stored->completion_tokens);
+  confab_message_set_timings (message, stored->first_token_us, stored->generation_us);
   confab_message_set_finish_reason (message, stored->finish_reason);
 
   if (stored->error != NULL)
