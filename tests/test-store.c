@@ -320,6 +320,15 @@ variant_at (const ConfabStoredMessage *message,
   return message->variants->pdata[i];
 }
 
+static void
+assert_timings (const ConfabStoredMessage *message,
+                gint64                     first_token_us,
+                gint64                     generation_us)
+{
+  g_assert_cmpint (message->first_token_us, ==, first_token_us);
+  g_assert_cmpint (message->generation_us, ==, generation_us);
+}
+
 static GPtrArray *
 search (ConfabStore *store,
         const char  *query,
@@ -1034,6 +1043,8 @@ test_migrate_from_v1 (void)
   g_assert_cmpstr (reply->reasoning, ==, "考え中");
   g_assert_cmpint (reply->state, ==, CONFAB_MESSAGE_STATE_INTERRUPTED);
   g_assert_cmpint (reply->prompt_tokens, ==, 20);
+  /* Version 3's columns read as a reply that was not measured. */
+  assert_timings (reply, -1, -1);
   /* Version 2's columns read as a message with one variant and no
    * finish reason. */
   g_assert_null (reply->finish_reason);
@@ -1054,12 +1065,14 @@ test_migrate_from_v1 (void)
   g_assert_cmpstr (variant_at (row, 0)->content, ==, "晴れでしょう。");
   g_assert_cmpstr (variant_at (row, 0)->reasoning, ==, "考え中");
   g_assert_cmpstr (variant_at (row, 0)->finish_reason, ==, "stop");
+  assert_timings (variant_at (row, 0), -1, -1);
   g_clear_pointer (&row, confab_stored_message_free);
   row = select_variant (store, 41, 0, &error);
   g_assert_no_error (error);
   g_assert_cmpstr (row->content, ==, "晴れでしょう。");
   g_assert_cmpstr (row->finish_reason, ==, "stop");
   g_assert_cmpint (row->prompt_tokens, ==, 20);
+  assert_timings (row, -1, -1);
 
   assert_search (store, "東京の天気", "東京の天気", tokyo, 1);
   added = append_message (store, 7, CONFAB_MESSAGE_ROLE_USER, "ありがとう");
@@ -1074,6 +1087,226 @@ test_migrate_from_v1 (void)
     g_assert_cmpint (raw_int (db, "SELECT count(*) FROM message_variants"), ==, 1);
     g_assert_cmpint (raw_int (db, "SELECT n_variants FROM messages WHERE id = 40"), ==, 1);
   }
+  assert_index_sound (path);
+}
+
+/* Version 2's step, exactly as it was released, to make a version 1 file
+ * what version 2 left on disk. */
+static const char v1_to_v2[] =
+  "ALTER TABLE messages ADD COLUMN finish_reason TEXT;"
+  "ALTER TABLE messages ADD COLUMN variant_index INTEGER NOT NULL DEFAULT 0"
+  "  CHECK (variant_index >= 0);"
+  "ALTER TABLE messages ADD COLUMN n_variants INTEGER NOT NULL DEFAULT 1"
+  "  CHECK (n_variants > variant_index);"
+  "CREATE TABLE message_variants ("
+  "  message_id INTEGER NOT NULL REFERENCES messages (id) ON DELETE CASCADE,"
+  "  idx INTEGER NOT NULL CHECK (idx >= 0),"
+  "  content TEXT NOT NULL DEFAULT '',"
+  "  reasoning TEXT NOT NULL DEFAULT '',"
+  "  state TEXT NOT NULL DEFAULT 'complete'"
+  "    CHECK (state IN ('complete', 'stopped', 'failed', 'interrupted')),"
+  "  error TEXT,"
+  "  prompt_tokens INTEGER,"
+  "  completion_tokens INTEGER,"
+  "  model TEXT,"
+  "  finish_reason TEXT,"
+  "  updated_at INTEGER NOT NULL,"
+  "  PRIMARY KEY (message_id, idx)"
+  ") WITHOUT ROWID;";
+
+/* What version 2 of Confab wrote on top of a file version 1 began: a
+ * reply regenerated twice, that shows its second variant. */
+static const char v2_rows[] =
+  "INSERT INTO conversations VALUES (8, '翻訳', 3000, 4000, 'qwen2.5:7b', NULL, 0);"
+  "INSERT INTO messages VALUES (50, 8, 0, 'user', '「안녕하세요」を日本語に', '', 'complete',"
+  "  NULL, NULL, NULL, NULL, 3500, 3500, NULL, 0, 1);"
+  "INSERT INTO messages VALUES (51, 8, 1, 'assistant', 'こんにちは。', '挨拶', 'complete',"
+  "  NULL, 12, 3, 'qwen2.5:7b', 3600, 4000, 'stop', 1, 3);"
+  "INSERT INTO message_variants VALUES (51, 0, 'やあ。', '', 'stopped', NULL, 12, 1,"
+  "  'qwen2.5:7b', NULL, 3700);"
+  "INSERT INTO message_variants VALUES (51, 2, '', '', 'failed', 'The server had an error.',"
+  "  NULL, NULL, NULL, NULL, 3900);"
+  "PRAGMA user_version = 2;";
+
+/* A file as each earlier version left it, by version, each applied in
+ * turn. A new schema version adds the file the one before it wrote. */
+static const struct
+{
+  const char *name;
+  guint       version;
+  const char *sql[4];
+} earlier_versions[] = {
+  { "v1", 1, { v1_schema, NULL } },
+  { "v2", 2, { v1_schema, v1_to_v2, v2_rows, NULL } },
+};
+
+G_STATIC_ASSERT (G_N_ELEMENTS (earlier_versions) == CONFAB_STORE_SCHEMA_VERSION - 1);
+
+/* The values each version wrote, but for the state and the time of a
+ * save, which crash recovery may change. */
+static const struct
+{
+  guint       since;
+  const char *sql;
+} row_queries[] = {
+  { 1, "SELECT id, title, created_at, updated_at, model, system_prompt, pinned "
+       "FROM conversations ORDER BY id" },
+  { 1, "SELECT id, conversation_id, position, role, content, reasoning, error, prompt_tokens, "
+       "completion_tokens, model, created_at FROM messages ORDER BY id" },
+  { 2, "SELECT id, finish_reason, variant_index, n_variants FROM messages ORDER BY id" },
+  { 2, "SELECT message_id, idx, content, reasoning, state, error, prompt_tokens, "
+       "completion_tokens, model, finish_reason, updated_at "
+       "FROM message_variants ORDER BY message_id, idx" },
+};
+
+/* Every row that @sql selects, as one string in which NULL is not "". */
+static char *
+raw_rows (sqlite3    *db,
+          const char *sql)
+{
+  g_autoptr(sqlite3_stmt) stmt = NULL;
+  g_autoptr(GString) rows = g_string_new (NULL);
+  int rc;
+
+  g_assert_cmpint (sqlite3_prepare_v2 (db, sql, -1, &stmt, NULL), ==, SQLITE_OK);
+  while ((rc = sqlite3_step (stmt)) == SQLITE_ROW)
+    {
+      for (int i = 0; i < sqlite3_column_count (stmt); i++)
+        {
+          if (sqlite3_column_type (stmt, i) == SQLITE_NULL)
+            g_string_append (rows, "NULL");
+          else
+            g_string_append_printf (rows, "'%s'", sqlite3_column_text (stmt, i));
+          g_string_append_c (rows, ',');
+        }
+      g_string_append_c (rows, '\n');
+    }
+  g_assert_cmpint (rc, ==, SQLITE_DONE);
+
+  return g_string_free (g_steal_pointer (&rows), FALSE);
+}
+
+static GStrv
+rows_since (const char *path,
+            guint       version)
+{
+  g_autoptr(GStrvBuilder) builder = g_strv_builder_new ();
+  g_autoptr(sqlite3) db = raw_open (path);
+
+  for (guint i = 0; i < G_N_ELEMENTS (row_queries); i++)
+    {
+      g_autofree char *rows = NULL;
+
+      if (row_queries[i].since > version)
+        continue;
+
+      rows = raw_rows (db, row_queries[i].sql);
+      g_strv_builder_add (builder, rows);
+    }
+
+  return g_strv_builder_end (builder);
+}
+
+/* Each earlier version's file keeps every row and variant, and reads as
+ * replies that were not measured, which then take what this version
+ * writes. */
+static void
+test_migrate_from_earlier (gconstpointer data)
+{
+  const guint i = GPOINTER_TO_UINT (data);
+  g_autofree char *path = default_path ();
+  g_autofree char *folder = g_path_get_dirname (path);
+  g_auto(GStrv) before = NULL;
+  g_auto(GStrv) after = NULL;
+  g_autoptr(GPtrArray) conversations = NULL;
+  g_autoptr(ConfabStoredMessage) updated = NULL;
+  g_autoptr(ConfabStoredMessage) pending = NULL;
+  g_autoptr(ConfabStoredMessage) row = NULL;
+  g_autoptr(GError) error = NULL;
+  gint64 n_messages = 0;
+  gint64 n_variants = 0;
+  guint n_read = 0;
+  guint n_read_variants = 0;
+  ConfabStore *store;
+
+  g_assert_cmpint (g_mkdir_with_parents (folder, 0700), ==, 0);
+  {
+    g_autoptr(sqlite3) db = raw_open (path);
+
+    for (guint j = 0; earlier_versions[i].sql[j] != NULL; j++)
+      raw_exec (db, earlier_versions[i].sql[j]);
+    g_assert_cmpint (raw_int (db, "PRAGMA user_version"), ==, earlier_versions[i].version);
+    n_messages = raw_int (db, "SELECT count(*) FROM messages");
+    if (earlier_versions[i].version >= 2)
+      n_variants = raw_int (db, "SELECT count(*) FROM message_variants");
+  }
+  before = rows_since (path, earlier_versions[i].version);
+
+  store = open_store (path);
+  g_assert_null (confab_store_get_recovered_from_corruption (store));
+
+  {
+    g_autoptr(sqlite3) db = raw_open (path);
+
+    g_assert_cmpint (raw_int (db, "PRAGMA user_version"), ==, CONFAB_STORE_SCHEMA_VERSION);
+    g_assert_cmpint (raw_int (db, "SELECT count(*) FROM messages WHERE "
+                                  "first_token_us IS NOT NULL OR generation_us IS NOT NULL"),
+                     ==, 0);
+    g_assert_cmpint (raw_int (db, "SELECT count(*) FROM message_variants WHERE "
+                                  "first_token_us IS NOT NULL OR generation_us IS NOT NULL"),
+                     ==, 0);
+  }
+  after = rows_since (path, earlier_versions[i].version);
+  g_assert_cmpstrv (after, before);
+
+  conversations = list_conversations (store, 0, 100);
+  for (guint c = 0; c < conversations->len; c++)
+    {
+      const ConfabStoredConversation *conversation = conversations->pdata[c];
+      g_autoptr(GPtrArray) messages = list_messages (store, conversation->id, 0, 100);
+
+      for (guint m = 0; m < messages->len; m++)
+        {
+          const ConfabStoredMessage *message = messages->pdata[m];
+
+          assert_timings (message, -1, -1);
+          g_assert_cmpuint (message->n_variants, ==,
+                            message->variants != NULL ? message->variants->len + 1 : 1);
+          for (guint v = 0; message->variants != NULL && v < message->variants->len; v++)
+            assert_timings (variant_at (message, v), -1, -1);
+          n_read++;
+          n_read_variants += message->n_variants - 1;
+          if (message->role == CONFAB_MESSAGE_ROLE_ASSISTANT)
+            {
+              g_clear_pointer (&updated, confab_stored_message_free);
+              updated = confab_stored_message_copy (message);
+            }
+        }
+    }
+  g_assert_cmpint (n_read, ==, n_messages);
+  g_assert_cmpint (n_read_variants, ==, n_variants);
+
+  /* The last reply is saved measured, then asked for again: its times
+   * move with it into the variants. */
+  g_assert_nonnull (updated);
+  updated->state = CONFAB_MESSAGE_STATE_COMPLETE;
+  updated->first_token_us = 420000;
+  updated->generation_us = 1750000;
+  g_assert_true (update_message (store, updated, &error));
+  g_assert_no_error (error);
+  pending = stored_reply ("", CONFAB_MESSAGE_STATE_STREAMING, NULL);
+  row = add_variant (store, updated->id, pending, &error);
+  g_assert_no_error (error);
+  assert_timings (row, -1, -1);
+  g_assert_cmpuint (row->n_variants, ==, updated->n_variants + 1);
+  assert_timings (variant_at (row, updated->variant_index), 420000, 1750000);
+  g_clear_pointer (&row, confab_stored_message_free);
+  row = select_variant (store, updated->id, updated->variant_index, &error);
+  g_assert_no_error (error);
+  g_assert_cmpstr (row->content, ==, updated->content);
+  assert_timings (row, 420000, 1750000);
+
+  g_assert_finalize_object (store);
   assert_index_sound (path);
 }
 
@@ -1724,6 +1957,7 @@ test_from_message (void)
   confab_message_append (message, CONFAB_MESSAGE_PART_REASONING, "thinking", -1);
   confab_message_set_model (message, MODEL);
   confab_message_set_usage (message, 7, 2);
+  confab_message_set_timings (message, 420000, 1750000);
   confab_message_set_error (message, error);
   confab_message_set_finish_reason (message, "content_filter");
 
@@ -1742,6 +1976,7 @@ test_from_message (void)
       g_assert_cmpstr (stored->model, ==, MODEL);
       g_assert_cmpint (stored->prompt_tokens, ==, 7);
       g_assert_cmpint (stored->completion_tokens, ==, 2);
+      assert_timings (stored, 420000, 1750000);
       g_assert_cmpstr (stored->finish_reason, ==, "content_filter");
       g_assert_cmpuint (stored->n_variants, ==, 1);
       g_assert_cmpuint (stored->variant_index, ==, 0);
@@ -1749,6 +1984,7 @@ test_from_message (void)
 
       copy = confab_stored_message_copy (stored);
       g_assert_cmpstr (copy->content, ==, stored->content);
+      assert_timings (copy, 420000, 1750000);
       g_assert_true (copy->content != stored->content);
     }
 }
@@ -1805,6 +2041,7 @@ test_message_variants (void)
   confab_message_append (message, CONFAB_MESSAGE_PART_REASONING, "考える", -1);
   confab_message_set_model (message, MODEL);
   confab_message_set_usage (message, 10, 4);
+  confab_message_set_timings (message, 300000, 1200000);
   confab_message_set_finish_reason (message, "stop");
 
   g_signal_connect (message, "text-cleared", G_CALLBACK (log_cleared_cb), &signal_log);
@@ -1832,6 +2069,7 @@ test_message_variants (void)
   confab_message_set_state (message, CONFAB_MESSAGE_STATE_FAILED);
   confab_message_set_error (message, error);
   confab_message_set_finish_reason (message, "length");
+  confab_message_set_timings (message, 5000000, -1);
   g_string_truncate (log, 0);
 
   /* Switching replaces the text wholesale, and says so the way a retry
@@ -1877,16 +2115,19 @@ test_message_variants (void)
   stored = confab_stored_message_new_from_message (message);
   g_assert_cmpstr (stored->content, ==, "最初の答え");
   g_assert_cmpstr (stored->finish_reason, ==, "stop");
+  assert_timings (stored, 300000, 1200000);
   g_assert_cmpuint (stored->variant_index, ==, 1);
   g_assert_cmpuint (stored->n_variants, ==, 3);
   g_assert_cmpuint (stored->variants->len, ==, 2);
   g_assert_cmpstr (variant_at (stored, 0)->content, ==, "零番目");
   g_assert_cmpuint (variant_at (stored, 0)->variant_index, ==, 0);
+  assert_timings (variant_at (stored, 0), -1, -1);
   g_assert_cmpstr (variant_at (stored, 1)->content, ==, "二番目の答え");
   g_assert_cmpuint (variant_at (stored, 1)->variant_index, ==, 2);
   g_assert_cmpint (variant_at (stored, 1)->state, ==, CONFAB_MESSAGE_STATE_FAILED);
   g_assert_cmpstr (variant_at (stored, 1)->error, ==, "It broke.");
   g_assert_cmpstr (variant_at (stored, 1)->finish_reason, ==, "length");
+  assert_timings (variant_at (stored, 1), 5000000, -1);
 
   g_assert_true (confab_message_select_variant (message, 2));
   g_assert_cmpstr (confab_message_get_content (message), ==, "二番目の答え");
@@ -2068,6 +2309,108 @@ test_variants (void)
   assert_index_sound (path);
 }
 
+/* How fast a reply came goes wherever its usage goes: through every write
+ * of what a row shows, between the row and its variants, through an undo
+ * and a restart. A reply that was not measured is NULL in the file. */
+static void
+test_timings (void)
+{
+  g_autofree char *path = default_path ();
+  g_autoptr(ConfabStoredConversation) conversation = NULL;
+  g_autoptr(ConfabStoredMessage) draft = NULL;
+  g_autoptr(ConfabStoredMessage) reply = NULL;
+  g_autoptr(ConfabStoredMessage) pending = NULL;
+  g_autoptr(ConfabStoredMessage) row = NULL;
+  g_autoptr(ConfabStoreSnapshot) snapshot = NULL;
+  g_autoptr(GPtrArray) messages = NULL;
+  g_autoptr(GAsyncResult) result = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(sqlite3) db = NULL;
+  GAsyncResult *slot = NULL;
+  ConfabStore *store;
+
+  store = open_store (path);
+  conversation = create_conversation (store, "Timings");
+
+  draft = stored_reply ("first reply", CONFAB_MESSAGE_STATE_COMPLETE, "stop");
+  draft->first_token_us = 420000;
+  draft->generation_us = 1750000;
+  reply = append_message_full (store, conversation->id, draft, &error);
+  g_assert_no_error (error);
+  messages = list_messages (store, conversation->id, 0, 10);
+  assert_timings (messages->pdata[0], 420000, 1750000);
+  g_clear_pointer (&messages, g_ptr_array_unref);
+
+  reply->first_token_us = 380000;
+  reply->generation_us = 2100000;
+  g_assert_true (update_message (store, reply, &error));
+  g_assert_no_error (error);
+  messages = list_messages (store, conversation->id, 0, 10);
+  assert_timings (messages->pdata[0], 380000, 2100000);
+  g_clear_pointer (&messages, g_ptr_array_unref);
+
+  /* Asked for again: the first reply keeps its times as a variant, and
+   * the new one starts unmeasured. */
+  pending = stored_reply ("", CONFAB_MESSAGE_STATE_STREAMING, NULL);
+  row = add_variant (store, reply->id, pending, &error);
+  g_assert_no_error (error);
+  assert_timings (row, -1, -1);
+  assert_timings (variant_at (row, 0), 380000, 2100000);
+  g_clear_pointer (&row, confab_stored_message_free);
+
+  g_free (reply->content);
+  reply->content = g_strdup ("second reply");
+  reply->first_token_us = 250000;
+  reply->generation_us = 900000;
+  g_assert_true (update_message (store, reply, &error));
+  g_assert_no_error (error);
+
+  row = select_variant (store, reply->id, 0, &error);
+  g_assert_no_error (error);
+  g_assert_cmpstr (row->content, ==, "first reply");
+  assert_timings (row, 380000, 2100000);
+  assert_timings (variant_at (row, 0), 250000, 900000);
+  g_clear_pointer (&row, confab_stored_message_free);
+
+  snapshot = delete_conversation (store, conversation->id, &error);
+  g_assert_no_error (error);
+  assert_timings (snapshot->messages->pdata[0], 380000, 2100000);
+  assert_timings (variant_at (snapshot->messages->pdata[0], 0), 250000, 900000);
+  confab_store_restore_conversation_async (store, snapshot, NULL, result_cb, &slot);
+  result = wait_for_result (&slot);
+  g_assert_true (confab_store_restore_conversation_finish (store, result, &error));
+  g_assert_no_error (error);
+  g_clear_object (&result);
+  g_assert_finalize_object (store);
+
+  store = open_store (path);
+  messages = list_messages (store, conversation->id, 0, 10);
+  g_assert_cmpuint (messages->len, ==, 1);
+  assert_timings (messages->pdata[0], 380000, 2100000);
+  assert_timings (variant_at (messages->pdata[0], 0), 250000, 900000);
+  g_clear_pointer (&messages, g_ptr_array_unref);
+
+  row = select_variant (store, reply->id, 1, &error);
+  g_assert_no_error (error);
+  g_assert_cmpstr (row->content, ==, "second reply");
+  assert_timings (row, 250000, 900000);
+  assert_timings (variant_at (row, 0), 380000, 2100000);
+  row->first_token_us = -1;
+  row->generation_us = -1;
+  g_assert_true (update_message (store, row, &error));
+  g_assert_no_error (error);
+  g_clear_pointer (&row, confab_stored_message_free);
+  messages = list_messages (store, conversation->id, 0, 10);
+  assert_timings (messages->pdata[0], -1, -1);
+
+  db = raw_open (path);
+  g_assert_cmpint (raw_int (db, "SELECT count(*) FROM messages "
+                                "WHERE first_token_us IS NULL AND generation_us IS NULL"), ==, 1);
+  g_assert_cmpint (raw_int (db, "SELECT first_token_us FROM message_variants"), ==, 380000);
+
+  g_assert_finalize_object (store);
+}
+
 static void
 test_update_after_variant (void)
 {
@@ -2236,10 +2579,13 @@ import_fixture (void)
   reply->model = g_strdup (MODEL);
   reply->prompt_tokens = 30;
   reply->completion_tokens = 12;
+  reply->first_token_us = 420000;
+  reply->generation_us = 1750000;
   reply->variant_index = 1;
   reply->n_variants = 2;
   reply->variants = g_ptr_array_new_with_free_func ((GDestroyNotify)confab_stored_message_free);
   variant = stored_reply ("以前の答え", CONFAB_MESSAGE_STATE_STOPPED, NULL);
+  variant->first_token_us = 610000;
   g_ptr_array_add (reply->variants, variant);
   g_ptr_array_add (messages, reply);
 
@@ -2306,10 +2652,12 @@ test_import (void)
   g_assert_cmpstr (message->model, ==, MODEL);
   g_assert_cmpint (message->prompt_tokens, ==, 30);
   g_assert_cmpint (message->completion_tokens, ==, 12);
+  assert_timings (message, 420000, 1750000);
   g_assert_cmpuint (message->n_variants, ==, 2);
   g_assert_cmpuint (message->variant_index, ==, 1);
   g_assert_cmpstr (variant_at (message, 0)->content, ==, "以前の答え");
   g_assert_cmpint (variant_at (message, 0)->state, ==, CONFAB_MESSAGE_STATE_STOPPED);
+  assert_timings (variant_at (message, 0), 610000, -1);
   g_assert_cmpint (((ConfabStoredMessage *)messages->pdata[3])->state, ==,
                    CONFAB_MESSAGE_STATE_INTERRUPTED);
 
@@ -2543,6 +2891,13 @@ main (int   argc,
   g_test_add_func ("/confab/store/cascade-delete", test_cascade_delete);
   g_test_add_func ("/confab/store/undo-delete", test_undo_delete);
   g_test_add_func ("/confab/store/migrate-from-v1", test_migrate_from_v1);
+  for (guint i = 0; i < G_N_ELEMENTS (earlier_versions); i++)
+    {
+      g_autofree char *name = g_strdup_printf ("/confab/store/migrate-keeps-rows/%s",
+                                               earlier_versions[i].name);
+
+      g_test_add_data_func (name, GUINT_TO_POINTER (i), test_migrate_from_earlier);
+    }
   g_test_add_func ("/confab/store/migrate-from-empty-file", test_migrate_from_empty_file);
   g_test_add_func ("/confab/store/newer-version", test_newer_version);
   g_test_add_func ("/confab/store/corrupt-garbage", test_corrupt_garbage);
@@ -2558,6 +2913,7 @@ main (int   argc,
   g_test_add_func ("/confab/store/crash-recovery", test_crash_recovery);
   g_test_add_func ("/confab/store/message-variants", test_message_variants);
   g_test_add_func ("/confab/store/variants", test_variants);
+  g_test_add_func ("/confab/store/timings", test_timings);
   g_test_add_func ("/confab/store/update-after-variant", test_update_after_variant);
   g_test_add_func ("/confab/store/edit", test_edit);
   g_test_add_func ("/confab/store/import", test_import);
