@@ -473,6 +473,21 @@ get_message (ConfabConversation *conversation,
   return message;
 }
 
+/* A reply measured since @started, by the monotonic clock the
+ * conversation measures with: neither time is longer than the test. */
+static void
+assert_measured (gint64 first_token_us,
+                 gint64 generation_us,
+                 gint64 started)
+{
+  gint64 elapsed = g_get_monotonic_time () - started;
+
+  g_assert_cmpint (first_token_us, >=, 0);
+  g_assert_cmpint (generation_us, >=, 0);
+  g_assert_cmpint (first_token_us, <=, elapsed);
+  g_assert_cmpint (first_token_us + generation_us, <=, elapsed);
+}
+
 /* Cases */
 
 static void
@@ -573,6 +588,9 @@ test_load_round_trip (void)
   ConfabMessage *reply;
   ConfabMessage *message;
   const GError *error;
+  gint64 started = g_get_monotonic_time ();
+  gint64 first_token_us;
+  gint64 generation_us;
   gint64 id;
 
   confab_conversation_set_system_prompt (conversation, "Answer in Japanese.");
@@ -586,6 +604,22 @@ test_load_round_trip (void)
   g_assert_nonnull (error);
   error_text = g_strdup (error->message);
   id = confab_conversation_get_id (conversation);
+
+  /* The times the first reply showed are stored; the failed one never
+   * had a first token, so it was not measured. */
+  {
+    g_autoptr(GPtrArray) stored = list_messages (store, id);
+    ConfabMessage *first = get_message (conversation, 1);
+
+    first_token_us = stored_message (stored, 1)->first_token_us;
+    generation_us = stored_message (stored, 1)->generation_us;
+    assert_measured (first_token_us, generation_us, started);
+    g_assert_cmpint (first_token_us, ==, confab_message_get_first_token_us (first));
+    g_assert_cmpint (generation_us, ==, confab_message_get_generation_us (first));
+    g_assert_cmpint (stored_message (stored, 0)->first_token_us, ==, -1);
+    g_assert_cmpint (stored_message (stored, 3)->first_token_us, ==, -1);
+    g_assert_cmpint (stored_message (stored, 3)->generation_us, ==, -1);
+  }
   settle (store);
   assert_finalized_soon (conversation);
 
@@ -629,6 +663,8 @@ test_load_round_trip (void)
   g_assert_cmpint (confab_message_get_state (message), ==, CONFAB_MESSAGE_STATE_COMPLETE);
   g_assert_cmpint (confab_message_get_prompt_tokens (message), ==, 31);
   g_assert_cmpint (confab_message_get_completion_tokens (message), ==, 17);
+  g_assert_cmpint (confab_message_get_first_token_us (message), ==, first_token_us);
+  g_assert_cmpint (confab_message_get_generation_us (message), ==, generation_us);
   g_assert_cmpstr (confab_message_get_model (message), ==, MODEL);
   g_assert_null (confab_message_get_error (message));
 
@@ -643,6 +679,8 @@ test_load_round_trip (void)
   g_assert_error (confab_message_get_error (message), CONFAB_CLIENT_ERROR,
                   CONFAB_CLIENT_ERROR_FAILED);
   g_assert_cmpstr (confab_message_get_error (message)->message, ==, error_text);
+  g_assert_cmpint (confab_message_get_first_token_us (message), ==, -1);
+  g_assert_cmpint (confab_message_get_generation_us (message), ==, -1);
 
   /* A retry of a loaded reply updates the same stored message. */
   {
@@ -1088,6 +1126,9 @@ test_regenerate (void)
   ConfabMessage *reply;
   const ConfabStoredMessage *stored;
   guint n_cleared = 0;
+  gint64 started = g_get_monotonic_time ();
+  gint64 first_token_us[3];
+  gint64 generation_us[3];
   gint64 id;
 
   watch_store (server, path);
@@ -1151,6 +1192,18 @@ test_regenerate (void)
                    THIRD_REPLY);
   g_assert_cmpstr (((ConfabStoredMessage *)stored->variants->pdata[1])->finish_reason, ==,
                    "length");
+
+  /* Each variant keeps the times of its own request. */
+  for (guint i = 0; i < 3; i++)
+    {
+      const ConfabStoredMessage *variant = i == 0 ? stored : stored->variants->pdata[i - 1];
+
+      first_token_us[i] = variant->first_token_us;
+      generation_us[i] = variant->generation_us;
+      assert_measured (first_token_us[i], generation_us[i], started);
+    }
+  g_assert_cmpint (confab_message_get_first_token_us (reply), ==, first_token_us[0]);
+  g_assert_cmpint (confab_message_get_generation_us (reply), ==, generation_us[0]);
   g_clear_pointer (&messages, g_ptr_array_unref);
   settle (store);
   g_signal_handlers_disconnect_by_data (reply, &n_cleared);
@@ -1164,9 +1217,13 @@ test_regenerate (void)
   g_assert_cmpstr (confab_message_get_content (reply), ==, FIRST_REPLY);
   g_assert_cmpuint (confab_message_get_n_variants (reply), ==, 3);
   g_assert_cmpuint (confab_message_get_variant_index (reply), ==, 0);
+  g_assert_cmpint (confab_message_get_first_token_us (reply), ==, first_token_us[0]);
+  g_assert_cmpint (confab_message_get_generation_us (reply), ==, generation_us[0]);
   g_assert_true (confab_conversation_select_variant (loaded, reply, 2));
   g_assert_cmpstr (confab_message_get_content (reply), ==, THIRD_REPLY);
   g_assert_cmpstr (confab_message_get_finish_reason (reply), ==, "length");
+  g_assert_cmpint (confab_message_get_first_token_us (reply), ==, first_token_us[2]);
+  g_assert_cmpint (confab_message_get_generation_us (reply), ==, generation_us[2]);
 
   messages = list_messages (store, id);
   g_assert_cmpstr (stored_message (messages, 1)->content, ==, THIRD_REPLY);
