@@ -16,6 +16,7 @@
 
 #include "confab-chunk-parser.h"
 #include "confab-sse-parser.h"
+#include "confab-text.h"
 
 /* One read buffer: large enough that a fast local server costs few
  * main-loop wake-ups, small enough that a slow one shows each token. */
@@ -24,8 +25,6 @@
 #define MAX_ERROR_BODY (64 * 1024)
 /* A non-streamed answer is bounded too: no reply is 64 MB. */
 #define MAX_JSON_BODY (64 * 1024 * 1024)
-/* Quoted server text is shortened so an error stays a sentence. */
-#define MAX_QUOTED_CHARS 400
 /* After [DONE] only the last chunk of the chunked encoding should come.
  * A server that sends more, or takes longer, costs its connection
  * instead of holding it. */
@@ -265,41 +264,6 @@ drain_start (ConfabClient *self,
                                    drain_read_cb, drain);
 }
 
-/* Server text is untrusted: it is repaired, stripped and shortened
- * before it goes into a sentence for the user. */
-static char *
-quote_server_text (const char *text,
-                   gssize      len)
-{
-  g_autofree char *valid = NULL;
-  g_autoptr(GString) out = NULL;
-  const char *p;
-  guint n = 0;
-
-  if (text == NULL)
-    return NULL;
-
-  valid = g_utf8_make_valid (text, len);
-  g_strstrip (valid);
-  if (*valid == '\0')
-    return NULL;
-
-  out = g_string_new (NULL);
-  for (p = valid; *p != '\0' && n < MAX_QUOTED_CHARS; p = g_utf8_next_char (p), n++)
-    {
-      gunichar c = g_utf8_get_char (p);
-
-      if (c == '\n' || c == '\r' || c == '\t')
-        g_string_append_c (out, ' ');
-      else if (!g_unichar_iscntrl (c))
-        g_string_append_unichar (out, c);
-    }
-  if (*p != '\0')
-    g_string_append (out, "…");
-
-  return g_string_free (g_steal_pointer (&out), FALSE);
-}
-
 /* Finds the readable message in an error body: OpenAI's
  * {"error": {"message": ...}}, Ollama's {"error": "..."}, vLLM's and
  * FastAPI's {"message": ...} or {"detail": ...}. */
@@ -333,7 +297,7 @@ find_error_message (const guint8 *body,
         continue;
 
       if (JSON_NODE_HOLDS_VALUE (member) && json_node_get_value_type (member) == G_TYPE_STRING)
-        return quote_server_text (json_node_get_string (member), -1);
+        return confab_text_quote_server (json_node_get_string (member), -1);
 
       if (JSON_NODE_HOLDS_OBJECT (member))
         {
@@ -342,7 +306,7 @@ find_error_message (const guint8 *body,
 
           if (message != NULL && JSON_NODE_HOLDS_VALUE (message) &&
               json_node_get_value_type (message) == G_TYPE_STRING)
-            return quote_server_text (json_node_get_string (message), -1);
+            return confab_text_quote_server (json_node_get_string (message), -1);
         }
     }
 
@@ -563,7 +527,7 @@ apply_chunk (StreamData        *data,
 
     case CONFAB_CHUNK_KIND_ERROR:
       {
-        g_autofree char *quoted = quote_server_text (chunk->error_message, -1);
+        g_autofree char *quoted = confab_text_quote_server (chunk->error_message, -1);
 
         if (quoted != NULL)
           data->stream_error = g_error_new (CONFAB_CLIENT_ERROR, CONFAB_CLIENT_ERROR_SERVER,
