@@ -256,6 +256,34 @@ confab_request_set_temperature (ConfabRequest *self,
 }
 
 /**
+ * confab_request_has_temperature:
+ * @self: a request
+ *
+ * Returns: whether a temperature was set, so that it is sent
+ */
+gboolean
+confab_request_has_temperature (ConfabRequest *self)
+{
+  g_return_val_if_fail (self != NULL, FALSE);
+
+  return self->has_temperature;
+}
+
+/**
+ * confab_request_get_temperature:
+ * @self: a request
+ *
+ * Returns: the temperature set, or -1 when none was
+ */
+double
+confab_request_get_temperature (ConfabRequest *self)
+{
+  g_return_val_if_fail (self != NULL, -1);
+
+  return self->has_temperature ? self->temperature : -1;
+}
+
+/**
  * confab_request_set_max_tokens:
  * @self: a request
  * @max_tokens: the most tokens to generate, or 0 for the server's default
@@ -270,6 +298,20 @@ confab_request_set_max_tokens (ConfabRequest *self,
   g_return_if_fail (max_tokens >= 0);
 
   self->max_tokens = max_tokens;
+}
+
+/**
+ * confab_request_get_max_tokens:
+ * @self: a request
+ *
+ * Returns: the most tokens to generate, or 0 for the server's default
+ */
+gint64
+confab_request_get_max_tokens (ConfabRequest *self)
+{
+  g_return_val_if_fail (self != NULL, 0);
+
+  return self->max_tokens;
 }
 
 /* Takes @json, as json-glib wrote it, and makes it strict JSON. */

@@ -27,8 +27,11 @@ void           confab_request_set_include_usage     (ConfabRequest *self,
 gboolean       confab_request_get_include_usage     (ConfabRequest *self);
 void           confab_request_set_temperature       (ConfabRequest *self,
                                                      double         temperature);
+gboolean       confab_request_has_temperature       (ConfabRequest *self);
+double         confab_request_get_temperature       (ConfabRequest *self);
 void           confab_request_set_max_tokens        (ConfabRequest *self,
                                                      gint64         max_tokens);
+gint64         confab_request_get_max_tokens        (ConfabRequest *self);
 GBytes        *confab_request_to_bytes              (ConfabRequest *self) G_GNUC_WARN_UNUSED_RESULT;
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (ConfabRequest, confab_request_unref)
