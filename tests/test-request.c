@@ -336,9 +336,13 @@ test_request_temperature (void)
 
       body = parse_body (parser, before);
       g_assert_false (json_object_has_member (body, "temperature"));
+      g_assert_false (confab_request_has_temperature (request));
+      g_assert_cmpfloat (confab_request_get_temperature (request), ==, -1);
 
       /* 0 is a temperature too, and is sent. */
       confab_request_set_temperature (request, values[i]);
+      g_assert_true (confab_request_has_temperature (request));
+      g_assert_cmpfloat (confab_request_get_temperature (request), ==, values[i]);
       after = confab_request_to_bytes (request);
       assert_strict_json (after);
       body = parse_body (parser, after);
@@ -362,7 +366,9 @@ test_request_max_tokens (void)
       g_autoptr(GBytes) unset = NULL;
       JsonObject *body;
 
+      g_assert_cmpint (confab_request_get_max_tokens (request), ==, 0);
       confab_request_set_max_tokens (request, values[i]);
+      g_assert_cmpint (confab_request_get_max_tokens (request), ==, values[i]);
       bytes = confab_request_to_bytes (request);
       body = parse_body (parser, bytes);
       g_assert_cmpint (json_object_get_int_member (body, "max_tokens"), ==, values[i]);
