@@ -15,6 +15,7 @@
 #include <string.h>
 
 #include "confab-chunk-parser.h"
+#include "confab-models.h"
 #include "confab-sse-parser.h"
 #include "confab-text.h"
 
@@ -46,6 +47,10 @@ struct _ConfabClient
   /* plain state */
   double idle_timeout;
   double connect_timeout;
+  /* applied to each chat request */
+  gboolean streaming;
+  double   temperature;
+  gint64   max_tokens;
 };
 
 G_DEFINE_FINAL_TYPE (ConfabClient, confab_client, G_TYPE_OBJECT)
@@ -57,6 +62,9 @@ enum {
   PROP_API_KEY,
   PROP_IDLE_TIMEOUT,
   PROP_CONNECT_TIMEOUT,
+  PROP_STREAMING,
+  PROP_TEMPERATURE,
+  PROP_MAX_TOKENS,
   N_PROPS
 };
 
@@ -70,6 +78,8 @@ typedef enum
   PHASE_WAITING,
 } Phase;
 
+/* One request: a chat request, or the list of models, which has no
+ * request, reply or parsers. */
 typedef struct
 {
   /* owned */
@@ -861,8 +871,9 @@ send_cb (GObject      *object,
 
   confab_message_set_state (data->reply, CONFAB_MESSAGE_STATE_STREAMING);
 
-  /* A server that ignores `stream: true` answers with one JSON object. */
-  if (is_json_answer (data->message))
+  /* Asked for one answer, or a server that ignores `stream: true`:
+   * one JSON object. */
+  if (!confab_request_get_stream (data->request) || is_json_answer (data->message))
     {
       read_body (g_steal_pointer (&task), MAX_JSON_BODY, json_body_read);
       return;
@@ -872,7 +883,8 @@ send_cb (GObject      *object,
 }
 
 static char *
-chat_url (const char *base_url)
+endpoint_url (const char *base_url,
+              const char *path)
 {
   g_autofree char *trimmed = g_strdup (base_url);
   gsize len = strlen (trimmed);
@@ -880,18 +892,18 @@ chat_url (const char *base_url)
   while (len > 0 && trimmed[len - 1] == '/')
     trimmed[--len] = '\0';
 
-  return g_strconcat (trimmed, "/chat/completions", NULL);
+  return g_strconcat (trimmed, path, NULL);
 }
 
-static void
-start_request (GTask *task)
+/* The configured base URL with @path after it, and its host noted for
+ * the error messages. */
+static GUri *
+endpoint_uri (StreamData  *data,
+              const char  *path,
+              GError     **error)
 {
-  StreamData *data = g_task_get_task_data (task);
-  ConfabClient *self = data->client;
-  g_autoptr(GBytes) body = NULL;
+  g_autofree char *url = endpoint_url (data->base_url, path);
   g_autoptr(GUri) uri = NULL;
-  g_autofree char *url = chat_url (data->base_url);
-  SoupMessageHeaders *headers;
   const char *scheme;
   const char *host;
 
@@ -903,22 +915,30 @@ start_request (GTask *task)
   if (uri == NULL || host == NULL || *host == '\0' ||
       (g_ascii_strcasecmp (scheme, "http") != 0 && g_ascii_strcasecmp (scheme, "https") != 0))
     {
-      return_error (task, g_error_new (CONFAB_CLIENT_ERROR, CONFAB_CLIENT_ERROR_INVALID_URL,
-                                       /* Translators: %s is the URL as configured */
-                                       _("The base URL “%s” is not an http or https address."),
-                                       data->base_url));
-      g_object_unref (task);
-      return;
+      g_set_error (error, CONFAB_CLIENT_ERROR, CONFAB_CLIENT_ERROR_INVALID_URL,
+                   /* Translators: %s is the URL as configured */
+                   _("The base URL “%s” is not an http or https address."),
+                   data->base_url);
+      return NULL;
     }
 
   g_free (data->host);
   data->host = g_strdup (host);
 
-  if (data->retried || g_hash_table_contains (self->no_stream_options, data->base_url))
-    confab_request_set_include_usage (data->request, FALSE);
-  data->sent_stream_options = confab_request_get_stream (data->request) &&
-                              confab_request_get_include_usage (data->request);
-  body = confab_request_to_bytes (data->request);
+  return g_steal_pointer (&uri);
+}
+
+/* Sends @message in place of any earlier one, with what every request
+ * has: the key and the connect and idle timers. Takes @message and the
+ * task's reference. */
+static void
+send_message (GTask               *task,
+              SoupMessage         *message,
+              GAsyncReadyCallback  callback)
+{
+  StreamData *data = g_task_get_task_data (task);
+  ConfabClient *self = data->client;
+  SoupMessageHeaders *headers = soup_message_get_request_headers (message);
 
   /* An error body read to its end closes without I/O here, and its
    * connection can carry the request sent again. */
@@ -926,19 +946,8 @@ start_request (GTask *task)
     g_signal_handlers_disconnect_by_data (data->message, data);
   g_clear_object (&data->message);
   g_clear_object (&data->stream);
-  confab_sse_parser_reset (data->sse);
+  data->message = message;
 
-  data->message = soup_message_new_from_uri (SOUP_METHOD_POST, uri);
-  /* libsoup sends a POST only on a new connection, because it cannot
-   * resend one safely, unless the message is marked idempotent; then a
-   * kept-alive connection saves the TCP and TLS handshakes. A chat
-   * request may be sent again: is_stale_connection () does it once. */
-  soup_message_add_flags (data->message,
-                          data->resent ? SOUP_MESSAGE_NEW_CONNECTION : SOUP_MESSAGE_IDEMPOTENT);
-  headers = soup_message_get_request_headers (data->message);
-  soup_message_headers_replace (headers, "Accept",
-                                confab_request_get_stream (data->request)
-                                ? "text/event-stream" : "application/json");
   /* The key goes only to the configured endpoint, only in this header. */
   if (confab_client_has_api_key (self))
     {
@@ -946,7 +955,6 @@ start_request (GTask *task)
 
       soup_message_headers_replace (headers, "Authorization", authorization);
     }
-  soup_message_set_request_body_from_bytes (data->message, "application/json", body);
 
   g_signal_connect (data->message, "network-event", G_CALLBACK (network_event_cb), data);
   g_signal_connect (data->message, "wrote-headers", G_CALLBACK (wrote_headers_cb), data);
@@ -957,9 +965,68 @@ start_request (GTask *task)
   g_clear_handle_id (&data->timeout_id, g_source_remove);
   touch (data);
 
-  g_debug ("POST to %s, %zu bytes", data->host, g_bytes_get_size (body));
   soup_session_send_async (self->session, data->message, G_PRIORITY_DEFAULT,
-                           data->cancellable, send_cb, task);
+                           data->cancellable, callback, task);
+}
+
+/* The profile's options, where the caller left the request as it was
+ * made. A request streams unless told otherwise, so only "no stream"
+ * can be told from the default. */
+static void
+apply_options (ConfabClient  *self,
+               ConfabRequest *request)
+{
+  if (!self->streaming)
+    confab_request_set_stream (request, FALSE);
+  if (self->temperature >= 0 && !confab_request_has_temperature (request))
+    confab_request_set_temperature (request, self->temperature);
+  if (self->max_tokens > 0 && confab_request_get_max_tokens (request) == 0)
+    confab_request_set_max_tokens (request, self->max_tokens);
+}
+
+static void
+start_request (GTask *task)
+{
+  StreamData *data = g_task_get_task_data (task);
+  ConfabClient *self = data->client;
+  g_autoptr(GBytes) body = NULL;
+  g_autoptr(GUri) uri = NULL;
+  g_autoptr(GError) error = NULL;
+  SoupMessage *message;
+  SoupMessageHeaders *headers;
+
+  uri = endpoint_uri (data, "/chat/completions", &error);
+  if (uri == NULL)
+    {
+      return_error (task, g_steal_pointer (&error));
+      g_object_unref (task);
+      return;
+    }
+
+  apply_options (self, data->request);
+  if (data->retried || g_hash_table_contains (self->no_stream_options, data->base_url))
+    confab_request_set_include_usage (data->request, FALSE);
+  data->sent_stream_options = confab_request_get_stream (data->request) &&
+                              confab_request_get_include_usage (data->request);
+  body = confab_request_to_bytes (data->request);
+
+  confab_sse_parser_reset (data->sse);
+
+  message = soup_message_new_from_uri (SOUP_METHOD_POST, uri);
+  /* libsoup sends a POST only on a new connection, because it cannot
+   * resend one safely, unless the message is marked idempotent; then a
+   * kept-alive connection saves the TCP and TLS handshakes. A chat
+   * request may be sent again: is_stale_connection () does it once. */
+  soup_message_add_flags (message,
+                          data->resent ? SOUP_MESSAGE_NEW_CONNECTION : SOUP_MESSAGE_IDEMPOTENT);
+  headers = soup_message_get_request_headers (message);
+  soup_message_headers_replace (headers, "Accept",
+                                confab_request_get_stream (data->request)
+                                ? "text/event-stream" : "application/json");
+  soup_message_set_request_body_from_bytes (message, "application/json", body);
+
+  g_debug ("POST to %s, %zu bytes", data->host, g_bytes_get_size (body));
+  send_message (task, message, send_cb);
 }
 
 static void
@@ -1022,6 +1089,18 @@ confab_client_get_property (GObject    *object,
       g_value_set_double (value, self->connect_timeout);
       break;
 
+    case PROP_STREAMING:
+      g_value_set_boolean (value, self->streaming);
+      break;
+
+    case PROP_TEMPERATURE:
+      g_value_set_double (value, self->temperature);
+      break;
+
+    case PROP_MAX_TOKENS:
+      g_value_set_int64 (value, self->max_tokens);
+      break;
+
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
     }
@@ -1053,6 +1132,18 @@ confab_client_set_property (GObject      *object,
       confab_client_set_connect_timeout (self, g_value_get_double (value));
       break;
 
+    case PROP_STREAMING:
+      confab_client_set_streaming (self, g_value_get_boolean (value));
+      break;
+
+    case PROP_TEMPERATURE:
+      confab_client_set_temperature (self, g_value_get_double (value));
+      break;
+
+    case PROP_MAX_TOKENS:
+      confab_client_set_max_tokens (self, g_value_get_int64 (value));
+      break;
+
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
     }
@@ -1081,6 +1172,17 @@ confab_client_class_init (ConfabClientClass *klass)
   properties[PROP_CONNECT_TIMEOUT] =
     g_param_spec_double ("connect-timeout", NULL, NULL, 0, 3600, 20,
                          G_PARAM_READWRITE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
+  properties[PROP_STREAMING] =
+    g_param_spec_boolean ("streaming", NULL, NULL, TRUE,
+                          G_PARAM_READWRITE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
+  /* Negative: the server's default. */
+  properties[PROP_TEMPERATURE] =
+    g_param_spec_double ("temperature", NULL, NULL, -G_MAXDOUBLE, G_MAXDOUBLE, -1,
+                         G_PARAM_READWRITE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
+  /* 0: the server's default. */
+  properties[PROP_MAX_TOKENS] =
+    g_param_spec_int64 ("max-tokens", NULL, NULL, 0, G_MAXINT64, 0,
+                        G_PARAM_READWRITE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
 
   g_object_class_install_properties (object_class, N_PROPS, properties);
 }
@@ -1099,6 +1201,8 @@ confab_client_init (ConfabClient *self)
   self->drains = g_ptr_array_new ();
   self->idle_timeout = 120;
   self->connect_timeout = 20;
+  self->streaming = TRUE;
+  self->temperature = -1;
 }
 
 /**
@@ -1244,11 +1348,102 @@ confab_client_set_connect_timeout (ConfabClient *self,
   g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_CONNECT_TIMEOUT]);
 }
 
+gboolean
+confab_client_get_streaming (ConfabClient *self)
+{
+  g_return_val_if_fail (CONFAB_IS_CLIENT (self), TRUE);
+
+  return self->streaming;
+}
+
+/**
+ * confab_client_set_streaming:
+ * @self: a #ConfabClient
+ * @streaming: %FALSE to ask each chat request for one JSON answer
+ *
+ * Streaming is on by default. Off, each request sends `"stream": false`
+ * and no `stream_options`, for servers and proxies that cannot stream.
+ */
+void
+confab_client_set_streaming (ConfabClient *self,
+                             gboolean      streaming)
+{
+  g_return_if_fail (CONFAB_IS_CLIENT (self));
+
+  streaming = !!streaming;
+  if (self->streaming == streaming)
+    return;
+
+  self->streaming = streaming;
+  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_STREAMING]);
+}
+
+double
+confab_client_get_temperature (ConfabClient *self)
+{
+  g_return_val_if_fail (CONFAB_IS_CLIENT (self), -1);
+
+  return self->temperature;
+}
+
+/**
+ * confab_client_set_temperature:
+ * @self: a #ConfabClient
+ * @temperature: the sampling temperature for each chat request that sets
+ *   none itself, or a negative number for the server's default
+ */
+void
+confab_client_set_temperature (ConfabClient *self,
+                               double        temperature)
+{
+  g_return_if_fail (CONFAB_IS_CLIENT (self));
+  /* Also refuses NaN and infinity, which JSON cannot write. */
+  g_return_if_fail (temperature >= -G_MAXDOUBLE && temperature <= G_MAXDOUBLE);
+
+  /* Every "not sent" is the same value, so it notifies once. */
+  if (temperature < 0)
+    temperature = -1;
+  if (self->temperature == temperature)
+    return;
+
+  self->temperature = temperature;
+  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_TEMPERATURE]);
+}
+
+gint64
+confab_client_get_max_tokens (ConfabClient *self)
+{
+  g_return_val_if_fail (CONFAB_IS_CLIENT (self), 0);
+
+  return self->max_tokens;
+}
+
+/**
+ * confab_client_set_max_tokens:
+ * @self: a #ConfabClient
+ * @max_tokens: the most tokens to generate for each chat request that
+ *   sets none itself, or 0 for the server's default
+ */
+void
+confab_client_set_max_tokens (ConfabClient *self,
+                              gint64        max_tokens)
+{
+  g_return_if_fail (CONFAB_IS_CLIENT (self));
+  g_return_if_fail (max_tokens >= 0);
+
+  if (self->max_tokens == max_tokens)
+    return;
+
+  self->max_tokens = max_tokens;
+  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_MAX_TOKENS]);
+}
+
 /**
  * confab_client_stream_async:
  * @self: a #ConfabClient
- * @request: what to ask; the client may turn its include-usage off for
- *   servers that reject `stream_options`
+ * @request: what to ask; the client applies its streaming, temperature
+ *   and max-tokens options to it where the caller set none, and may turn
+ *   its include-usage off for servers that reject `stream_options`
  * @reply: the assistant message that receives the deltas as they arrive
  * @cancellable: (nullable): cancels the request; the text so far stays
  * @callback: called once, when the reply is complete, failed or stopped

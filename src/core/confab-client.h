@@ -52,6 +52,15 @@ void          confab_client_set_idle_timeout  (ConfabClient        *self,
 double        confab_client_get_connect_timeout (ConfabClient      *self);
 void          confab_client_set_connect_timeout (ConfabClient      *self,
                                                double               seconds);
+gboolean      confab_client_get_streaming     (ConfabClient        *self);
+void          confab_client_set_streaming     (ConfabClient        *self,
+                                               gboolean             streaming);
+double        confab_client_get_temperature   (ConfabClient        *self);
+void          confab_client_set_temperature   (ConfabClient        *self,
+                                               double               temperature);
+gint64        confab_client_get_max_tokens    (ConfabClient        *self);
+void          confab_client_set_max_tokens    (ConfabClient        *self,
+                                               gint64               max_tokens);
 void          confab_client_stream_async      (ConfabClient        *self,
                                                ConfabRequest       *request,
                                                ConfabMessage       *reply,
