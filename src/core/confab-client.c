@@ -323,11 +323,13 @@ find_error_message (const guint8 *body,
   return NULL;
 }
 
+/* @not_found, when set, is what a 404 means for this request. */
 static GError *
 http_status_error (ConfabClient *self,
                    guint         status,
                    const char   *reason,
-                   const char   *server_message)
+                   const char   *server_message,
+                   const char   *not_found)
 {
   g_autofree char *sentence = NULL;
   int code;
@@ -358,8 +360,11 @@ http_status_error (ConfabClient *self,
 
     case 404:
       code = CONFAB_CLIENT_ERROR_NOT_FOUND;
-      sentence = g_strdup (_("The server could not find the model or the endpoint "
-                             "(HTTP 404). Check the model name and the base URL."));
+      if (not_found != NULL)
+        sentence = g_strdup (not_found);
+      else
+        sentence = g_strdup (_("The server could not find the model or the endpoint "
+                               "(HTTP 404). Check the model name and the base URL."));
       break;
 
     case 429:
@@ -774,7 +779,7 @@ error_body_read (GTask *task)
 
   return_error (task, http_status_error (data->client, status,
                                          soup_message_get_reason_phrase (data->message),
-                                         server_message));
+                                         server_message, NULL));
 }
 
 static void
@@ -1027,6 +1032,91 @@ start_request (GTask *task)
 
   g_debug ("POST to %s, %zu bytes", data->host, g_bytes_get_size (body));
   send_message (task, message, send_cb);
+}
+
+static void
+models_error_body_read (GTask *task)
+{
+  StreamData *data = g_task_get_task_data (task);
+  g_autofree char *server_message = NULL;
+  guint status = soup_message_get_status (data->message);
+
+  /* Read to its end, the body gives its connection back to the pool as
+   * soon as it goes, not when the caller drops the result. */
+  g_clear_object (&data->stream);
+  server_message = find_error_message (data->body->data, data->body->len);
+  g_debug ("HTTP %u, %u bytes of error body", status, data->body->len);
+
+  /* Servers that list no models answer 404: llama.cpp before it had
+   * the endpoint, proxies that pass on chat requests only. */
+  return_error (task, http_status_error (data->client, status,
+                                         soup_message_get_reason_phrase (data->message),
+                                         server_message,
+                                         _("This server does not list its models; type the "
+                                           "model's name instead.")));
+}
+
+static void
+models_body_read (GTask *task)
+{
+  StreamData *data = g_task_get_task_data (task);
+  g_autoptr(GBytes) body = g_byte_array_free_to_bytes (g_steal_pointer (&data->body));
+  g_autoptr(GPtrArray) ids = NULL;
+  g_autoptr(GError) error = NULL;
+
+  /* As for an error body: the connection can carry the next request. */
+  g_clear_object (&data->stream);
+  ids = confab_models_parse (body, &error);
+  if (ids == NULL)
+    {
+      if (g_error_matches (error, CONFAB_MODELS_ERROR, CONFAB_MODELS_ERROR_SERVER))
+        return_error (task, g_error_new_literal (CONFAB_CLIENT_ERROR, CONFAB_CLIENT_ERROR_SERVER,
+                                                 error->message));
+      else
+        return_error (task, g_error_new (CONFAB_CLIENT_ERROR, CONFAB_CLIENT_ERROR_PROTOCOL,
+                                         /* Translators: %s describes what was wrong */
+                                         _("The server's reply could not be read: %s"),
+                                         error->message));
+      return;
+    }
+
+  g_debug ("%u models from %s", ids->len, data->host);
+  g_clear_handle_id (&data->timeout_id, g_source_remove);
+  g_task_return_pointer (task, g_steal_pointer (&ids), (GDestroyNotify)g_ptr_array_unref);
+}
+
+static void
+models_send_cb (GObject      *object,
+                GAsyncResult *result,
+                gpointer      user_data)
+{
+  g_autoptr(GTask) task = user_data;
+  StreamData *data = g_task_get_task_data (task);
+  g_autoptr(GError) error = NULL;
+  guint status;
+
+  /* A GET is idempotent: libsoup itself sends it again when a kept-alive
+   * connection turns out to be closed. */
+  data->stream = soup_session_send_finish (SOUP_SESSION (object), result, &error);
+  if (data->stream == NULL)
+    {
+      return_error (task, io_error (data, g_steal_pointer (&error), FALSE));
+      return;
+    }
+
+  enter_waiting (data);
+  touch (data);
+
+  status = soup_message_get_status (data->message);
+  g_debug ("HTTP %u from %s", status, data->host);
+  if (!SOUP_STATUS_IS_SUCCESSFUL (status))
+    {
+      read_body (g_steal_pointer (&task), MAX_ERROR_BODY, models_error_body_read);
+      return;
+    }
+
+  /* One byte over the bound is enough to refuse the list. */
+  read_body (g_steal_pointer (&task), CONFAB_MODELS_MAX_SIZE + 1, models_body_read);
 }
 
 static void
@@ -1438,6 +1528,25 @@ confab_client_set_max_tokens (ConfabClient *self,
   g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_MAX_TOKENS]);
 }
 
+static StreamData *
+stream_data_new (ConfabClient *self,
+                 GCancellable *cancellable)
+{
+  StreamData *data = g_new0 (StreamData, 1);
+
+  data->client = g_object_ref (self);
+  data->base_url = g_strdup (self->base_url);
+  data->cancellable = g_cancellable_new ();
+  if (cancellable != NULL)
+    {
+      data->outer_cancellable = g_object_ref (cancellable);
+      data->cancelled_id = g_cancellable_connect (cancellable, G_CALLBACK (outer_cancelled_cb),
+                                                  data, NULL);
+    }
+
+  return data;
+}
+
 /**
  * confab_client_stream_async:
  * @self: a #ConfabClient
@@ -1471,20 +1580,11 @@ confab_client_stream_async (ConfabClient        *self,
   task = g_task_new (self, cancellable, callback, user_data);
   g_task_set_source_tag (task, confab_client_stream_async);
 
-  data = g_new0 (StreamData, 1);
-  data->client = g_object_ref (self);
+  data = stream_data_new (self, cancellable);
   data->request = confab_request_ref (request);
   data->reply = g_object_ref (reply);
-  data->base_url = g_strdup (self->base_url);
-  data->cancellable = g_cancellable_new ();
   data->sse = confab_sse_parser_new (event_cb, data);
   data->chunks = confab_chunk_parser_new ();
-  if (cancellable != NULL)
-    {
-      data->outer_cancellable = g_object_ref (cancellable);
-      data->cancelled_id = g_cancellable_connect (cancellable, G_CALLBACK (outer_cancelled_cb),
-                                                  data, NULL);
-    }
   g_task_set_task_data (task, g_steal_pointer (&data), (GDestroyNotify)stream_data_free);
 
   start_request (g_steal_pointer (&task));
@@ -1508,4 +1608,71 @@ confab_client_stream_finish (ConfabClient  *self,
   g_return_val_if_fail (g_task_is_valid (result, self), FALSE);
 
   return g_task_propagate_boolean (G_TASK (result), error);
+}
+
+/**
+ * confab_client_list_models_async:
+ * @self: a #ConfabClient
+ * @cancellable: (nullable): cancels the request
+ * @callback: called once, with the list or an error
+ * @user_data: data for @callback
+ *
+ * Asks `GET {base-url}/models` for the models the server offers, with
+ * the key when one is set, and the connect and idle time-outs of a chat
+ * request.
+ */
+void
+confab_client_list_models_async (ConfabClient        *self,
+                                 GCancellable        *cancellable,
+                                 GAsyncReadyCallback  callback,
+                                 gpointer             user_data)
+{
+  g_autoptr(GTask) task = NULL;
+  g_autoptr(GUri) uri = NULL;
+  g_autoptr(GError) error = NULL;
+  SoupMessage *message;
+  StreamData *data;
+
+  g_return_if_fail (CONFAB_IS_CLIENT (self));
+  g_return_if_fail (!cancellable || G_IS_CANCELLABLE (cancellable));
+
+  task = g_task_new (self, cancellable, callback, user_data);
+  g_task_set_source_tag (task, confab_client_list_models_async);
+  data = stream_data_new (self, cancellable);
+  g_task_set_task_data (task, data, (GDestroyNotify)stream_data_free);
+
+  uri = endpoint_uri (data, "/models", &error);
+  if (uri == NULL)
+    {
+      return_error (task, g_steal_pointer (&error));
+      return;
+    }
+
+  message = soup_message_new_from_uri (SOUP_METHOD_GET, uri);
+  soup_message_headers_replace (soup_message_get_request_headers (message), "Accept",
+                                "application/json");
+
+  g_debug ("GET models from %s", data->host);
+  send_message (g_steal_pointer (&task), message, models_send_cb);
+}
+
+/**
+ * confab_client_list_models_finish:
+ * @self: a #ConfabClient
+ * @result: the result
+ * @error: return location for a #GError
+ *
+ * Returns: (transfer full) (element-type utf8): the model names, each
+ *   once, sorted without regard to case, maybe none; %NULL on error.
+ *   A server that lists no models gives %CONFAB_CLIENT_ERROR_NOT_FOUND.
+ */
+GPtrArray *
+confab_client_list_models_finish (ConfabClient  *self,
+                                  GAsyncResult  *result,
+                                  GError       **error)
+{
+  g_return_val_if_fail (CONFAB_IS_CLIENT (self), NULL);
+  g_return_val_if_fail (g_task_is_valid (result, self), NULL);
+
+  return g_task_propagate_pointer (G_TASK (result), error);
 }

@@ -70,5 +70,12 @@ void          confab_client_stream_async      (ConfabClient        *self,
 gboolean      confab_client_stream_finish     (ConfabClient        *self,
                                                GAsyncResult        *result,
                                                GError             **error);
+void          confab_client_list_models_async (ConfabClient        *self,
+                                               GCancellable        *cancellable,
+                                               GAsyncReadyCallback  callback,
+                                               gpointer             user_data);
+GPtrArray    *confab_client_list_models_finish (ConfabClient       *self,
+                                               GAsyncResult        *result,
+                                               GError             **error) G_GNUC_WARN_UNUSED_RESULT;
 
 G_END_DECLS
