@@ -254,6 +254,75 @@ static const Response json_answer_response = {
   .content_type = "application/json", .parts = json_answer_parts
 };
 
+/* The same answer from a server that names no JSON type. */
+static const Response json_answer_text_response = {
+  .content_type = "text/plain; charset=utf-8", .parts = json_answer_parts
+};
+
+/* Lists of models, as the servers' documentation shows them */
+
+static const char * const openai_models_parts[] = {
+  "{\n  \"object\": \"list\",\n  \"data\": [\n",
+  "    {\"id\": \"gpt-4o-mini\", \"object\": \"model\", \"created\": 1721172741, "
+  "\"owned_by\": \"system\"},\n",
+  "    {\"id\": \"o3-mini\", \"object\": \"model\", \"created\": 1737146383, "
+  "\"owned_by\": \"system\"},\n",
+  "    {\"id\": \"GPT-4o\", \"object\": \"model\", \"created\": 1715367049, "
+  "\"owned_by\": \"system\"}\n  ]\n}\n",
+  NULL
+};
+
+static const Response openai_models_response = {
+  .content_type = "application/json", .parts = openai_models_parts
+};
+
+static const char * const ollama_models_parts[] = {
+  "{\"models\":[{\"name\":\"qwen3:8b\",\"model\":\"qwen3:8b\","
+  "\"modified_at\":\"2025-05-10T08:06:48.639712648-07:00\",\"size\":5225388164,"
+  "\"digest\":\"500a1f067a9f782620b40bee6f7b0c89e17ae61f686b92c24933e4ca4b2b8b41\","
+  "\"details\":{\"parent_model\":\"\",\"format\":\"gguf\",\"family\":\"qwen3\","
+  "\"families\":[\"qwen3\"],\"parameter_size\":\"8.2B\",\"quantization_level\":\"Q4_K_M\"}},",
+  "{\"name\":\"llama3.2:latest\",\"model\":\"llama3.2:latest\",\"size\":2019393189,"
+  "\"details\":{\"format\":\"gguf\",\"family\":\"llama\"}}]}",
+  NULL
+};
+
+static const Response ollama_models_response = {
+  .content_type = "application/json; charset=utf-8", .parts = ollama_models_parts
+};
+
+static const char * const empty_models_parts[] = { "{\"object\":\"list\",\"data\":null}", NULL };
+
+static const Response empty_models_response = {
+  .content_type = "application/json", .parts = empty_models_parts
+};
+
+/* What Go's net/http, behind many proxies, answers for a path it lacks */
+static const char * const go_not_found_parts[] = { "404 page not found\n", NULL };
+
+static const Response go_not_found_response = {
+  .status = 404, .content_type = "text/plain; charset=utf-8", .parts = go_not_found_parts
+};
+
+static const Response models_html_response = {
+  .content_type = "text/html", .parts = html_error_parts
+};
+
+static const char * const models_error_parts[] = {
+  "{\"error\":{\"message\":\"Upstream registry unavailable\",\"type\":\"server_error\"}}",
+  NULL
+};
+
+static const Response models_error_response = {
+  .content_type = "application/json", .parts = models_error_parts
+};
+
+static const char * const models_stall_parts[] = { "{\"object\":\"list\",\"data\":[", NULL };
+
+static const Response models_stall_response = {
+  .content_type = "application/json", .parts = models_stall_parts, .ending = END_STALL
+};
+
 static const char * const stall_parts[] = { ROLE, DELTA ("一つ"), DELTA ("二つ"), NULL };
 
 static const Response stall_response = { .parts = stall_parts, .ending = END_STALL };
@@ -303,6 +372,14 @@ server_is_done (gpointer user_data)
   TestServer *server = user_data;
 
   return server->writers == NULL;
+}
+
+static gboolean
+server_has_written (gpointer user_data)
+{
+  TestServer *server = user_data;
+
+  return server->part_times->len > 0;
 }
 
 /* As a person reads a reply before writing again: the server has
@@ -1065,6 +1142,476 @@ test_invalid_url (void)
     }
 }
 
+/* The list of models */
+
+static GPtrArray *
+list_models (ConfabClient  *client,
+             GCancellable  *cancellable,
+             TestServer    *cancel_when_written,
+             GError       **error)
+{
+  g_autoptr(GAsyncResult) slot = NULL;
+  g_autoptr(GAsyncResult) result = NULL;
+
+  confab_client_list_models_async (client, cancellable, result_cb, &slot);
+  if (cancel_when_written != NULL)
+    {
+      wait_until (server_has_written, cancel_when_written);
+      g_cancellable_cancel (cancellable);
+    }
+  result = wait_for_result (&slot);
+
+  return confab_client_list_models_finish (client, result, error);
+}
+
+#define MAX_MODELS 4
+
+typedef struct
+{
+  const char     *name;
+  const Response *response;
+  const char     *api_key;
+  /* 0 keeps the default */
+  double          idle_timeout;
+
+  const char     *ids[MAX_MODELS];
+
+  /* The outcome: success, or an error of CONFAB_CLIENT_ERROR */
+  gboolean           fails;
+  ConfabClientError  code;
+  const char        *error_has[2];
+} ModelsCase;
+
+static const ModelsCase models_cases[] = {
+  {
+    .name = "openai",
+    .response = &openai_models_response,
+    .ids = { "GPT-4o", "gpt-4o-mini", "o3-mini" },
+  },
+  {
+    .name = "openai-api-key",
+    .response = &openai_models_response,
+    .api_key = "sk-proj-Test0123456789",
+    .ids = { "GPT-4o", "gpt-4o-mini", "o3-mini" },
+  },
+  {
+    .name = "ollama",
+    .response = &ollama_models_response,
+    .ids = { "llama3.2:latest", "qwen3:8b" },
+  },
+  {
+    .name = "none",
+    .response = &empty_models_response,
+    .ids = { NULL },
+  },
+  {
+    .name = "http-401-no-key",
+    .response = &unauthorized_response,
+    .fails = TRUE, .code = CONFAB_CLIENT_ERROR_UNAUTHORIZED,
+    .error_has = { "OPENAI_API_KEY", "You didn't provide an API key." },
+  },
+  {
+    .name = "http-401-key",
+    .response = &unauthorized_response,
+    .api_key = "sk-wrong",
+    .fails = TRUE, .code = CONFAB_CLIENT_ERROR_UNAUTHORIZED,
+    .error_has = { "rejected the API key" },
+  },
+  {
+    .name = "http-404",
+    .response = &go_not_found_response,
+    .fails = TRUE, .code = CONFAB_CLIENT_ERROR_NOT_FOUND,
+    .error_has = { "This server does not list its models; type the model's name instead." },
+  },
+  {
+    .name = "http-429",
+    .response = &rate_limited_response,
+    .fails = TRUE, .code = CONFAB_CLIENT_ERROR_RATE_LIMITED,
+    .error_has = { "You exceeded your current quota" },
+  },
+  {
+    .name = "http-500-html",
+    .response = &html_error_response,
+    .fails = TRUE, .code = CONFAB_CLIENT_ERROR_HTTP_STATUS,
+    .error_has = { "500" },
+  },
+  {
+    .name = "not-json",
+    .response = &models_html_response,
+    .fails = TRUE, .code = CONFAB_CLIENT_ERROR_PROTOCOL,
+    .error_has = { "not valid JSON" },
+  },
+  {
+    .name = "error-object",
+    .response = &models_error_response,
+    .fails = TRUE, .code = CONFAB_CLIENT_ERROR_SERVER,
+    .error_has = { "Upstream registry unavailable" },
+  },
+  {
+    .name = "idle-timeout",
+    .response = &models_stall_response,
+    .idle_timeout = 0.3,
+    .fails = TRUE, .code = CONFAB_CLIENT_ERROR_TIMED_OUT,
+    .error_has = { "127.0.0.1" },
+  },
+};
+
+typedef struct
+{
+  const ModelsCase *models_case;
+  WriteMode         mode;
+} ModelsVariant;
+
+static void
+test_models_case (gconstpointer user_data)
+{
+  const ModelsVariant *variant = user_data;
+  const ModelsCase *test = variant->models_case;
+  const Response * const responses[] = { test->response, NULL };
+  TestServer *server = test_server_new (variant->mode, responses);
+  ConfabClient *client = confab_client_new (server->base_url, test->api_key);
+  g_autoptr(GPtrArray) ids = NULL;
+  g_autoptr(GError) error = NULL;
+  guint n_expected = 0;
+
+  while (n_expected < MAX_MODELS && test->ids[n_expected] != NULL)
+    n_expected++;
+
+  if (test->idle_timeout > 0)
+    confab_client_set_idle_timeout (client, test->idle_timeout);
+
+  ids = list_models (client, NULL, NULL, &error);
+
+  if (test->fails)
+    {
+      g_assert_error (error, CONFAB_CLIENT_ERROR, (int)test->code);
+      g_assert_null (ids);
+      assert_readable (error);
+      for (guint i = 0; i < G_N_ELEMENTS (test->error_has) && test->error_has[i] != NULL; i++)
+        assert_contains (error->message, test->error_has[i]);
+    }
+  else
+    {
+      g_assert_no_error (error);
+      g_assert_nonnull (ids);
+      g_assert_cmpuint (ids->len, ==, n_expected);
+      for (guint i = 0; i < n_expected; i++)
+        g_assert_cmpstr (g_ptr_array_index (ids, i), ==, test->ids[i]);
+    }
+
+  /* One GET, with the key only when there is one. */
+  g_assert_cmpuint (server->requests->len, ==, 1);
+  g_assert_cmpstr (g_ptr_array_index (server->requests, 0), ==, "GET /v1/models");
+  g_assert_cmpstr (g_ptr_array_index (server->bodies, 0), ==, "");
+  assert_authorization (server, 0, test->api_key);
+
+  g_assert_finalize_object (client);
+  test_server_free (server);
+}
+
+/* The list and the chat share the client's connections, and a base URL
+ * with a slash at the end names the same endpoints. */
+static void
+test_models_then_chat (void)
+{
+  const Response * const responses[] = { &openai_models_response, &short_response, NULL };
+  TestServer *server = test_server_new (WRITE_WHOLE, responses);
+  g_autofree char *base_url = g_strconcat (server->base_url, "/", NULL);
+  ConfabClient *client = confab_client_new (base_url, "sk-test");
+  g_autoptr(ConfabRequest) request = new_request ();
+  ConfabMessage *reply = confab_message_new (CONFAB_MESSAGE_ROLE_ASSISTANT, NULL);
+  g_autoptr(GPtrArray) ids = NULL;
+  g_autoptr(GError) error = NULL;
+  StreamResult stream = { 0 };
+
+  ids = list_models (client, NULL, NULL, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (ids->len, ==, 3);
+  wait_for_quiet (server);
+
+  run_stream (client, request, reply, &stream);
+  g_assert_no_error (stream.error);
+  g_assert_cmpstr (confab_message_get_content (reply), ==, SHORT_REPLY);
+
+  g_assert_cmpuint (server->requests->len, ==, 2);
+  g_assert_cmpstr (g_ptr_array_index (server->requests, 0), ==, "GET /v1/models");
+  g_assert_cmpstr (g_ptr_array_index (server->requests, 1), ==, "POST /v1/chat/completions");
+  assert_authorization (server, 0, "sk-test");
+  assert_authorization (server, 1, "sk-test");
+  g_assert_cmpuint (request_port (server, 1), ==, request_port (server, 0));
+
+  g_assert_finalize_object (reply);
+  g_assert_finalize_object (client);
+  test_server_free (server);
+}
+
+static void
+test_models_cancel (void)
+{
+  const Response * const responses[] = { &models_stall_response, NULL };
+  TestServer *server = test_server_new (WRITE_WHOLE, responses);
+  ConfabClient *client = confab_client_new (server->base_url, NULL);
+  GCancellable *cancellable = g_cancellable_new ();
+  g_autoptr(GPtrArray) ids = NULL;
+  g_autoptr(GError) error = NULL;
+
+  ids = list_models (client, cancellable, server, &error);
+  g_assert_error (error, G_IO_ERROR, G_IO_ERROR_CANCELLED);
+  g_assert_null (ids);
+
+  g_assert_finalize_object (cancellable);
+  g_assert_finalize_object (client);
+  test_server_free (server);
+}
+
+static void
+test_models_invalid_url (void)
+{
+  ConfabClient *client = confab_client_new ("ftp://x", NULL);
+  g_autoptr(GPtrArray) ids = NULL;
+  g_autoptr(GError) error = NULL;
+
+  ids = list_models (client, NULL, NULL, &error);
+  g_assert_error (error, CONFAB_CLIENT_ERROR, CONFAB_CLIENT_ERROR_INVALID_URL);
+  g_assert_null (ids);
+  assert_contains (error->message, "ftp://x");
+
+  g_assert_finalize_object (client);
+}
+
+/* The options the client applies to each chat request */
+
+static JsonObject *
+request_body (TestServer *server,
+              guint       index,
+              JsonParser *parser)
+{
+  g_autoptr(GError) error = NULL;
+
+  g_assert_cmpuint (index, <, server->bodies->len);
+  json_parser_load_from_data (parser, g_ptr_array_index (server->bodies, index), -1, &error);
+  g_assert_no_error (error);
+  g_assert_true (JSON_NODE_HOLDS_OBJECT (json_parser_get_root (parser)));
+
+  return json_node_get_object (json_parser_get_root (parser));
+}
+
+static void
+assert_options (TestServer *server,
+                guint       index,
+                double      temperature,
+                gint64      max_tokens)
+{
+  g_autoptr(JsonParser) parser = json_parser_new ();
+  JsonObject *body = request_body (server, index, parser);
+
+  if (temperature < 0)
+    g_assert_false (json_object_has_member (body, "temperature"));
+  else
+    g_assert_cmpfloat (json_object_get_double_member_with_default (body, "temperature", -1),
+                       ==, temperature);
+
+  if (max_tokens == 0)
+    g_assert_false (json_object_has_member (body, "max_tokens"));
+  else
+    g_assert_cmpint (json_object_get_int_member_with_default (body, "max_tokens", 0),
+                     ==, max_tokens);
+}
+
+/* Off, the request asks for one answer, and the answer fills the reply
+ * whatever type the server names. */
+static void
+test_not_streaming (gconstpointer user_data)
+{
+  WriteMode mode = GPOINTER_TO_UINT (user_data);
+  const Response * const responses[] = {
+    &json_answer_response, &json_answer_text_response, NULL
+  };
+  TestServer *server = test_server_new (mode, responses);
+  ConfabClient *client = confab_client_new (server->base_url, NULL);
+
+  /* A server that knows no stream_options would refuse them. */
+  server->reject_stream_options = &reject_stream_options_response;
+  confab_client_set_streaming (client, FALSE);
+  g_assert_false (confab_client_get_streaming (client));
+
+  for (guint i = 0; i < 2; i++)
+    {
+      g_autoptr(ConfabRequest) request = new_request ();
+      g_autoptr(JsonParser) parser = json_parser_new ();
+      ConfabMessage *reply = confab_message_new (CONFAB_MESSAGE_ROLE_ASSISTANT, NULL);
+      StreamResult result = { 0 };
+      JsonObject *body;
+
+      run_stream (client, request, reply, &result);
+      g_assert_no_error (result.error);
+      g_assert_true (result.ok);
+      g_assert_cmpstr (confab_message_get_content (reply), ==, JAPANESE_REPLY);
+      g_assert_cmpstr (confab_message_get_finish_reason (reply), ==, "stop");
+      g_assert_cmpint (confab_message_get_prompt_tokens (reply), ==, 31);
+      g_assert_cmpint (confab_message_get_completion_tokens (reply), ==, 17);
+      g_assert_cmpstr (confab_message_get_model (reply), ==, MODEL);
+
+      g_assert_cmpuint (server->bodies->len, ==, i + 1);
+      body = request_body (server, i, parser);
+      g_assert_true (json_object_has_member (body, "stream"));
+      g_assert_false (json_object_get_boolean_member_with_default (body, "stream", TRUE));
+      g_assert_false (json_object_has_member (body, "stream_options"));
+      g_assert_cmpuint (json_array_get_length (json_object_get_array_member (body, "messages")),
+                        ==, G_N_ELEMENTS (history));
+      assert_options (server, i, -1, 0);
+
+      g_assert_finalize_object (reply);
+      wait_for_quiet (server);
+    }
+
+  g_assert_finalize_object (client);
+  test_server_free (server);
+}
+
+static void
+test_options_in_body (void)
+{
+  const Response * const responses[] = { &short_response, NULL };
+  TestServer *server = test_server_new (WRITE_WHOLE, responses);
+  ConfabClient *client = confab_client_new (server->base_url, NULL);
+  static const struct
+  {
+    double  client_temperature;
+    gint64  client_max_tokens;
+    /* negative and 0: the request leaves them to the client */
+    double  request_temperature;
+    gint64  request_max_tokens;
+    /* what is sent: negative and 0 mean nothing */
+    double  temperature;
+    gint64  max_tokens;
+  } cases[] = {
+    { -1, 0, -1, 0, -1, 0 },
+    { 0.7, 0, -1, 0, 0.7, 0 },
+    { -1, 256, -1, 0, -1, 256 },
+    { 0.7, 256, -1, 0, 0.7, 256 },
+    /* 0 is a temperature too. */
+    { 0, 1, -1, 0, 0, 1 },
+    /* What the caller set stays. */
+    { 0.7, 256, 0.2, 64, 0.2, 64 },
+    { 0.7, 256, 0, 0, 0, 256 },
+    { -1, 0, 1.5, 32, 1.5, 32 },
+    /* Any negative number is "not sent". */
+    { -0.5, 0, -1, 0, -1, 0 },
+  };
+
+  g_assert_cmpfloat (confab_client_get_temperature (client), <, 0);
+  g_assert_cmpint (confab_client_get_max_tokens (client), ==, 0);
+  g_assert_true (confab_client_get_streaming (client));
+
+  for (guint i = 0; i < G_N_ELEMENTS (cases); i++)
+    {
+      g_autoptr(ConfabRequest) request = new_request ();
+      ConfabMessage *reply = confab_message_new (CONFAB_MESSAGE_ROLE_ASSISTANT, NULL);
+      StreamResult result = { 0 };
+
+      g_test_message ("case %u", i);
+      confab_client_set_temperature (client, cases[i].client_temperature);
+      confab_client_set_max_tokens (client, cases[i].client_max_tokens);
+      if (cases[i].request_temperature >= 0)
+        confab_request_set_temperature (request, cases[i].request_temperature);
+      if (cases[i].request_max_tokens > 0)
+        confab_request_set_max_tokens (request, cases[i].request_max_tokens);
+
+      run_stream (client, request, reply, &result);
+      g_assert_no_error (result.error);
+      g_assert_cmpstr (confab_message_get_content (reply), ==, SHORT_REPLY);
+
+      g_assert_cmpuint (server->bodies->len, ==, i + 1);
+      assert_request (server, i, history, G_N_ELEMENTS (history), TRUE);
+      assert_options (server, i, cases[i].temperature, cases[i].max_tokens);
+
+      g_assert_finalize_object (reply);
+      wait_for_quiet (server);
+    }
+
+  g_assert_finalize_object (client);
+  test_server_free (server);
+}
+
+static void
+notify_cb (GObject    *object,
+           GParamSpec *pspec,
+           guint      *n_notifies)
+{
+  (*n_notifies)++;
+}
+
+/* A setter notifies on a real change only. */
+static void
+test_options_notify (void)
+{
+  ConfabClient *client = confab_client_new (NULL, NULL);
+  guint n_notifies = 0;
+
+  g_signal_connect (client, "notify", G_CALLBACK (notify_cb), &n_notifies);
+
+  confab_client_set_streaming (client, TRUE);
+  confab_client_set_temperature (client, -1);
+  confab_client_set_temperature (client, -2);
+  confab_client_set_max_tokens (client, 0);
+  g_assert_cmpuint (n_notifies, ==, 0);
+
+  confab_client_set_streaming (client, FALSE);
+  confab_client_set_temperature (client, 0.5);
+  confab_client_set_max_tokens (client, 100);
+  g_assert_cmpuint (n_notifies, ==, 3);
+
+  g_object_set (client, "streaming", FALSE, "temperature", 0.5, "max-tokens", (gint64)100, NULL);
+  g_assert_cmpuint (n_notifies, ==, 3);
+  g_assert_cmpfloat (confab_client_get_temperature (client), ==, 0.5);
+  g_assert_cmpint (confab_client_get_max_tokens (client), ==, 100);
+
+  g_assert_finalize_object (client);
+}
+
+/* The fallback sends the options again, without stream_options only. */
+static void
+test_stream_options_fallback_with_options (gconstpointer user_data)
+{
+  WriteMode mode = GPOINTER_TO_UINT (user_data);
+  g_autoptr(ConfabRequest) first = new_request ();
+  g_autoptr(ConfabRequest) second = new_request ();
+  const Response * const responses[] = { &short_response, NULL };
+  TestServer *server = test_server_new (mode, responses);
+  ConfabClient *client = confab_client_new (server->base_url, NULL);
+  ConfabMessage *reply = confab_message_new (CONFAB_MESSAGE_ROLE_ASSISTANT, NULL);
+  ConfabMessage *again = confab_message_new (CONFAB_MESSAGE_ROLE_ASSISTANT, NULL);
+  StreamResult result = { 0 };
+  StreamResult result_again = { 0 };
+
+  server->reject_stream_options = &reject_stream_options_response;
+  confab_client_set_temperature (client, 0.3);
+  confab_client_set_max_tokens (client, 100);
+
+  run_stream (client, first, reply, &result);
+  g_assert_no_error (result.error);
+  g_assert_true (result.ok);
+  g_assert_cmpstr (confab_message_get_content (reply), ==, SHORT_REPLY);
+  g_assert_cmpuint (server->bodies->len, ==, 2);
+  assert_request (server, 0, history, G_N_ELEMENTS (history), TRUE);
+  assert_options (server, 0, 0.3, 100);
+  assert_request (server, 1, history, G_N_ELEMENTS (history), FALSE);
+  assert_options (server, 1, 0.3, 100);
+
+  wait_for_quiet (server);
+  run_stream (client, second, again, &result_again);
+  g_assert_no_error (result_again.error);
+  g_assert_cmpuint (server->bodies->len, ==, 3);
+  assert_request (server, 2, history, G_N_ELEMENTS (history), FALSE);
+  assert_options (server, 2, 0.3, 100);
+
+  g_assert_finalize_object (reply);
+  g_assert_finalize_object (again);
+  g_assert_finalize_object (client);
+  test_server_free (server);
+}
+
 static void
 add_per_mode (const char    *name,
               GTestDataFunc  func)
@@ -1116,7 +1663,25 @@ main (int   argc,
         }
     }
 
+  for (guint i = 0; i < G_N_ELEMENTS (models_cases); i++)
+    {
+      for (guint mode = 0; mode < N_WRITE_MODES; mode++)
+        {
+          g_autofree char *path = NULL;
+          ModelsVariant *variant = g_new0 (ModelsVariant, 1);
+
+          variant->models_case = &models_cases[i];
+          variant->mode = mode;
+          path = g_strdup_printf ("/confab/client/models/%s/%s", models_cases[i].name,
+                                  write_mode_names[mode]);
+          g_test_add_data_func_full (path, variant, test_models_case, g_free);
+        }
+    }
+
   add_per_mode ("stream-options-fallback", test_stream_options_fallback);
+  add_per_mode ("stream-options-fallback-with-options",
+                test_stream_options_fallback_with_options);
+  add_per_mode ("not-streaming", test_not_streaming);
   add_per_mode ("stop-cancellable", test_stop_cancellable);
   add_per_mode ("conversation-stop", test_conversation_stop);
   add_per_mode ("conversation-history", test_conversation_history);
@@ -1126,6 +1691,11 @@ main (int   argc,
   g_test_add_func ("/confab/client/api-key-line-breaks", test_api_key_line_breaks);
   g_test_add_func ("/confab/client/connection-refused", test_connection_refused);
   g_test_add_func ("/confab/client/invalid-url", test_invalid_url);
+  g_test_add_func ("/confab/client/models-then-chat", test_models_then_chat);
+  g_test_add_func ("/confab/client/models-cancel", test_models_cancel);
+  g_test_add_func ("/confab/client/models-invalid-url", test_models_invalid_url);
+  g_test_add_func ("/confab/client/options-in-body", test_options_in_body);
+  g_test_add_func ("/confab/client/options-notify", test_options_notify);
 
   return g_test_run ();
 }

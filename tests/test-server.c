@@ -184,12 +184,13 @@ writer_start (TestServer        *server,
   writer->source_id = g_idle_add (writer_step_cb, writer);
 }
 
+/* Chat requests are POSTed, the list of models is got. */
 static void
-completions_cb (SoupServer        *soup_server,
-                SoupServerMessage *msg,
-                const char        *path,
-                GHashTable        *query,
-                gpointer           user_data)
+request_cb (SoupServer        *soup_server,
+            SoupServerMessage *msg,
+            const char        *path,
+            GHashTable        *query,
+            gpointer           user_data)
 {
   g_autoptr(GBytes) bytes = NULL;
   TestServer *server = user_data;
@@ -200,13 +201,16 @@ completions_cb (SoupServer        *soup_server,
   guint n_responses = 0;
   guint port;
 
-  if (strcmp (soup_server_message_get_method (msg), SOUP_METHOD_POST) != 0)
+  const char *method = g_str_has_suffix (path, "/models") ? SOUP_METHOD_GET : SOUP_METHOD_POST;
+
+  if (strcmp (soup_server_message_get_method (msg), method) != 0)
     {
       soup_server_message_set_status (msg, SOUP_STATUS_METHOD_NOT_ALLOWED, NULL);
       return;
     }
 
   server->n_requests++;
+  g_ptr_array_add (server->requests, g_strconcat (method, " ", path, NULL));
   bytes = soup_message_body_flatten (soup_server_message_get_request_body (msg));
   body = g_strndup (g_bytes_get_data (bytes, NULL), g_bytes_get_size (bytes));
   g_ptr_array_add (server->bodies, body);
@@ -249,12 +253,14 @@ test_server_new (WriteMode               mode,
 
   server->mode = mode;
   server->responses = responses;
+  server->requests = g_ptr_array_new_with_free_func (g_free);
   server->bodies = g_ptr_array_new_with_free_func (g_free);
   server->authorizations = g_ptr_array_new_with_free_func (g_free);
   server->ports = g_array_new (FALSE, FALSE, sizeof (guint));
   server->part_times = g_array_new (FALSE, FALSE, sizeof (gint64));
   server->server = soup_server_new ("server-header", "confab-test ", NULL);
-  soup_server_add_handler (server->server, "/v1/chat/completions", completions_cb, server, NULL);
+  soup_server_add_handler (server->server, "/v1/chat/completions", request_cb, server, NULL);
+  soup_server_add_handler (server->server, "/v1/models", request_cb, server, NULL);
 
   soup_server_listen_local (server->server, 0, SOUP_SERVER_LISTEN_IPV4_ONLY, &error);
   g_assert_no_error (error);
@@ -284,6 +290,7 @@ test_server_free (TestServer *server)
 
   if (server->request_data_destroy != NULL)
     server->request_data_destroy (server->request_data);
+  g_ptr_array_unref (server->requests);
   g_ptr_array_unref (server->bodies);
   g_ptr_array_unref (server->authorizations);
   g_array_unref (server->ports);

@@ -46,14 +46,16 @@ typedef void (*TestServerRequestFunc) (TestServer        *server,
                                        SoupServerMessage *msg,
                                        gpointer           user_data);
 
-/* A fake OpenAI-compatible server on 127.0.0.1 that answers
- * /v1/chat/completions in the main context. The tests read what it
- * recorded from the fields directly. */
+/* A fake OpenAI-compatible server on 127.0.0.1 that answers POST
+ * /v1/chat/completions and GET /v1/models in the main context. The
+ * tests read what it recorded from the fields directly. */
 struct TestServer
 {
   /* owned */
   SoupServer *server;
   char       *base_url;
+  /* char *: the method and path of each request, "GET /v1/models" */
+  GPtrArray  *requests;
   /* char *: the body of each request */
   GPtrArray  *bodies;
   /* char *: the Authorization header of each request, or NULL */
