@@ -11,6 +11,7 @@
 
 #include <glib/gi18n.h>
 
+#include "confab-preferences.h"
 #include "confab-window.h"
 
 struct _ConfabApplication
@@ -18,11 +19,17 @@ struct _ConfabApplication
   AdwApplication parent_instance;
 
   /* owned */
-  GSettings    *settings;
-  ConfabClient *client;
+  GSettings      *settings;
+  ConfabSecrets  *secrets;
+  ConfabProfiles *profiles;
+  /* the profile whose settings the client has, watched for changes */
+  ConfabProfile  *applied;
+  GCancellable   *key_cancellable;
+  ConfabClient   *client;
   ConfabStore  *store;
   GCancellable *cancellable;
   char         *model;
+  char         *system_prompt;
   char         *store_problem;
 
   /* plain state */
@@ -34,6 +41,7 @@ G_DEFINE_FINAL_TYPE (ConfabApplication, confab_application, ADW_TYPE_APPLICATION
 enum {
   PROP_0,
   PROP_STORE_READY,
+  PROP_MODEL,
   N_PROPS
 };
 
@@ -48,6 +56,84 @@ env_or (const char *name,
   const char *value = g_getenv (name);
 
   return value != NULL && *value != '\0' ? value : fallback;
+}
+
+static void
+key_looked_up_cb (GObject      *object,
+                  GAsyncResult *result,
+                  gpointer      user_data)
+{
+  g_autoptr(ConfabApplication) self = user_data;
+  g_autoptr(GError) error = NULL;
+  g_autofree char *key = confab_secrets_lookup_finish (CONFAB_SECRETS (object), result, &error);
+
+  if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+    return;
+
+  /* No keyring: the request goes without a key, and a 401 says why. */
+  if (error != NULL)
+    g_debug ("no key: %s %d", g_quark_to_string (error->domain), error->code);
+
+  confab_client_set_api_key (self->client, key);
+}
+
+/* Gives the client what the profile in use says. The key comes from the
+ * keyring, a moment later. */
+static void
+apply_profile (ConfabApplication *self)
+{
+  ConfabProfile *profile = confab_profiles_get_active (self->profiles);
+  const char *model;
+  const char *system_prompt;
+
+  if (profile == NULL)
+    return;
+
+  confab_client_set_base_url (self->client, confab_profile_get_base_url (profile));
+  confab_client_set_streaming (self->client, confab_profile_get_streaming (profile));
+  confab_client_set_temperature (self->client, confab_profile_get_temperature (profile));
+  confab_client_set_max_tokens (self->client, confab_profile_get_max_tokens (profile));
+
+  model = confab_profile_get_default_model (profile);
+  if (model != NULL && *model != '\0' && g_strcmp0 (model, self->model) != 0)
+    {
+      g_free (self->model);
+      self->model = g_strdup (model);
+      g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_MODEL]);
+    }
+  system_prompt = confab_profile_get_system_prompt (profile);
+  g_free (self->system_prompt);
+  self->system_prompt = g_strdup (system_prompt != NULL && *system_prompt != '\0'
+                                  ? system_prompt : NULL);
+
+  g_cancellable_cancel (self->key_cancellable);
+  g_clear_object (&self->key_cancellable);
+
+  /* The environment's key is known: no need to wake a keyring for it. */
+  if (confab_profile_get_is_environment (profile))
+    {
+      confab_client_set_api_key (self->client, env_or ("OPENAI_API_KEY", NULL));
+      return;
+    }
+
+  self->key_cancellable = g_cancellable_new ();
+  confab_secrets_lookup_async (self->secrets, confab_profile_get_id (profile),
+                               self->key_cancellable, key_looked_up_cb, g_object_ref (self));
+}
+
+static void
+active_profile_cb (ConfabApplication *self)
+{
+  ConfabProfile *profile = confab_profiles_get_active (self->profiles);
+
+  if (self->applied != NULL)
+    g_signal_handlers_disconnect_by_data (self->applied, self);
+  g_set_object (&self->applied, profile);
+  if (profile != NULL)
+    g_signal_connect_object (profile, "notify", G_CALLBACK (apply_profile), self,
+                             G_CONNECT_SWAPPED);
+
+  apply_profile (self);
 }
 
 /* The environment overrides the saved settings for this run only, as the
@@ -87,6 +173,20 @@ load_configuration (ConfabApplication *self)
                                     g_getenv ("OPENAI_API_KEY"));
   confab_client_set_idle_timeout (self->client, idle_timeout);
   confab_client_set_connect_timeout (self->client, connect_timeout);
+
+  /* Profiles need the settings; without the schema, the environment and
+   * the defaults are all there is. */
+  if (self->settings == NULL)
+    return;
+
+  self->secrets = confab_secrets_new ();
+  self->profiles = confab_profiles_new (self->settings, self->secrets);
+  confab_profiles_set_environment (self->profiles, env_or ("OPENAI_BASE_URL", NULL),
+                                   env_or ("OPENAI_API_KEY", NULL),
+                                   env_or ("OPENAI_DEFAULT_MODEL", NULL));
+  g_signal_connect_object (self->profiles, "notify::active", G_CALLBACK (active_profile_cb),
+                           self, G_CONNECT_SWAPPED);
+  active_profile_cb (self);
 }
 
 static void
@@ -171,9 +271,20 @@ about_action (GSimpleAction *action,
                          NULL);
 }
 
+static void
+preferences_action (GSimpleAction *action,
+                    GVariant      *parameter,
+                    gpointer       user_data)
+{
+  ConfabApplication *self = user_data;
+
+  confab_application_show_preferences (self, NULL);
+}
+
 static const GActionEntry app_actions[] = {
   { "quit", quit_action, NULL, NULL, NULL },
   { "about", about_action, NULL, NULL, NULL },
+  { "preferences", preferences_action, NULL, NULL, NULL },
 };
 
 static void
@@ -182,6 +293,7 @@ confab_application_startup (GApplication *app)
   ConfabApplication *self = CONFAB_APPLICATION (app);
   static const char *quit_accels[] = { "<Control>q", NULL };
   static const char *close_accels[] = { "<Control>w", NULL };
+  static const char *preferences_accels[] = { "<Control>comma", NULL };
 
   G_APPLICATION_CLASS (confab_application_parent_class)->startup (app);
 
@@ -195,6 +307,11 @@ confab_application_startup (GApplication *app)
                                    G_N_ELEMENTS (app_actions), app);
   gtk_application_set_accels_for_action (GTK_APPLICATION (app), "app.quit", quit_accels);
   gtk_application_set_accels_for_action (GTK_APPLICATION (app), "window.close", close_accels);
+  gtk_application_set_accels_for_action (GTK_APPLICATION (app), "app.preferences",
+                                         preferences_accels);
+  g_simple_action_set_enabled (G_SIMPLE_ACTION (g_action_map_lookup_action (G_ACTION_MAP (app),
+                                                                            "preferences")),
+                               self->profiles != NULL);
 }
 
 static void
@@ -222,6 +339,10 @@ confab_application_get_property (GObject    *object,
       g_value_set_boolean (value, self->store_ready);
       break;
 
+    case PROP_MODEL:
+      g_value_set_string (value, self->model);
+      break;
+
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
     }
@@ -236,6 +357,13 @@ confab_application_dispose (GObject *object)
   g_clear_object (&self->cancellable);
   /* The store finishes the writes queued to it before it goes. */
   g_clear_object (&self->store);
+  g_cancellable_cancel (self->key_cancellable);
+  g_clear_object (&self->key_cancellable);
+  if (self->applied != NULL)
+    g_signal_handlers_disconnect_by_data (self->applied, self);
+  g_clear_object (&self->applied);
+  g_clear_object (&self->profiles);
+  g_clear_object (&self->secrets);
   g_clear_object (&self->client);
   g_clear_object (&self->settings);
 
@@ -248,6 +376,7 @@ confab_application_finalize (GObject *object)
   ConfabApplication *self = (ConfabApplication *)object;
 
   g_clear_pointer (&self->model, g_free);
+  g_clear_pointer (&self->system_prompt, g_free);
   g_clear_pointer (&self->store_problem, g_free);
 
   G_OBJECT_CLASS (confab_application_parent_class)->finalize (object);
@@ -268,6 +397,14 @@ confab_application_class_init (ConfabApplicationClass *klass)
   properties[PROP_STORE_READY] =
     g_param_spec_boolean ("store-ready", NULL, NULL, FALSE,
                           G_PARAM_READABLE | G_PARAM_STATIC_STRINGS);
+  /**
+   * ConfabApplication:model:
+   *
+   * The model new conversations ask: the profile's default one.
+   */
+  properties[PROP_MODEL] =
+    g_param_spec_string ("model", NULL, NULL, NULL,
+                         G_PARAM_READABLE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
   g_object_class_install_properties (object_class, N_PROPS, properties);
 }
 
@@ -376,4 +513,75 @@ confab_application_get_store_problem (ConfabApplication *self)
   g_return_val_if_fail (CONFAB_IS_APPLICATION (self), NULL);
 
   return self->store_problem;
+}
+
+/**
+ * confab_application_get_system_prompt:
+ * @self: a #ConfabApplication
+ *
+ * Returns: (transfer none) (nullable): the system prompt new conversations
+ *   start with, from the profile in use, or %NULL
+ */
+const char *
+confab_application_get_system_prompt (ConfabApplication *self)
+{
+  g_return_val_if_fail (CONFAB_IS_APPLICATION (self), NULL);
+
+  return self->system_prompt;
+}
+
+/**
+ * confab_application_get_profiles:
+ * @self: a #ConfabApplication
+ *
+ * Returns: (transfer none) (nullable): the provider profiles, or %NULL
+ *   when the settings schema is not installed
+ */
+ConfabProfiles *
+confab_application_get_profiles (ConfabApplication *self)
+{
+  g_return_val_if_fail (CONFAB_IS_APPLICATION (self), NULL);
+
+  return self->profiles;
+}
+
+/**
+ * confab_application_reload_key:
+ * @self: a #ConfabApplication
+ *
+ * Reads the API key of the profile in use again, after it changed.
+ */
+void
+confab_application_reload_key (ConfabApplication *self)
+{
+  g_return_if_fail (CONFAB_IS_APPLICATION (self));
+
+  if (self->profiles != NULL)
+    apply_profile (self);
+}
+
+/**
+ * confab_application_show_preferences:
+ * @self: a #ConfabApplication
+ * @preset_id: (nullable): a provider to add at once, as the welcome page
+ *   offers
+ *
+ * Opens the preferences on the providers.
+ */
+void
+confab_application_show_preferences (ConfabApplication *self,
+                                     const char        *preset_id)
+{
+  ConfabPreferences *preferences;
+
+  g_return_if_fail (CONFAB_IS_APPLICATION (self));
+
+  if (self->profiles == NULL)
+    return;
+
+  preferences = confab_preferences_new (gtk_application_get_active_window (GTK_APPLICATION (self)),
+                                        self->profiles);
+  if (preset_id != NULL)
+    confab_preferences_add_profile (preferences, preset_id);
+  gtk_window_present (GTK_WINDOW (preferences));
 }

@@ -8,6 +8,7 @@
 #include <adwaita.h>
 
 #include "confab-client.h"
+#include "confab-profiles.h"
 #include "confab-store.h"
 
 G_BEGIN_DECLS
@@ -23,5 +24,10 @@ GSettings         *confab_application_get_settings      (ConfabApplication *self
 ConfabStore       *confab_application_get_store         (ConfabApplication *self);
 gboolean           confab_application_get_store_ready   (ConfabApplication *self);
 const char        *confab_application_get_store_problem (ConfabApplication *self);
+const char        *confab_application_get_system_prompt (ConfabApplication *self);
+ConfabProfiles    *confab_application_get_profiles     (ConfabApplication *self);
+void               confab_application_reload_key        (ConfabApplication *self);
+void               confab_application_show_preferences  (ConfabApplication *self,
+                                                         const char        *preset_id);
 
 G_END_DECLS

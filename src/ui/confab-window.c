@@ -14,6 +14,7 @@
 
 #include "confab-composer.h"
 #include "confab-message-row.h"
+#include "confab-model-picker.h"
 #include "confab-sidebar.h"
 #include "confab-store.h"
 #include "confab-toast.h"
@@ -52,6 +53,7 @@ struct _ConfabWindow
   AdwHeaderBar      *content_header_bar;
   GtkRevealer       *edit_revealer;
   AdwWindowTitle    *window_title;
+  ConfabModelPicker *model_picker;
   GtkStack          *stack;
   GtkLabel          *suggestion_label;
   GtkScrolledWindow *scroller;
@@ -486,6 +488,31 @@ show_tail (ConfabWindow *self,
 
 /* A long conversation opens with its last rows made; the others come in as
  * the user scrolls up, so opening costs the same for 10 and 10,000. */
+static ConfabApplication *get_app (ConfabWindow *self);
+
+/* The chat, the empty chat's suggestion, or, with no provider at all, the
+ * welcome page that leads to adding one. */
+static void
+update_page (ConfabWindow *self)
+{
+  GListModel *messages = confab_conversation_get_messages (self->conversation);
+  ConfabApplication *app = get_app (self);
+  ConfabProfiles *profiles = app != NULL ? confab_application_get_profiles (app) : NULL;
+
+  gboolean welcomed = g_strcmp0 (gtk_stack_get_visible_child_name (self->stack), "welcome") == 0;
+
+  if (g_list_model_get_n_items (messages) > 0)
+    gtk_stack_set_visible_child_name (self->stack, "chat");
+  else if (profiles != NULL && g_list_model_get_n_items (G_LIST_MODEL (profiles)) == 0)
+    gtk_stack_set_visible_child_name (self->stack, "welcome");
+  else
+    gtk_stack_set_visible_child_name (self->stack, "empty");
+
+  /* The welcome page had the focus: with a provider, the user types. */
+  if (welcomed && g_strcmp0 (gtk_stack_get_visible_child_name (self->stack), "welcome") != 0)
+    confab_composer_grab_focus (self->composer);
+}
+
 static void
 items_changed_cb (ConfabWindow *self,
                   guint         position,
@@ -528,7 +555,7 @@ items_changed_cb (ConfabWindow *self,
     }
 
   mark_last_row (self);
-  gtk_stack_set_visible_child_name (self->stack, n_items > 0 ? "chat" : "empty");
+  update_page (self);
   update_actions (self);
 }
 
@@ -570,9 +597,63 @@ conversation_id_cb (ConfabWindow *self)
 static void
 update_subtitle (ConfabWindow *self)
 {
-  const char *model = confab_conversation_get_model (self->conversation);
+  confab_model_picker_set_model (self->model_picker,
+                                 confab_conversation_get_model (self->conversation));
+}
 
-  adw_window_title_set_subtitle (self->window_title, model != NULL ? model : "");
+/* The user chose a model in the header bar: the chat asks it from now on,
+ * and keeps it. */
+static void
+model_chosen_cb (ConfabWindow      *self,
+                 GParamSpec        *pspec,
+                 ConfabModelPicker *picker)
+{
+  const char *model = confab_model_picker_get_model (picker);
+
+  if (self->conversation != NULL && model != NULL &&
+      g_strcmp0 (model, confab_conversation_get_model (self->conversation)) != 0)
+    confab_conversation_set_model (self->conversation, model);
+}
+
+static void
+models_listed_cb (GObject      *object,
+                  GAsyncResult *result,
+                  gpointer      user_data)
+{
+  g_autoptr(ConfabWindow) self = user_data;
+  g_autoptr(GPtrArray) models = NULL;
+  g_autoptr(GError) error = NULL;
+
+  models = confab_client_list_models_finish (CONFAB_CLIENT (object), result, &error);
+  if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+    return;
+
+  if (models == NULL)
+    {
+      confab_model_picker_set_problem (self->model_picker, error->message);
+      return;
+    }
+
+  g_ptr_array_add (models, NULL);
+  confab_model_picker_set_models (self->model_picker, (const char * const *)models->pdata);
+}
+
+static void
+model_picker_done_cb (ConfabWindow      *self,
+                      ConfabModelPicker *picker)
+{
+  confab_composer_grab_focus (self->composer);
+}
+
+static void
+models_wanted_cb (ConfabWindow      *self,
+                  ConfabModelPicker *picker)
+{
+  ConfabApplication *app = get_app (self);
+
+  confab_model_picker_set_loading (picker, TRUE);
+  confab_client_list_models_async (confab_application_get_client (app), self->cancellable,
+                                   models_listed_cb, g_object_ref (self));
 }
 
 static void
@@ -698,8 +779,7 @@ set_conversation (ConfabWindow       *self,
   show_tail (self, messages);
   mark_last_row (self);
   self->stick_to_bottom = TRUE;
-  gtk_stack_set_visible_child_name (self->stack,
-                                    g_list_model_get_n_items (messages) > 0 ? "chat" : "empty");
+  update_page (self);
   update_actions (self);
   update_subtitle (self);
   show_title (self, confab_conversation_get_title (conversation));
@@ -722,6 +802,9 @@ new_conversation (ConfabWindow *self)
   conversation = confab_conversation_new_with_store (confab_application_get_client (app),
                                                      confab_application_get_store (app),
                                                      confab_application_get_model (app));
+  if (confab_application_get_system_prompt (app) != NULL)
+    confab_conversation_set_system_prompt (conversation,
+                                           confab_application_get_system_prompt (app));
   set_conversation (self, conversation);
 }
 
@@ -1639,6 +1722,37 @@ confab_window_unrealize (GtkWidget *widget)
   GTK_WIDGET_CLASS (confab_window_parent_class)->unrealize (widget);
 }
 
+/* A provider chosen on the welcome page: its page opens in the
+ * preferences, to check the address or give the key. */
+static void
+add_provider_action (GtkWidget  *widget,
+                     const char *action_name,
+                     GVariant   *parameter)
+{
+  const char *preset = g_variant_get_string (parameter, NULL);
+
+  confab_application_show_preferences (get_app (CONFAB_WINDOW (widget)),
+                                       *preset != '\0' ? preset : NULL);
+}
+
+/* The profile in use changed its model: an empty chat follows it. */
+static void
+app_model_cb (ConfabWindow *self)
+{
+  GListModel *messages = confab_conversation_get_messages (self->conversation);
+
+  if (g_list_model_get_n_items (messages) == 0)
+    confab_conversation_set_model (self->conversation, confab_application_get_model (get_app (self)));
+}
+
+static void
+choose_model_action (GtkWidget  *widget,
+                     const char *action_name,
+                     GVariant   *parameter)
+{
+  confab_model_picker_popup (CONFAB_WINDOW (widget)->model_picker);
+}
+
 static void
 confab_window_dispose (GObject *object)
 {
@@ -1719,6 +1833,7 @@ confab_window_class_init (ConfabWindowClass *klass)
 
   g_type_ensure (CONFAB_TYPE_COMPOSER);
   g_type_ensure (CONFAB_TYPE_SIDEBAR);
+  g_type_ensure (CONFAB_TYPE_MODEL_PICKER);
 
   gtk_widget_class_set_template_from_resource (widget_class,
                                                "/io/github/confab/Confab/ui/confab-window.ui");
@@ -1728,6 +1843,7 @@ confab_window_class_init (ConfabWindowClass *klass)
   gtk_widget_class_bind_template_child (widget_class, ConfabWindow, content_header_bar);
   gtk_widget_class_bind_template_child (widget_class, ConfabWindow, edit_revealer);
   gtk_widget_class_bind_template_child (widget_class, ConfabWindow, window_title);
+  gtk_widget_class_bind_template_child (widget_class, ConfabWindow, model_picker);
   gtk_widget_class_bind_template_child (widget_class, ConfabWindow, stack);
   gtk_widget_class_bind_template_child (widget_class, ConfabWindow, suggestion_label);
   gtk_widget_class_bind_template_child (widget_class, ConfabWindow, scroller);
@@ -1739,6 +1855,9 @@ confab_window_class_init (ConfabWindowClass *klass)
   gtk_widget_class_bind_template_callback (widget_class, sidebar_deleted_cb);
   gtk_widget_class_bind_template_callback (widget_class, sidebar_renamed_cb);
   gtk_widget_class_bind_template_callback (widget_class, folded_cb);
+  gtk_widget_class_bind_template_callback (widget_class, model_chosen_cb);
+  gtk_widget_class_bind_template_callback (widget_class, models_wanted_cb);
+  gtk_widget_class_bind_template_callback (widget_class, model_picker_done_cb);
 
   gtk_widget_class_install_action (widget_class, "chat.stop", NULL, stop_action);
   gtk_widget_class_install_action (widget_class, "chat.retry", NULL, retry_action);
@@ -1763,10 +1882,14 @@ confab_window_class_init (ConfabWindowClass *klass)
   gtk_widget_class_install_action (widget_class, "chat.export-current-json", NULL, export_action);
   gtk_widget_class_install_action (widget_class, "chat.import", NULL, import_action);
   gtk_widget_class_install_action (widget_class, "chat.settings", NULL, settings_action);
+  gtk_widget_class_install_action (widget_class, "chat.choose-model", NULL, choose_model_action);
+  gtk_widget_class_install_action (widget_class, "chat.add-provider", "s", add_provider_action);
 
   gtk_widget_class_add_binding (widget_class, GDK_KEY_Escape, 0, escape_cb, NULL);
   gtk_widget_class_add_binding_action (widget_class, GDK_KEY_r, GDK_CONTROL_MASK,
                                        "chat.regenerate", NULL);
+  gtk_widget_class_add_binding_action (widget_class, GDK_KEY_m, GDK_CONTROL_MASK,
+                                       "chat.choose-model", NULL);
   gtk_widget_class_add_binding_action (widget_class, GDK_KEY_c,
                                        GDK_CONTROL_MASK | GDK_SHIFT_MASK,
                                        "chat.copy-last", NULL);
@@ -1825,6 +1948,13 @@ confab_window_new (ConfabApplication *application)
   g_signal_connect_object (application, "notify::store-ready", G_CALLBACK (store_ready_cb),
                            self, G_CONNECT_SWAPPED);
   store_ready_cb (self);
+
+  g_signal_connect_object (application, "notify::model", G_CALLBACK (app_model_cb),
+                           self, G_CONNECT_SWAPPED);
+  if (confab_application_get_profiles (application) != NULL)
+    g_signal_connect_object (confab_application_get_profiles (application), "items-changed",
+                             G_CALLBACK (update_page), self, G_CONNECT_SWAPPED);
+  update_page (self);
 
   return self;
 }

@@ -89,6 +89,11 @@ class FakeServer:
     def __init__(self):
         self.scripts = []
         self.requests = []
+        # What GET /v1/models lists, in the OpenAI shape; None answers 404,
+        # as servers without the endpoint do.
+        self.models = ["fake-model"]
+        # The GET requests, apart from the chat requests above.
+        self.gets = []
         self.release = threading.Event()
         server = self
 
@@ -97,6 +102,22 @@ class FakeServer:
 
             def log_message(self, *args):
                 pass
+
+            def do_GET(self):
+                server.gets.append({"path": self.path, "headers": dict(self.headers)})
+                if self.path.rstrip("/").endswith("/models") and server.models is not None:
+                    body = json.dumps({"object": "list", "data": [
+                        {"id": m, "object": "model", "created": 1767225600,
+                         "owned_by": "test"} for m in server.models]}).encode()
+                    self.send_response(200)
+                    self.send_header("Content-Type", "application/json")
+                else:
+                    body = b'{"error":{"message":"Not found","type":"invalid_request_error"}}'
+                    self.send_response(404)
+                    self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
 
             def do_POST(self):
                 length = int(self.headers.get("Content-Length", "0"))

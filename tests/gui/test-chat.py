@@ -122,7 +122,12 @@ def test_stop_button(s):
 
 
 def error_label(s):
-    for text in s.labels():
+    # Under the reply, in the conversation: not the other pages' texts.
+    box = s.find(name="Conversation")
+    if box is None:
+        return None
+    for text in [s.text_of(n) for n in s.find_all(lambda n: n.getRoleName() == "label",
+                                                  root=box)]:
         if "HTTP" in text or "server" in text.lower() or "connect" in text.lower():
             if len(text) > 30:
                 return text

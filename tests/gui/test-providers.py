@@ -1,0 +1,241 @@
+#!/usr/bin/python3
+# SPDX-FileCopyrightText: 2026 The Confab authors
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""GUI tests: providers, the model picker and API keys in the keyring."""
+
+import os
+import subprocess
+import sys
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+
+from confabgui import Failure, Script, run, sse_reply, wait_until  # noqa: E402
+
+PROMPT = "안녕하세요를 일본어로"
+ANSWER = "こんにちは。"
+KEY = "sk-test-0123456789abcdef-confab"
+
+
+def check(condition, message):
+    if not condition:
+        raise Failure(message)
+
+
+def everywhere(s):
+    """The app's windows: the main one and the preferences."""
+    return s.window.parent
+
+
+def field(s, name):
+    return next(iter(s.find_all(lambda n: n.name == name and
+                                n.getRoleName() in ("text", "entry", "password text"),
+                                root=everywhere(s))), None)
+
+
+def all_labels(s):
+    return [s.text_of(n) for n in s.find_all(lambda n: n.getRoleName() == "label",
+                                             root=everywhere(s))]
+
+
+def set_field(s, name, text):
+    node = wait_until(lambda: field(s, name), what=f"the {name} field")
+    s.click(node)
+    s.key("ctrl+a")
+    s.type_text(text)
+    wait_until(lambda: s.text_of(field(s, name)) == text,
+               what=f"{text!r} in {name} (it shows {s.text_of(field(s, name))!r})")
+
+
+def press_anywhere(s, name):
+    button = wait_until(lambda: next(iter(s.find_all(
+        lambda n: s.is_button(n) and n.name.replace("_", "").split(" ")[0] == name,
+        root=everywhere(s))), None), what=f"the {name} button")
+    s.press(None, button)
+
+
+def choose_provider_on_welcome(s, title):
+    wait_until(lambda: "Welcome to Confab" in s.labels(),
+               what=f"the welcome page (labels {s.labels()!r})")
+    s.click(wait_until(lambda: s.find(name=title), what=title))
+    wait_until(lambda: "Connection" in all_labels(s), what="the provider's page")
+
+
+def preferences_open(s):
+    app = everywhere(s)
+    return any(app.getChildAtIndex(i) is not None and
+               app.getChildAtIndex(i).name == "Preferences" for i in range(app.childCount))
+
+
+def close_preferences(s):
+    # Back to the list (a field being edited keeps its first Escape), and
+    # closed. Keys would go to the window under the pointer: Xvfb has no
+    # window manager to give the focus.
+    back = wait_until(lambda: next(iter(s.find_all(
+        lambda n: s.is_button(n) and n.name == "Back to the providers",
+        root=everywhere(s))), None), what="the Back button")
+    s.press(None, back)
+    wait_until(lambda: "Connection" not in all_labels(s), what="the list of providers")
+    prefs = next(everywhere(s).getChildAtIndex(i) for i in range(everywhere(s).childCount)
+                 if everywhere(s).getChildAtIndex(i).name == "Preferences")
+    close = next(n for n in s.find_all(lambda n: s.is_button(n) and n.name == "Close",
+                                       root=prefs))
+    s.press(None, close)
+    wait_until(lambda: not preferences_open(s), what="the preferences to close")
+
+
+def send(s, text, answer):
+    s.server.scripts.append(Script(writes=sse_reply(answer, pieces=3, delay=0.01)))
+    s.type_text(text)
+    s.key("Return")
+    wait_until(lambda: s.message_texts()[-1:] == [answer],
+               what=f"the reply (shows {s.message_texts()!r})")
+
+
+def no_provider(s):
+    # The settings in a file, so that profiles outlive a restart as they
+    # do for users; the environment says nothing.
+    return {"OPENAI_BASE_URL": "", "OPENAI_DEFAULT_MODEL": "", "OPENAI_API_KEY": "",
+            "GSETTINGS_BACKEND": "keyfile"}
+
+
+def test_welcome_leads_to_a_working_provider(s):
+    s.server.models = ["fake-model", "qwen2.5:7b", "llama3.2:latest"]
+    s.start_app(no_provider(s))
+    choose_provider_on_welcome(s, "llama.cpp on This Computer")
+    check("http://localhost:8080/v1" in [s.text_of(n) for n in s.find_all(
+        lambda n: n.name == "Base URL", root=everywhere(s))],
+        "the llama.cpp preset's address is not shown")
+    set_field(s, "Base URL", s.server.base_url)
+    set_field(s, "Default Model", "fake-model")
+    press_anywhere(s, "Test")
+    wait_until(lambda: "Connected: the server lists 3 models." in all_labels(s),
+               what=f"the test's result (labels {all_labels(s)!r})")
+    close_preferences(s)
+
+    send(s, PROMPT, ANSWER)
+    request = s.server.requests[-1]
+    check(request["body"]["model"] == "fake-model", f"asked {request['body']['model']!r}")
+    check("Authorization" not in request["headers"], "a key was sent to a local server")
+
+
+def test_model_picker_lists_and_chooses(s):
+    s.server.models = ["fake-model", "qwen2.5:7b", "llama3.2:latest"]
+    s.start_app()
+    s.key("ctrl+m")
+    wait_until(lambda: "llama3.2:latest" in s.labels(),
+               what=f"the models listed (labels {s.labels()!r})")
+    check(len(s.server.gets) == 1 and s.server.gets[0]["path"] == "/v1/models",
+          f"asked {s.server.gets!r}")
+    # Typing filters the list.
+    s.type_text("qwen")
+    wait_until(lambda: "llama3.2:latest" not in s.labels() and "qwen2.5:7b" in s.labels(),
+               what="the list filtered")
+    s.click(s.find(name="qwen2.5:7b"))
+    wait_until(lambda: "qwen2.5:7b" in s.labels(), what="the model in the header")
+    send(s, PROMPT, ANSWER)
+    check(s.server.requests[-1]["body"]["model"] == "qwen2.5:7b",
+          f"asked {s.server.requests[-1]['body']['model']!r}")
+
+
+def test_model_picker_takes_any_name(s):
+    s.server.models = None
+    s.start_app()
+    s.key("ctrl+m")
+    wait_until(lambda: any("does not list its models" in t for t in s.labels()),
+               what=f"the server's answer (labels {s.labels()!r})")
+    s.type_text("my-own-model")
+    s.key("Return")
+    wait_until(lambda: "my-own-model" in s.labels(), what="the model in the header")
+    send(s, PROMPT, ANSWER)
+    check(s.server.requests[-1]["body"]["model"] == "my-own-model",
+          f"asked {s.server.requests[-1]['body']['model']!r}")
+
+
+def start_keyring(s):
+    daemon = subprocess.run(
+        ["gnome-keyring-daemon", "--unlock", "--components=secrets", "--daemonize"],
+        input="test-password", env=s.env, capture_output=True, text=True, timeout=30)
+    check(daemon.returncode == 0, f"gnome-keyring-daemon: {daemon.stderr}")
+    for line in daemon.stdout.splitlines():
+        name, _, value = line.partition("=")
+        if name == "GNOME_KEYRING_PID" and value.isdigit():
+            s.procs.append(_Pid(int(value)))
+
+
+class _Pid:
+    """A daemonized process, stopped with the session."""
+
+    def __init__(self, pid):
+        self.pid = pid
+
+    def terminate(self):
+        try:
+            os.kill(self.pid, 15)
+        except OSError:
+            pass
+
+    def wait(self, timeout=None):
+        return 0
+
+    def poll(self):
+        return 0
+
+    def kill(self):
+        self.terminate()
+
+
+def files_holding(root, needle):
+    found = []
+    for folder, _, names in os.walk(root):
+        for name in names:
+            path = os.path.join(folder, name)
+            try:
+                with open(path, "rb") as f:
+                    if needle in f.read():
+                        found.append(path)
+            except OSError:
+                pass
+    return found
+
+
+def test_key_goes_to_the_keyring_and_is_sent(s):
+    start_keyring(s)
+    app = s.start_app(no_provider(s))
+    choose_provider_on_welcome(s, "OpenAI")
+    set_field(s, "Base URL", s.server.base_url)
+    set_field(s, "Default Model", "fake-model")
+    set_field(s, "API Key", KEY)
+    s.key("Return")
+    wait_until(lambda: any("saved in the keyring" in t for t in all_labels(s)),
+               what=f"the key saved (labels {all_labels(s)!r})")
+    close_preferences(s)
+
+    send(s, PROMPT, ANSWER)
+    check(s.message_texts()[0] == PROMPT, f"sent {s.message_texts()[0]!r}")
+    check(s.server.requests[-1]["headers"].get("Authorization") == "Bearer " + KEY,
+          f"sent {s.server.requests[-1]['headers'].get('Authorization')!r}")
+    held = files_holding(s.tmp, KEY.encode())
+    check(not held, f"the key is in plain text in {held!r}")
+
+    # After a restart the key comes from the keyring again.
+    s.key("ctrl+q")
+    wait_until(lambda: app.poll() is not None, what="Confab to quit")
+    s.start_app(no_provider(s))
+    wait_until(lambda: s.message_texts()[:1] == [PROMPT], what="the chat after the restart")
+    send(s, "もう一度", ANSWER)
+    check(s.server.requests[-1]["headers"].get("Authorization") == "Bearer " + KEY,
+          "the key was not read back from the keyring")
+    held = files_holding(s.tmp, KEY.encode())
+    check(not held, f"the key is in plain text in {held!r}")
+
+
+TESTS = [
+    ("welcome-to-first-reply", test_welcome_leads_to_a_working_provider),
+    ("model-picker-lists-and-chooses", test_model_picker_lists_and_chooses),
+    ("model-picker-takes-any-name", test_model_picker_takes_any_name),
+    ("key-in-keyring", test_key_goes_to_the_keyring_and_is_sent),
+]
+
+if __name__ == "__main__":
+    only = sys.argv[1:]
+    sys.exit(run([t for t in TESTS if not only or t[0] in only]))
