@@ -1717,7 +1717,12 @@ request_reply (ConfabConversation *self,
   /* The model that wrote the start of a reply is kept for the rest; its
    * tokens are counted in again at the end. */
   if (!continuing)
-    confab_message_set_model (reply, NULL);
+    {
+      confab_message_set_model (reply, NULL);
+      /* Measured again: a retry that fails before its first token has
+       * no times, not the last attempt's. */
+      confab_message_set_timings (reply, -1, -1);
+    }
   else
     {
       self->earlier_prompt_tokens = confab_message_get_prompt_tokens (reply);
