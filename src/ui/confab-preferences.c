@@ -365,9 +365,17 @@ tested_cb (GObject      *object,
 
   gtk_widget_set_sensitive (page->test_button, TRUE);
   if (models != NULL)
-    text = g_strdup_printf (ngettext ("Connected: the server lists %u model.",
-                                      "Connected: the server lists %u models.", models->len),
-                            models->len);
+    {
+      const char *model = confab_profile_get_default_model (page->profile);
+
+      text = g_strdup_printf (ngettext ("Connected: the server lists %u model.",
+                                        "Connected: the server lists %u models.", models->len),
+                              models->len);
+      /* A new local server's profile has no model yet: its first one is
+       * a start, which the model button changes. */
+      if ((model == NULL || *model == '\0') && models->len > 0)
+        confab_profile_set_default_model (page->profile, g_ptr_array_index (models, 0));
+    }
   else
     text = g_strdup (error->message);
 
