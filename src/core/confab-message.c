@@ -11,6 +11,8 @@
 
 #include <string.h>
 
+#include "confab-exchange.h"
+
 /* One answer to the same history, as a regenerated reply keeps its
  * earlier ones. The message's own fields are the variant it shows; the
  * others wait here, so that switching costs no disk read. */
@@ -22,6 +24,8 @@ typedef struct
   GError  *error;
   char    *finish_reason;
   char    *model;
+  /* nullable: what the request for this answer got, in this session */
+  ConfabExchange *exchange;
 
   /* plain state */
   ConfabMessageState state;
@@ -43,6 +47,7 @@ struct _ConfabMessage
   GError  *error;
   char    *finish_reason;
   char    *model;
+  ConfabExchange *exchange;
   /* owned: NULL while there is one variant, else n_variants Variants
    * with NULL at variant_index, which the fields above hold */
   GPtrArray *variants;
@@ -89,6 +94,7 @@ enum {
   PROP_SKIPPED_EVENTS,
   PROP_N_VARIANTS,
   PROP_VARIANT_INDEX,
+  PROP_EXCHANGE,
   N_PROPS
 };
 
@@ -115,6 +121,7 @@ variant_free (Variant *variant)
   g_clear_error (&variant->error);
   g_clear_pointer (&variant->finish_reason, g_free);
   g_clear_pointer (&variant->model, g_free);
+  g_clear_pointer (&variant->exchange, confab_exchange_unref);
   g_free (variant);
 }
 
@@ -128,6 +135,7 @@ confab_message_finalize (GObject *object)
   g_clear_error (&self->error);
   g_clear_pointer (&self->finish_reason, g_free);
   g_clear_pointer (&self->model, g_free);
+  g_clear_pointer (&self->exchange, confab_exchange_unref);
   g_clear_pointer (&self->variants, g_ptr_array_unref);
 
   G_OBJECT_CLASS (confab_message_parent_class)->finalize (object);
@@ -189,6 +197,10 @@ confab_message_get_property (GObject    *object,
 
     case PROP_VARIANT_INDEX:
       g_value_set_uint (value, self->variant_index);
+      break;
+
+    case PROP_EXCHANGE:
+      g_value_set_boxed (value, self->exchange);
       break;
 
     default:
@@ -298,6 +310,16 @@ confab_message_class_init (ConfabMessageClass *klass)
   properties[PROP_VARIANT_INDEX] =
     g_param_spec_uint ("variant-index", NULL, NULL, 0, G_MAXUINT, 0,
                        G_PARAM_READABLE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
+  /**
+   * ConfabMessage:exchange:
+   *
+   * The record of the request that produced the variant shown, for the
+   * "Show raw response" inspector, or %NULL for a message read from the
+   * store or written by the user.
+   */
+  properties[PROP_EXCHANGE] =
+    g_param_spec_boxed ("exchange", NULL, NULL, CONFAB_TYPE_EXCHANGE,
+                        G_PARAM_READABLE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
 
   g_object_class_install_properties (object_class, N_PROPS, properties);
 
@@ -469,6 +491,47 @@ confab_message_clear_text (ConfabMessage *self)
   g_string_truncate (self->content, 0);
   g_string_truncate (self->reasoning, 0);
   g_signal_emit (self, signals[TEXT_CLEARED], 0);
+}
+
+/**
+ * confab_message_get_exchange:
+ * @self: a #ConfabMessage
+ *
+ * Each variant keeps the record of its own last request: a retry
+ * replaces it, a regenerated answer starts without one, and switching
+ * variants switches it. Records live in memory only, for this session.
+ *
+ * Returns: (transfer none) (nullable): the record of the request that
+ *   produced the variant shown, or %NULL
+ */
+ConfabExchange *
+confab_message_get_exchange (ConfabMessage *self)
+{
+  g_return_val_if_fail (CONFAB_IS_MESSAGE (self), NULL);
+
+  return self->exchange;
+}
+
+/**
+ * confab_message_set_exchange:
+ * @self: a #ConfabMessage
+ * @exchange: (nullable): the record of the request for the variant shown
+ *
+ * Set by the client when it sends the request for a reply.
+ */
+void
+confab_message_set_exchange (ConfabMessage  *self,
+                             ConfabExchange *exchange)
+{
+  g_return_if_fail (CONFAB_IS_MESSAGE (self));
+
+  if (self->exchange == exchange)
+    return;
+
+  g_clear_pointer (&self->exchange, confab_exchange_unref);
+  if (exchange != NULL)
+    self->exchange = confab_exchange_ref (exchange);
+  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_EXCHANGE]);
 }
 
 ConfabMessageState
@@ -727,6 +790,7 @@ take_shown (ConfabMessage *self)
   variant->error = g_steal_pointer (&self->error);
   variant->finish_reason = g_steal_pointer (&self->finish_reason);
   variant->model = g_steal_pointer (&self->model);
+  variant->exchange = g_steal_pointer (&self->exchange);
   variant->state = self->state;
   variant->prompt_tokens = self->prompt_tokens;
   variant->completion_tokens = self->completion_tokens;
@@ -766,6 +830,7 @@ install_variant (ConfabMessage *self,
   self->error = g_steal_pointer (&variant->error);
   self->finish_reason = g_steal_pointer (&variant->finish_reason);
   self->model = g_steal_pointer (&variant->model);
+  self->exchange = g_steal_pointer (&variant->exchange);
   self->state = variant->state;
   self->prompt_tokens = variant->prompt_tokens;
   self->completion_tokens = variant->completion_tokens;
@@ -784,7 +849,7 @@ static void
 emit_switch (ConfabMessage *self,
              const Variant *before)
 {
-  GParamSpec *changed[8];
+  GParamSpec *changed[9];
   guint n_changed = 0;
   gboolean has_content = self->content->len > 0;
   gboolean has_reasoning = self->reasoning->len > 0;
@@ -805,6 +870,8 @@ emit_switch (ConfabMessage *self,
     changed[n_changed++] = properties[PROP_FIRST_TOKEN_US];
   if (self->generation_us != before->generation_us)
     changed[n_changed++] = properties[PROP_GENERATION_US];
+  if (self->exchange != before->exchange)
+    changed[n_changed++] = properties[PROP_EXCHANGE];
 
   g_signal_emit (self, signals[TEXT_CLEARED], 0);
   if (has_content)
@@ -893,6 +960,7 @@ view_shown (ConfabMessage *self,
   view->error = self->error;
   view->finish_reason = self->finish_reason;
   view->model = self->model;
+  view->exchange = self->exchange;
   view->state = self->state;
   view->prompt_tokens = self->prompt_tokens;
   view->completion_tokens = self->completion_tokens;
@@ -910,6 +978,7 @@ variant_copy (const Variant *variant)
   copy->error = variant->error != NULL ? g_error_copy (variant->error) : NULL;
   copy->finish_reason = g_strdup (variant->finish_reason);
   copy->model = g_strdup (variant->model);
+  copy->exchange = variant->exchange != NULL ? confab_exchange_ref (variant->exchange) : NULL;
   copy->state = variant->state;
   copy->prompt_tokens = variant->prompt_tokens;
   copy->completion_tokens = variant->completion_tokens;

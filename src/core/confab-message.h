@@ -7,6 +7,8 @@
 
 #include <gio/gio.h>
 
+#include "confab-exchange.h"
+
 G_BEGIN_DECLS
 
 typedef enum
@@ -53,6 +55,9 @@ void                confab_message_append                (ConfabMessage     *sel
                                                           const char        *text,
                                                           gssize             len);
 void                confab_message_clear_text            (ConfabMessage     *self);
+ConfabExchange     *confab_message_get_exchange          (ConfabMessage     *self);
+void                confab_message_set_exchange          (ConfabMessage     *self,
+                                                          ConfabExchange    *exchange);
 ConfabMessageState  confab_message_get_state             (ConfabMessage     *self);
 void                confab_message_set_state             (ConfabMessage     *self,
                                                           ConfabMessageState state);
