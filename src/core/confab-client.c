@@ -16,6 +16,7 @@
 
 #include "confab-chunk-parser.h"
 #include "confab-models.h"
+#include "confab-profile.h"
 #include "confab-sse-parser.h"
 #include "confab-text.h"
 
@@ -43,6 +44,10 @@ struct _ConfabClient
   GHashTable  *no_stream_options;
   /* Drain structs, each freed by its own last callback */
   GPtrArray   *drains;
+  /* ConfabExchange: the last requests, oldest first */
+  GQueue      *exchanges;
+  char        *pinned_certificate;
+  char        *last_certificate_fingerprint;
 
   /* plain state */
   double idle_timeout;
@@ -51,6 +56,9 @@ struct _ConfabClient
   gboolean streaming;
   double   temperature;
   gint64   max_tokens;
+  /* bounds on the records */
+  guint    max_exchanges;
+  gsize    max_exchange_body;
 };
 
 G_DEFINE_FINAL_TYPE (ConfabClient, confab_client, G_TYPE_OBJECT)
@@ -65,6 +73,7 @@ enum {
   PROP_STREAMING,
   PROP_TEMPERATURE,
   PROP_MAX_TOKENS,
+  PROP_PINNED_CERTIFICATE,
   N_PROPS
 };
 
@@ -99,6 +108,12 @@ typedef struct
   GError            *skipped_error;
   char              *base_url;
   char              *host;
+  ConfabExchange    *exchange;
+  /* where a redirect sends the request instead of the configured URL */
+  GUri              *redirect_uri;
+  char              *certificate_fingerprint;
+  /* sends the request again, after a redirect; takes a reference */
+  BodyFunc           restart;
 
   /* source ids and handlers */
   guint  timeout_id;
@@ -115,6 +130,10 @@ typedef struct
   gboolean done;
   gboolean got_finish;
   guint    n_events;
+  guint    n_redirects;
+  /* set by accept-certificate: the certificate failed verification */
+  GTlsCertificateFlags certificate_errors;
+  gboolean             certificate_refused;
 } StreamData;
 
 /* The rest of a body whose reply is complete, read in the background
@@ -125,8 +144,9 @@ typedef struct
   ConfabClient *client;
 
   /* owned */
-  GInputStream *stream;
-  GCancellable *cancellable;
+  GInputStream   *stream;
+  GCancellable   *cancellable;
+  ConfabExchange *exchange;
 
   /* source ids */
   guint timeout_id;
@@ -137,6 +157,12 @@ typedef struct
 
 static void start_request (GTask *task);
 static void read_next (GTask *task);
+static void read_body (GTask    *task,
+                       gsize     limit,
+                       BodyFunc  func);
+static void models_send_cb (GObject      *object,
+                            GAsyncResult *result,
+                            gpointer      user_data);
 
 static void
 stream_data_free (StreamData *data)
@@ -157,6 +183,9 @@ stream_data_free (StreamData *data)
   g_clear_error (&data->skipped_error);
   g_clear_pointer (&data->base_url, g_free);
   g_clear_pointer (&data->host, g_free);
+  g_clear_pointer (&data->exchange, confab_exchange_unref);
+  g_clear_pointer (&data->redirect_uri, g_uri_unref);
+  g_clear_pointer (&data->certificate_fingerprint, g_free);
   g_clear_pointer (&data->request, confab_request_unref);
   g_clear_object (&data->reply);
   g_clear_object (&data->client);
@@ -173,6 +202,7 @@ drain_free (Drain *drain)
   g_clear_handle_id (&drain->timeout_id, g_source_remove);
   g_clear_object (&drain->cancellable);
   g_clear_object (&drain->stream);
+  g_clear_pointer (&drain->exchange, confab_exchange_unref);
   g_free (drain);
 }
 
@@ -226,6 +256,7 @@ drain_read_cb (GObject      *object,
 
   len = g_bytes_get_size (bytes);
   drain->n_read += len;
+  confab_exchange_add_chunk (drain->exchange, bytes);
   if (drain->n_read > MAX_DRAIN_BYTES)
     {
       g_debug ("more than %d bytes after the end of the reply", MAX_DRAIN_BYTES);
@@ -249,10 +280,12 @@ drain_read_cb (GObject      *object,
 }
 
 /* Takes @stream. Nothing waits for the drain: the reply is already
- * complete, and the drain never sees the task or the message model. */
+ * complete, and the drain never sees the task or the message model. The
+ * bytes it reads still go to @exchange, which records all of the body. */
 static void
-drain_start (ConfabClient *self,
-             GInputStream *stream)
+drain_start (ConfabClient   *self,
+             GInputStream   *stream,
+             ConfabExchange *exchange)
 {
   Drain *drain;
 
@@ -267,6 +300,7 @@ drain_start (ConfabClient *self,
   drain->client = self;
   drain->stream = stream;
   drain->cancellable = g_cancellable_new ();
+  drain->exchange = confab_exchange_ref (exchange);
   drain->timeout_id = g_timeout_add (DRAIN_TIMEOUT_MS, drain_timeout_cb, drain);
   g_ptr_array_add (self->drains, drain);
 
@@ -404,6 +438,8 @@ return_error (GTask  *task,
   StreamData *data = g_task_get_task_data (task);
 
   g_clear_handle_id (&data->timeout_id, g_source_remove);
+  if (data->exchange != NULL && confab_exchange_get_error (data->exchange) == NULL)
+    confab_exchange_set_error (data->exchange, error->message);
   g_task_return_error (task, error);
 }
 
@@ -674,6 +710,7 @@ read_stream_cb (GObject      *object,
     }
 
   touch (data);
+  confab_exchange_add_chunk (data->exchange, bytes);
 
   if (!confab_sse_parser_feed (data->sse, buffer, len, &error))
     {
@@ -686,7 +723,7 @@ read_stream_cb (GObject      *object,
 
   if (data->done)
     {
-      drain_start (data->client, g_steal_pointer (&data->stream));
+      drain_start (data->client, g_steal_pointer (&data->stream), data->exchange);
       finish_stream (task);
       return;
     }
@@ -726,6 +763,7 @@ read_body_cb (GObject      *object,
   if (len > 0)
     {
       touch (data);
+      confab_exchange_add_chunk (data->exchange, bytes);
       g_byte_array_append (data->body, g_bytes_get_data (bytes, NULL),
                            MIN (len, limit - MIN (limit, data->body->len)));
     }
@@ -816,6 +854,352 @@ is_json_answer (SoupMessage *message)
   return type != NULL && g_ascii_strcasecmp (type, "application/json") == 0;
 }
 
+static const char *
+http_version_name (SoupHTTPVersion version)
+{
+  switch (version)
+    {
+    case SOUP_HTTP_1_0:
+      return "HTTP/1.0";
+
+    case SOUP_HTTP_1_1:
+      return "HTTP/1.1";
+
+    case SOUP_HTTP_2_0:
+      return "HTTP/2";
+
+    default:
+      return "HTTP";
+    }
+}
+
+static void
+record_header_cb (const char *name,
+                  const char *value,
+                  gpointer    user_data)
+{
+  confab_exchange_add_header (user_data, name, value);
+}
+
+static void
+record_response (StreamData *data)
+{
+  SoupMessage *message = data->message;
+
+  confab_exchange_set_status (data->exchange,
+                              http_version_name (soup_message_get_http_version (message)),
+                              soup_message_get_status (message),
+                              soup_message_get_reason_phrase (message));
+  soup_message_headers_foreach (soup_message_get_response_headers (message),
+                                record_header_cb, data->exchange);
+}
+
+/* The SHA-256 of the DER encoding, as confab_profile_normalize_fingerprint()
+ * writes it and `openssl x509 -fingerprint -sha256` shows it. */
+static char *
+certificate_fingerprint (GTlsCertificate *certificate)
+{
+  g_autoptr(GByteArray) der = NULL;
+  g_autoptr(GChecksum) checksum = NULL;
+
+  g_object_get (certificate, "certificate", &der, NULL);
+  if (der == NULL)
+    return NULL;
+
+  checksum = g_checksum_new (G_CHECKSUM_SHA256);
+  g_checksum_update (checksum, der->data, der->len);
+
+  return confab_profile_normalize_fingerprint (g_checksum_get_string (checksum));
+}
+
+static gboolean
+is_pinned (ConfabClient *self,
+           const char   *fingerprint)
+{
+  return self->pinned_certificate != NULL && fingerprint != NULL &&
+         strcmp (self->pinned_certificate, fingerprint) == 0;
+}
+
+static void
+refuse_certificate (StreamData           *data,
+                    char                 *fingerprint,
+                    GTlsCertificateFlags  errors)
+{
+  ConfabClient *self = data->client;
+
+  g_free (data->certificate_fingerprint);
+  data->certificate_fingerprint = fingerprint;
+  data->certificate_errors = errors;
+  data->certificate_refused = TRUE;
+  g_free (self->last_certificate_fingerprint);
+  self->last_certificate_fingerprint = g_strdup (fingerprint);
+}
+
+/* libsoup asks only when the certificate failed verification against
+ * the system's authorities, and refuses it unless a handler accepts it.
+ * The session keeps libsoup's default TLS database, and this is the one
+ * handler: a failed certificate passes only when it is the pinned one. */
+static gboolean
+accept_certificate_cb (SoupMessage          *message,
+                       GTlsCertificate      *certificate,
+                       GTlsCertificateFlags  errors,
+                       StreamData           *data)
+{
+  g_autofree char *fingerprint = certificate_fingerprint (certificate);
+
+  if (is_pinned (data->client, fingerprint))
+    {
+      g_debug ("accepting the pinned certificate of %s (flags 0x%x)", data->host, errors);
+      return TRUE;
+    }
+
+  g_debug ("refusing the certificate of %s (flags 0x%x)", data->host, errors);
+  refuse_certificate (data, g_steal_pointer (&fingerprint), errors);
+
+  return FALSE;
+}
+
+/* A kept-alive connection is not verified again, and its certificate may
+ * have passed for a pin that has changed since. */
+static gboolean
+connection_still_trusted (StreamData *data)
+{
+  GTlsCertificate *certificate = soup_message_get_tls_peer_certificate (data->message);
+  GTlsCertificateFlags errors = soup_message_get_tls_peer_certificate_errors (data->message);
+  g_autofree char *fingerprint = NULL;
+
+  if (certificate == NULL || errors == 0)
+    return TRUE;
+
+  fingerprint = certificate_fingerprint (certificate);
+  if (is_pinned (data->client, fingerprint))
+    return TRUE;
+
+  refuse_certificate (data, g_steal_pointer (&fingerprint), errors);
+  return FALSE;
+}
+
+static GError *
+certificate_error (StreamData *data)
+{
+  g_autoptr(GString) text = g_string_new (NULL);
+  GTlsCertificateFlags errors = data->certificate_errors;
+
+  /* Translators: %s is a host name */
+  g_string_append_printf (text, _("The TLS certificate of %s cannot be trusted."), data->host);
+  if (errors & G_TLS_CERTIFICATE_UNKNOWN_CA)
+    {
+      g_string_append_c (text, ' ');
+      g_string_append (text, _("It is not signed by a known certificate authority."));
+    }
+  if (errors & G_TLS_CERTIFICATE_BAD_IDENTITY)
+    {
+      g_string_append_c (text, ' ');
+      /* Translators: %s is a host name */
+      g_string_append_printf (text, _("It was issued for another name than %s."), data->host);
+    }
+  if (errors & G_TLS_CERTIFICATE_NOT_ACTIVATED)
+    {
+      g_string_append_c (text, ' ');
+      g_string_append (text, _("It is not valid yet."));
+    }
+  if (errors & G_TLS_CERTIFICATE_EXPIRED)
+    {
+      g_string_append_c (text, ' ');
+      g_string_append (text, _("It has expired."));
+    }
+  if (errors & G_TLS_CERTIFICATE_REVOKED)
+    {
+      g_string_append_c (text, ' ');
+      g_string_append (text, _("It has been revoked."));
+    }
+  if (errors & G_TLS_CERTIFICATE_INSECURE)
+    {
+      g_string_append_c (text, ' ');
+      g_string_append (text, _("It uses an insecure algorithm."));
+    }
+  if ((errors & ~G_TLS_CERTIFICATE_GENERIC_ERROR) == 0)
+    {
+      g_string_append_c (text, ' ');
+      g_string_append (text, _("It could not be verified."));
+    }
+  if (data->certificate_fingerprint != NULL)
+    {
+      g_string_append_c (text, ' ');
+      /* Translators: %s is a certificate's SHA-256 fingerprint, hex pairs
+       * joined by colons */
+      g_string_append_printf (text, _("Its SHA-256 fingerprint is %s."),
+                              data->certificate_fingerprint);
+    }
+
+  return g_error_new_literal (CONFAB_CLIENT_ERROR, CONFAB_CLIENT_ERROR_CERTIFICATE, text->str);
+}
+
+static gboolean
+is_http_uri (GUri *uri)
+{
+  const char *scheme = g_uri_get_scheme (uri);
+  const char *host = g_uri_get_host (uri);
+
+  /* "http:///v1" parses with an empty host, which libsoup refuses with a
+   * critical warning. */
+  return host != NULL && *host != '\0' &&
+         (g_ascii_strcasecmp (scheme, "http") == 0 || g_ascii_strcasecmp (scheme, "https") == 0);
+}
+
+static gboolean
+is_https_uri (GUri *uri)
+{
+  return g_ascii_strcasecmp (g_uri_get_scheme (uri), "https") == 0;
+}
+
+static int
+uri_port (GUri *uri)
+{
+  int port = g_uri_get_port (uri);
+
+  if (port > 0)
+    return port;
+
+  return is_https_uri (uri) ? 443 : 80;
+}
+
+/* The origin of RFC 6454: scheme, host and port. "localhost" and
+ * "127.0.0.1" are different hosts here, as they are to a browser. */
+static gboolean
+same_origin (GUri *a,
+             GUri *b)
+{
+  return g_ascii_strcasecmp (g_uri_get_scheme (a), g_uri_get_scheme (b)) == 0 &&
+         g_ascii_strcasecmp (g_uri_get_host (a), g_uri_get_host (b)) == 0 &&
+         uri_port (a) == uri_port (b);
+}
+
+static gboolean
+is_redirect (guint status)
+{
+  return status == SOUP_STATUS_MOVED_PERMANENTLY || status == SOUP_STATUS_FOUND ||
+         status == SOUP_STATUS_SEE_OTHER || status == SOUP_STATUS_TEMPORARY_REDIRECT ||
+         status == SOUP_STATUS_PERMANENT_REDIRECT;
+}
+
+static void
+redirect_body_read (GTask *task)
+{
+  StreamData *data = g_task_get_task_data (task);
+
+  /* Read to its end, the body gives its connection back for the
+   * request to the new address, when that is on the same server. */
+  g_clear_object (&data->stream);
+  data->restart (g_object_ref (task));
+}
+
+/* libsoup's own redirects are off (SOUP_MESSAGE_NO_REDIRECT): it turns a
+ * POST into a GET after a 301, 302 or 303, which a chat endpoint answers
+ * with 405, and it would take the key wherever the server points. Here
+ * each redirect sends the same request again, and send_message () gives
+ * the key to the configured origin only. Takes the task's reference. */
+static void
+follow_redirect (GTask *task)
+{
+  g_autoptr(GTask) owned = task;
+  StreamData *data = g_task_get_task_data (task);
+  GUri *from = soup_message_get_uri (data->message);
+  guint status = soup_message_get_status (data->message);
+  const char *location;
+  g_autoptr(GUri) to = NULL;
+
+  location = soup_message_headers_get_one (soup_message_get_response_headers (data->message),
+                                           "Location");
+  if (location != NULL)
+    to = g_uri_parse_relative (from, location, SOUP_HTTP_URI_FLAGS, NULL);
+
+  if (to == NULL || !is_http_uri (to))
+    {
+      return_error (task, g_error_new (CONFAB_CLIENT_ERROR, CONFAB_CLIENT_ERROR_REDIRECT,
+                                       /* Translators: %s is a host name, %u an HTTP status
+                                        * code */
+                                       _("The server %s redirected the request (HTTP %u), but "
+                                         "not to an http or https address."),
+                                       data->host, status));
+      return;
+    }
+
+  if (data->n_redirects >= CONFAB_CLIENT_MAX_REDIRECTS)
+    {
+      return_error (task, g_error_new (CONFAB_CLIENT_ERROR, CONFAB_CLIENT_ERROR_REDIRECT,
+                                       /* Translators: %s is a host name, %d a number */
+                                       ngettext ("The server %s redirected the request more "
+                                                 "than %d time. Check the base URL.",
+                                                 "The server %s redirected the request more "
+                                                 "than %d times. Check the base URL.",
+                                                 CONFAB_CLIENT_MAX_REDIRECTS),
+                                       data->host, CONFAB_CLIENT_MAX_REDIRECTS));
+      return;
+    }
+
+  if (is_https_uri (from) && !is_https_uri (to))
+    {
+      return_error (task, g_error_new (CONFAB_CLIENT_ERROR, CONFAB_CLIENT_ERROR_REDIRECT,
+                                       /* Translators: the first %s is a host name, the
+                                        * second the host the request was sent to */
+                                       _("The server %s redirected the request to an "
+                                         "unencrypted address on %s. Confab does not follow "
+                                         "it; check the base URL."),
+                                       data->host, g_uri_get_host (to)));
+      return;
+    }
+
+  g_debug ("HTTP %u from %s, redirected to %s", status, data->host, g_uri_get_host (to));
+  data->n_redirects++;
+  g_clear_pointer (&data->redirect_uri, g_uri_unref);
+  data->redirect_uri = g_steal_pointer (&to);
+  read_body (g_steal_pointer (&owned), MAX_ERROR_BODY, redirect_body_read);
+}
+
+/* Why soup_session_send_finish () failed, for the user. */
+static GError *
+send_error (StreamData *data,
+            GError     *error)
+{
+  if (data->certificate_refused && !g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+    {
+      g_debug ("certificate refused: %s", error->message);
+      g_error_free (error);
+      return certificate_error (data);
+    }
+
+  return io_error (data, error, FALSE);
+}
+
+/* What every request does once its status line and headers are in: note
+ * them, check the connection's certificate and follow a redirect.
+ * Returns %TRUE when the caller goes on with the response; otherwise the
+ * task was returned or passed on. */
+static gboolean
+response_arrived (GTask *task)
+{
+  StreamData *data = g_task_get_task_data (task);
+
+  enter_waiting (data);
+  touch (data);
+  record_response (data);
+
+  if (!connection_still_trusted (data))
+    {
+      return_error (task, certificate_error (data));
+      return FALSE;
+    }
+
+  if (is_redirect (soup_message_get_status (data->message)))
+    {
+      follow_redirect (g_object_ref (task));
+      return FALSE;
+    }
+
+  return TRUE;
+}
+
 /* A server may close a kept-alive connection just as a request goes
  * out on it. libsoup resends only idempotent methods by itself, so a
  * request that failed on a reused connection before any answer is sent
@@ -848,18 +1232,19 @@ send_cb (GObject      *object,
     {
       g_debug ("kept-alive connection to %s was closed (%s), sending again", data->host,
                error->message);
+      confab_exchange_set_error (data->exchange, error->message);
       data->resent = TRUE;
       start_request (g_steal_pointer (&task));
       return;
     }
   if (data->stream == NULL)
     {
-      return_error (task, io_error (data, g_steal_pointer (&error), FALSE));
+      return_error (task, send_error (data, g_steal_pointer (&error)));
       return;
     }
 
-  enter_waiting (data);
-  touch (data);
+  if (!response_arrived (task))
+    return;
 
   status = soup_message_get_status (data->message);
   if (!SOUP_STATUS_IS_SUCCESSFUL (status))
@@ -909,16 +1294,9 @@ endpoint_uri (StreamData  *data,
 {
   g_autofree char *url = endpoint_url (data->base_url, path);
   g_autoptr(GUri) uri = NULL;
-  const char *scheme;
-  const char *host;
 
   uri = g_uri_parse (url, SOUP_HTTP_URI_FLAGS, NULL);
-  scheme = uri != NULL ? g_uri_get_scheme (uri) : NULL;
-  host = uri != NULL ? g_uri_get_host (uri) : NULL;
-  /* "http:///v1" parses with an empty host, which libsoup refuses with a
-   * critical warning. */
-  if (uri == NULL || host == NULL || *host == '\0' ||
-      (g_ascii_strcasecmp (scheme, "http") != 0 && g_ascii_strcasecmp (scheme, "https") != 0))
+  if (uri == NULL || !is_http_uri (uri))
     {
       g_set_error (error, CONFAB_CLIENT_ERROR, CONFAB_CLIENT_ERROR_INVALID_URL,
                    /* Translators: %s is the URL as configured */
@@ -928,9 +1306,57 @@ endpoint_uri (StreamData  *data,
     }
 
   g_free (data->host);
-  data->host = g_strdup (host);
+  data->host = g_strdup (g_uri_get_host (uri));
 
   return g_steal_pointer (&uri);
+}
+
+/* Where the request goes: the configured endpoint, or where the last
+ * redirect sent it. */
+static GUri *
+request_uri (StreamData  *data,
+             const char  *path,
+             GError     **error)
+{
+  if (data->redirect_uri == NULL)
+    return endpoint_uri (data, path, error);
+
+  g_free (data->host);
+  data->host = g_strdup (g_uri_get_host (data->redirect_uri));
+
+  return g_uri_ref (data->redirect_uri);
+}
+
+/* Whether @uri is where the key may go: the configured base URL's
+ * scheme, host and port. */
+static gboolean
+is_configured_origin (StreamData *data,
+                      GUri       *uri)
+{
+  g_autoptr(GUri) base = g_uri_parse (data->base_url, SOUP_HTTP_URI_FLAGS, NULL);
+
+  return base != NULL && is_http_uri (base) && same_origin (base, uri);
+}
+
+/* A new record for each request sent, also kept by the client and, for
+ * a chat request, by the reply. */
+static void
+start_exchange (StreamData  *data,
+                SoupMessage *message)
+{
+  ConfabClient *self = data->client;
+  g_autofree char *url = g_uri_to_string (soup_message_get_uri (message));
+
+  g_clear_pointer (&data->exchange, confab_exchange_unref);
+  data->exchange = confab_exchange_new (soup_message_get_method (message), url,
+                                        self->max_exchange_body);
+
+  g_queue_push_tail (self->exchanges, confab_exchange_ref (data->exchange));
+  while (self->exchanges->length > self->max_exchanges)
+    confab_exchange_unref (g_queue_pop_head (self->exchanges));
+
+  if (data->reply != NULL)
+    confab_message_set_exchange (data->reply, data->exchange);
 }
 
 /* Sends @message in place of any earlier one, with what every request
@@ -952,9 +1378,17 @@ send_message (GTask               *task,
   g_clear_object (&data->message);
   g_clear_object (&data->stream);
   data->message = message;
+  data->certificate_refused = FALSE;
+  data->certificate_errors = 0;
+  g_clear_pointer (&data->certificate_fingerprint, g_free);
 
-  /* The key goes only to the configured endpoint, only in this header. */
-  if (confab_client_has_api_key (self))
+  soup_message_add_flags (message, SOUP_MESSAGE_NO_REDIRECT);
+  start_exchange (data, message);
+
+  /* The key goes only to the configured endpoint, only in this header:
+   * never to another host, port or scheme that a redirect names. */
+  if (confab_client_has_api_key (self) &&
+      is_configured_origin (data, soup_message_get_uri (message)))
     {
       g_autofree char *authorization = g_strconcat ("Bearer ", self->api_key, NULL);
 
@@ -963,6 +1397,8 @@ send_message (GTask               *task,
 
   g_signal_connect (data->message, "network-event", G_CALLBACK (network_event_cb), data);
   g_signal_connect (data->message, "wrote-headers", G_CALLBACK (wrote_headers_cb), data);
+  g_signal_connect (data->message, "accept-certificate", G_CALLBACK (accept_certificate_cb),
+                    data);
 
   data->phase = PHASE_CONNECTING;
   data->timed_out = FALSE;
@@ -1000,7 +1436,7 @@ start_request (GTask *task)
   SoupMessage *message;
   SoupMessageHeaders *headers;
 
-  uri = endpoint_uri (data, "/chat/completions", &error);
+  uri = request_uri (data, "/chat/completions", &error);
   if (uri == NULL)
     {
       return_error (task, g_steal_pointer (&error));
@@ -1032,6 +1468,31 @@ start_request (GTask *task)
 
   g_debug ("POST to %s, %zu bytes", data->host, g_bytes_get_size (body));
   send_message (task, message, send_cb);
+}
+
+/* Takes the task's reference. */
+static void
+start_models_request (GTask *task)
+{
+  StreamData *data = g_task_get_task_data (task);
+  g_autoptr(GUri) uri = NULL;
+  g_autoptr(GError) error = NULL;
+  SoupMessage *message;
+
+  uri = request_uri (data, "/models", &error);
+  if (uri == NULL)
+    {
+      return_error (task, g_steal_pointer (&error));
+      g_object_unref (task);
+      return;
+    }
+
+  message = soup_message_new_from_uri (SOUP_METHOD_GET, uri);
+  soup_message_headers_replace (soup_message_get_request_headers (message), "Accept",
+                                "application/json");
+
+  g_debug ("GET models from %s", data->host);
+  send_message (task, message, models_send_cb);
 }
 
 static void
@@ -1100,12 +1561,12 @@ models_send_cb (GObject      *object,
   data->stream = soup_session_send_finish (SOUP_SESSION (object), result, &error);
   if (data->stream == NULL)
     {
-      return_error (task, io_error (data, g_steal_pointer (&error), FALSE));
+      return_error (task, send_error (data, g_steal_pointer (&error)));
       return;
     }
 
-  enter_waiting (data);
-  touch (data);
+  if (!response_arrived (task))
+    return;
 
   status = soup_message_get_status (data->message);
   g_debug ("HTTP %u from %s", status, data->host);
@@ -1153,6 +1614,9 @@ confab_client_finalize (GObject *object)
     memset (self->api_key, 0, strlen (self->api_key));
   g_clear_pointer (&self->api_key, g_free);
   g_clear_pointer (&self->no_stream_options, g_hash_table_unref);
+  g_queue_free_full (g_steal_pointer (&self->exchanges), (GDestroyNotify)confab_exchange_unref);
+  g_clear_pointer (&self->pinned_certificate, g_free);
+  g_clear_pointer (&self->last_certificate_fingerprint, g_free);
 
   G_OBJECT_CLASS (confab_client_parent_class)->finalize (object);
 }
@@ -1189,6 +1653,10 @@ confab_client_get_property (GObject    *object,
 
     case PROP_MAX_TOKENS:
       g_value_set_int64 (value, self->max_tokens);
+      break;
+
+    case PROP_PINNED_CERTIFICATE:
+      g_value_set_string (value, self->pinned_certificate);
       break;
 
     default:
@@ -1234,6 +1702,10 @@ confab_client_set_property (GObject      *object,
       confab_client_set_max_tokens (self, g_value_get_int64 (value));
       break;
 
+    case PROP_PINNED_CERTIFICATE:
+      confab_client_set_pinned_certificate (self, g_value_get_string (value));
+      break;
+
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
     }
@@ -1273,6 +1745,16 @@ confab_client_class_init (ConfabClientClass *klass)
   properties[PROP_MAX_TOKENS] =
     g_param_spec_int64 ("max-tokens", NULL, NULL, 0, G_MAXINT64, 0,
                         G_PARAM_READWRITE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
+  /**
+   * ConfabClient:pinned-certificate:
+   *
+   * The SHA-256 fingerprint of a certificate accepted although it fails
+   * verification, as confab_profile_normalize_fingerprint() writes it, or
+   * %NULL.
+   */
+  properties[PROP_PINNED_CERTIFICATE] =
+    g_param_spec_string ("pinned-certificate", NULL, NULL, NULL,
+                         G_PARAM_READWRITE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
 
   g_object_class_install_properties (object_class, N_PROPS, properties);
 }
@@ -1282,13 +1764,21 @@ confab_client_init (ConfabClient *self)
 {
   g_autofree char *user_agent = g_strdup_printf ("Confab/%s ", PACKAGE_VERSION);
 
-  /* Time-outs are ours (idle and connect), so libsoup's own are off. */
+  /* Time-outs are ours (idle and connect), so libsoup's own are off.
+   * Nothing else is set on purpose: the default TLS database verifies
+   * every certificate (only accept_certificate_cb () lets a pinned one
+   * pass), and the default GProxyResolver follows the system's proxy
+   * settings. The tests set GIO_USE_PROXY_RESOLVER=dummy to reach
+   * 127.0.0.1 directly. */
   self->session = soup_session_new_with_options ("user-agent", user_agent,
                                                  "timeout", 0,
                                                  NULL);
   self->base_url = g_strdup (CONFAB_CLIENT_DEFAULT_BASE_URL);
   self->no_stream_options = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
   self->drains = g_ptr_array_new ();
+  self->exchanges = g_queue_new ();
+  self->max_exchanges = CONFAB_CLIENT_DEFAULT_MAX_EXCHANGES;
+  self->max_exchange_body = CONFAB_EXCHANGE_DEFAULT_MAX_BODY;
   self->idle_timeout = 120;
   self->connect_timeout = 20;
   self->streaming = TRUE;
@@ -1585,6 +2075,7 @@ confab_client_stream_async (ConfabClient        *self,
   data->reply = g_object_ref (reply);
   data->sse = confab_sse_parser_new (event_cb, data);
   data->chunks = confab_chunk_parser_new ();
+  data->restart = start_request;
   g_task_set_task_data (task, g_steal_pointer (&data), (GDestroyNotify)stream_data_free);
 
   start_request (g_steal_pointer (&task));
@@ -1628,9 +2119,6 @@ confab_client_list_models_async (ConfabClient        *self,
                                  gpointer             user_data)
 {
   g_autoptr(GTask) task = NULL;
-  g_autoptr(GUri) uri = NULL;
-  g_autoptr(GError) error = NULL;
-  SoupMessage *message;
   StreamData *data;
 
   g_return_if_fail (CONFAB_IS_CLIENT (self));
@@ -1639,21 +2127,10 @@ confab_client_list_models_async (ConfabClient        *self,
   task = g_task_new (self, cancellable, callback, user_data);
   g_task_set_source_tag (task, confab_client_list_models_async);
   data = stream_data_new (self, cancellable);
+  data->restart = start_models_request;
   g_task_set_task_data (task, data, (GDestroyNotify)stream_data_free);
 
-  uri = endpoint_uri (data, "/models", &error);
-  if (uri == NULL)
-    {
-      return_error (task, g_steal_pointer (&error));
-      return;
-    }
-
-  message = soup_message_new_from_uri (SOUP_METHOD_GET, uri);
-  soup_message_headers_replace (soup_message_get_request_headers (message), "Accept",
-                                "application/json");
-
-  g_debug ("GET models from %s", data->host);
-  send_message (g_steal_pointer (&task), message, models_send_cb);
+  start_models_request (g_steal_pointer (&task));
 }
 
 /**
@@ -1675,4 +2152,125 @@ confab_client_list_models_finish (ConfabClient  *self,
   g_return_val_if_fail (g_task_is_valid (result, self), NULL);
 
   return g_task_propagate_pointer (G_TASK (result), error);
+}
+
+/**
+ * confab_client_get_pinned_certificate:
+ * @self: a #ConfabClient
+ *
+ * Returns: (transfer none) (nullable): the pinned SHA-256 fingerprint, or
+ *   %NULL
+ */
+const char *
+confab_client_get_pinned_certificate (ConfabClient *self)
+{
+  g_return_val_if_fail (CONFAB_IS_CLIENT (self), NULL);
+
+  return self->pinned_certificate;
+}
+
+/**
+ * confab_client_set_pinned_certificate:
+ * @self: a #ConfabClient
+ * @fingerprint: (nullable): a SHA-256 fingerprint in any form that
+ *   confab_profile_normalize_fingerprint() reads, or %NULL or "" for none
+ *
+ * A certificate that fails verification (unknown authority, wrong host,
+ * expired) is accepted only when its fingerprint is @fingerprint; one
+ * that passes verification is accepted as always. Any other is refused
+ * with %CONFAB_CLIENT_ERROR_CERTIFICATE. A kept-alive connection whose
+ * certificate passed for an earlier pin is refused too.
+ */
+void
+confab_client_set_pinned_certificate (ConfabClient *self,
+                                      const char   *fingerprint)
+{
+  g_autofree char *normal = NULL;
+
+  g_return_if_fail (CONFAB_IS_CLIENT (self));
+
+  if (fingerprint != NULL)
+    {
+      normal = confab_profile_normalize_fingerprint (fingerprint);
+      g_return_if_fail (normal != NULL);
+      if (*normal == '\0')
+        g_clear_pointer (&normal, g_free);
+    }
+
+  if (g_strcmp0 (self->pinned_certificate, normal) == 0)
+    return;
+
+  g_free (self->pinned_certificate);
+  self->pinned_certificate = g_steal_pointer (&normal);
+  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_PINNED_CERTIFICATE]);
+}
+
+/**
+ * confab_client_get_last_certificate_fingerprint:
+ * @self: a #ConfabClient
+ *
+ * After a request failed with %CONFAB_CLIENT_ERROR_CERTIFICATE, this is
+ * the fingerprint of the certificate that was refused, to show and to
+ * pin once the user has checked it. It stays until the next refusal.
+ *
+ * Returns: (transfer none) (nullable): lowercase hex pairs joined by ":",
+ *   as confab_profile_normalize_fingerprint() writes them, or %NULL when
+ *   no certificate was refused
+ */
+const char *
+confab_client_get_last_certificate_fingerprint (ConfabClient *self)
+{
+  g_return_val_if_fail (CONFAB_IS_CLIENT (self), NULL);
+
+  return self->last_certificate_fingerprint;
+}
+
+/**
+ * confab_client_dup_exchanges:
+ * @self: a #ConfabClient
+ *
+ * The records of the last requests, chat and models alike, including
+ * those sent again after a redirect or a rejected option. A reply holds
+ * its own (confab_message_get_exchange()).
+ *
+ * Returns: (transfer full) (element-type ConfabExchange): the records,
+ *   oldest first
+ */
+GPtrArray *
+confab_client_dup_exchanges (ConfabClient *self)
+{
+  GPtrArray *exchanges;
+
+  g_return_val_if_fail (CONFAB_IS_CLIENT (self), NULL);
+
+  exchanges = g_ptr_array_new_full (self->exchanges->length,
+                                    (GDestroyNotify)confab_exchange_unref);
+  for (GList *l = self->exchanges->head; l != NULL; l = l->next)
+    g_ptr_array_add (exchanges, confab_exchange_ref (l->data));
+
+  return exchanges;
+}
+
+/**
+ * confab_client_set_exchange_limits:
+ * @self: a #ConfabClient
+ * @max_exchanges: how many records the client keeps, at least 1
+ * @max_body: how many bytes of each response body a new record keeps
+ *
+ * Bounds the memory the records take: by default
+ * %CONFAB_CLIENT_DEFAULT_MAX_EXCHANGES records of at most
+ * %CONFAB_EXCHANGE_DEFAULT_MAX_BODY bytes of body each.
+ */
+void
+confab_client_set_exchange_limits (ConfabClient *self,
+                                   guint         max_exchanges,
+                                   gsize         max_body)
+{
+  g_return_if_fail (CONFAB_IS_CLIENT (self));
+  g_return_if_fail (max_exchanges > 0);
+
+  self->max_exchanges = max_exchanges;
+  self->max_exchange_body = max_body;
+  while (self->exchanges->length > self->max_exchanges)
+    confab_exchange_unref (g_queue_pop_head (self->exchanges));
 }

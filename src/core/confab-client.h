@@ -7,6 +7,7 @@
 
 #include <gio/gio.h>
 
+#include "confab-exchange.h"
 #include "confab-message.h"
 #include "confab-request.h"
 
@@ -28,7 +29,17 @@ typedef enum
   CONFAB_CLIENT_ERROR_PROTOCOL,
   /* Known only by its message, as the history keeps a failed reply. */
   CONFAB_CLIENT_ERROR_FAILED,
+  /* The server's TLS certificate failed verification and is not pinned. */
+  CONFAB_CLIENT_ERROR_CERTIFICATE,
+  /* A redirect that is not followed: too many, a downgrade to http, no
+   * readable Location. */
+  CONFAB_CLIENT_ERROR_REDIRECT,
 } ConfabClientError;
+
+/* The records a client keeps, the oldest dropped first. */
+#define CONFAB_CLIENT_DEFAULT_MAX_EXCHANGES 50
+/* The redirects followed for one request. */
+#define CONFAB_CLIENT_MAX_REDIRECTS 5
 
 #define CONFAB_CLIENT_DEFAULT_BASE_URL "https://api.openai.com/v1"
 
@@ -77,5 +88,14 @@ void          confab_client_list_models_async (ConfabClient        *self,
 GPtrArray    *confab_client_list_models_finish (ConfabClient       *self,
                                                GAsyncResult        *result,
                                                GError             **error) G_GNUC_WARN_UNUSED_RESULT;
+const char   *confab_client_get_pinned_certificate (ConfabClient   *self);
+void          confab_client_set_pinned_certificate (ConfabClient   *self,
+                                                    const char     *fingerprint);
+const char   *confab_client_get_last_certificate_fingerprint
+                                              (ConfabClient        *self);
+GPtrArray    *confab_client_dup_exchanges     (ConfabClient        *self) G_GNUC_WARN_UNUSED_RESULT;
+void          confab_client_set_exchange_limits (ConfabClient      *self,
+                                               guint                max_exchanges,
+                                               gsize                max_body);
 
 G_END_DECLS
