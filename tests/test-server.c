@@ -179,6 +179,8 @@ writer_start (TestServer        *server,
                                          ? response->content_type : "text/event-stream",
                                          NULL);
   soup_message_headers_set_encoding (headers, SOUP_ENCODING_CHUNKED);
+  for (guint i = 0; response->headers != NULL && response->headers[i] != NULL; i += 2)
+    soup_message_headers_append (headers, response->headers[i], response->headers[i + 1]);
   soup_server_message_pause (msg);
 
   writer->source_id = g_idle_add (writer_step_cb, writer);
@@ -247,8 +249,27 @@ TestServer *
 test_server_new (WriteMode               mode,
                  const Response * const *responses)
 {
+  return test_server_new_tls (mode, responses, NULL);
+}
+
+/**
+ * test_server_new_tls:
+ * @mode: how each part of a response is cut into writes
+ * @responses: (array zero-terminated=1): the answers, borrowed for the
+ *   life of the server
+ * @certificate: (nullable): the certificate, with its private key, to
+ *   answer https with; %NULL for http
+ *
+ * Returns: (transfer full): a server listening on a free port of 127.0.0.1
+ */
+TestServer *
+test_server_new_tls (WriteMode               mode,
+                     const Response * const *responses,
+                     GTlsCertificate        *certificate)
+{
   g_autoptr(GError) error = NULL;
   TestServer *server = g_new0 (TestServer, 1);
+  SoupServerListenOptions options = SOUP_SERVER_LISTEN_IPV4_ONLY;
   GSList *uris;
 
   server->mode = mode;
@@ -258,16 +279,22 @@ test_server_new (WriteMode               mode,
   server->authorizations = g_ptr_array_new_with_free_func (g_free);
   server->ports = g_array_new (FALSE, FALSE, sizeof (guint));
   server->part_times = g_array_new (FALSE, FALSE, sizeof (gint64));
-  server->server = soup_server_new ("server-header", "confab-test ", NULL);
+  server->server = soup_server_new ("server-header", "confab-test ",
+                                    "tls-certificate", certificate,
+                                    NULL);
   soup_server_add_handler (server->server, "/v1/chat/completions", request_cb, server, NULL);
   soup_server_add_handler (server->server, "/v1/models", request_cb, server, NULL);
 
-  soup_server_listen_local (server->server, 0, SOUP_SERVER_LISTEN_IPV4_ONLY, &error);
+  if (certificate != NULL)
+    options |= SOUP_SERVER_LISTEN_HTTPS;
+  soup_server_listen_local (server->server, 0, options, &error);
   g_assert_no_error (error);
 
   uris = soup_server_get_uris (server->server);
   g_assert_nonnull (uris);
-  server->base_url = g_strdup_printf ("http://127.0.0.1:%d/v1", g_uri_get_port (uris->data));
+  server->base_url = g_strdup_printf ("%s://127.0.0.1:%d/v1",
+                                      certificate != NULL ? "https" : "http",
+                                      g_uri_get_port (uris->data));
   g_slist_free_full (uris, (GDestroyNotify)g_uri_unref);
 
   return server;
@@ -335,4 +362,20 @@ test_server_set_request_func (TestServer            *server,
   server->request_func = func;
   server->request_data = user_data;
   server->request_data_destroy = destroy;
+}
+
+/**
+ * test_server_get_port:
+ * @server: a server
+ *
+ * Returns: the port it listens on, on 127.0.0.1
+ */
+guint
+test_server_get_port (TestServer *server)
+{
+  g_autoptr(GUri) uri = g_uri_parse (server->base_url, G_URI_FLAGS_NONE, NULL);
+
+  g_assert_nonnull (uri);
+
+  return g_uri_get_port (uri);
 }

@@ -38,6 +38,8 @@ typedef struct
   const char * const *parts;
   guint               delay_ms;
   Ending              ending;
+  /* NULL, or more headers as name, value, ..., NULL, such as a Location */
+  const char * const *headers;
 } Response;
 
 typedef struct TestServer TestServer;
@@ -47,7 +49,8 @@ typedef void (*TestServerRequestFunc) (TestServer        *server,
                                        gpointer           user_data);
 
 /* A fake OpenAI-compatible server on 127.0.0.1 that answers POST
- * /v1/chat/completions and GET /v1/models in the main context. The
+ * /v1/chat/completions and GET /v1/models in the main context, over
+ * http or, given a certificate, https. The
  * tests read what it recorded from the fields directly. */
 struct TestServer
 {
@@ -85,6 +88,10 @@ struct TestServer
 
 TestServer *test_server_new              (WriteMode               mode,
                                           const Response * const *responses) G_GNUC_WARN_UNUSED_RESULT;
+TestServer *test_server_new_tls          (WriteMode               mode,
+                                          const Response * const *responses,
+                                          GTlsCertificate        *certificate) G_GNUC_WARN_UNUSED_RESULT;
+guint       test_server_get_port         (TestServer             *server);
 void        test_server_free             (TestServer             *server);
 void        test_server_set_responses    (TestServer             *server,
                                           const Response * const *responses);
