@@ -1,0 +1,137 @@
+/*
+ * SPDX-FileCopyrightText: 2026 The Confab authors
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ */
+
+#include "config.h"
+
+#include <string.h>
+
+#include "confab-exchange.h"
+
+static void
+assert_contains (const char *haystack,
+                 const char *needle)
+{
+  if (strstr (haystack, needle) == NULL)
+    g_error ("“%s” does not contain “%s”", haystack, needle);
+}
+
+static void
+add_chunk (ConfabExchange *exchange,
+           const char     *data)
+{
+  g_autoptr(GBytes) bytes = g_bytes_new (data, strlen (data));
+
+  confab_exchange_add_chunk (exchange, bytes);
+}
+
+/* What a person copies: every byte accounted for, and valid UTF-8. */
+static void
+test_text (void)
+{
+  g_autoptr(ConfabExchange) exchange = NULL;
+  g_autofree char *text = NULL;
+
+  exchange = confab_exchange_new ("POST", "http://127.0.0.1:8080/v1/chat/completions", 1024);
+  confab_exchange_set_status (exchange, "HTTP/1.1", 200, "OK");
+  confab_exchange_add_header (exchange, "Content-Type", "text/event-stream");
+  confab_exchange_add_header (exchange, "Set-Cookie", "id=secret-cookie");
+  add_chunk (exchange, "data: {\"a\":\"日本\xE8\xAA");
+  add_chunk (exchange, "\x9E\"}\r\n\r\n");
+  add_chunk (exchange, "\t\x1B[0m\xFF\x7F\n");
+
+  text = confab_exchange_to_text (exchange);
+  g_assert_true (g_utf8_validate (text, -1, NULL));
+  g_assert_true (g_str_has_prefix (text, "POST http://127.0.0.1:8080/v1/chat/completions\n"
+                                         "HTTP/1.1 200 OK (+"));
+  assert_contains (text, ")\nContent-Type: text/event-stream\nSet-Cookie: [hidden]\n\n+");
+  g_assert_null (strstr (text, "secret-cookie"));
+  /* A character split between reads shows as escapes in both. */
+  assert_contains (text, " ms, 20 bytes\ndata: {\"a\":\"日本\\xE8\\xAA\n+");
+  assert_contains (text, " ms, 7 bytes\n\\x9E\"}␍\n␍\n+");
+  assert_contains (text, " ms, 8 bytes\n␉␛[0m\\xFF␡\n");
+  g_assert_null (strstr (text, "[failed"));
+  g_assert_null (strstr (text, "not kept"));
+}
+
+static void
+test_bound (void)
+{
+  g_autoptr(ConfabExchange) exchange = confab_exchange_new ("GET", "http://h/v1/models", 10);
+  g_autoptr(GBytes) body = NULL;
+  g_autofree char *text = NULL;
+
+  add_chunk (exchange, "0123456");
+  add_chunk (exchange, "789abcdef");
+  add_chunk (exchange, "ghij");
+  confab_exchange_set_error (exchange, "The connection was lost.");
+
+  body = confab_exchange_dup_body (exchange);
+  g_assert_cmpmem (g_bytes_get_data (body, NULL), g_bytes_get_size (body), "0123456789", 10);
+  g_assert_cmpuint (confab_exchange_get_n_chunks (exchange), ==, 2);
+  g_assert_cmpuint (confab_exchange_get_total_bytes (exchange), ==, 20);
+  g_assert_cmpuint (confab_exchange_get_dropped_bytes (exchange), ==, 10);
+  g_assert_true (confab_exchange_get_truncated (exchange));
+  g_assert_cmpuint (confab_exchange_get_status (exchange), ==, 0);
+
+  text = confab_exchange_to_text (exchange);
+  assert_contains (text, "[10 more bytes received, not kept]\n");
+  assert_contains (text, "[failed: The connection was lost.]\n");
+}
+
+static void
+test_redaction (void)
+{
+  static const struct
+  {
+    const char *url;
+    const char *shown;
+  } urls[] = {
+    { "https://api.example.com/v1/chat/completions",
+      "https://api.example.com/v1/chat/completions" },
+    { "https://user:pa55@h.example/v1", "https://user@h.example/v1" },
+    { "https://h.example/openai/deployments/x/chat/completions?api-version=2024-10-21&api-key=abc",
+      "https://h.example/openai/deployments/x/chat/completions?api-version=2024-10-21"
+      "&api-key=[hidden]" },
+    { "https://h.example/v1?key=abc&access_token=def#frag",
+      "https://h.example/v1?key=[hidden]&access_token=[hidden]#frag" },
+  };
+  static const char * const hidden[] = {
+    "Authorization", "proxy-authenticate", "X-API-KEY", "Set-Cookie", "x-goog-api-key",
+    "X-Session-Token",
+  };
+  static const char * const shown[] = { "Content-Type", "X-Request-Id", "Openai-Model" };
+
+  for (guint i = 0; i < G_N_ELEMENTS (urls); i++)
+    {
+      g_autoptr(ConfabExchange) exchange = confab_exchange_new ("POST", urls[i].url, 0);
+
+      g_assert_cmpstr (confab_exchange_get_url (exchange), ==, urls[i].shown);
+    }
+
+  for (guint i = 0; i < G_N_ELEMENTS (hidden) + G_N_ELEMENTS (shown); i++)
+    {
+      g_autoptr(ConfabExchange) exchange = confab_exchange_new ("POST", "http://h/", 0);
+      gboolean is_hidden = i < G_N_ELEMENTS (hidden);
+      const char *name = is_hidden ? hidden[i] : shown[i - G_N_ELEMENTS (hidden)];
+      const char *value;
+
+      confab_exchange_add_header (exchange, name, "value-0123");
+      confab_exchange_get_header (exchange, 0, NULL, &value);
+      g_assert_cmpstr (value, ==, is_hidden ? "[hidden]" : "value-0123");
+    }
+}
+
+int
+main (int   argc,
+      char *argv[])
+{
+  g_test_init (&argc, &argv, G_TEST_OPTION_ISOLATE_DIRS, NULL);
+
+  g_test_add_func ("/confab/exchange/text", test_text);
+  g_test_add_func ("/confab/exchange/bound", test_bound);
+  g_test_add_func ("/confab/exchange/redaction", test_redaction);
+
+  return g_test_run ();
+}
