@@ -7,12 +7,14 @@
 
 #include <string.h>
 
+#include <glib/gstdio.h>
 #include <json-glib/json-glib.h>
 #include <libsoup/soup.h>
 
 #include "confab-client.h"
 #include "confab-conversation.h"
 #include "confab-message.h"
+#include "confab-profile.h"
 #include "confab-request.h"
 #include "test-server.h"
 #include "test-wait.h"
@@ -1612,6 +1614,851 @@ test_stream_options_fallback_with_options (gconstpointer user_data)
   test_server_free (server);
 }
 
+/* The raw response recorder */
+
+#define SECRET_KEY "sk-proj-Secret0123456789"
+
+static GBytes *
+response_bytes (const Response *response)
+{
+  g_autoptr(GString) all = g_string_new (NULL);
+
+  for (guint i = 0; response->parts[i] != NULL; i++)
+    g_string_append (all, response->parts[i]);
+
+  return g_string_free_to_bytes (g_steal_pointer (&all));
+}
+
+/* Times from the start of the request, in the order the bytes came. */
+static void
+assert_chunk_times (ConfabExchange *exchange)
+{
+  gint64 last = confab_exchange_get_status_time_us (exchange);
+
+  g_assert_cmpint (last, >=, 0);
+  for (guint i = 0; i < confab_exchange_get_n_chunks (exchange); i++)
+    {
+      const ConfabExchangeChunk *chunk = confab_exchange_get_chunk (exchange, i);
+
+      g_assert_cmpint (chunk->time_us, >=, last);
+      g_assert_cmpuint (g_bytes_get_size (chunk->bytes), >, 0);
+      last = chunk->time_us;
+    }
+}
+
+/* Neither the record nor its text holds the key, whatever the form. */
+static void
+assert_no_secret (ConfabExchange *exchange,
+                  const char     *secret)
+{
+  g_autofree char *text = confab_exchange_to_text (exchange);
+  g_autoptr(GBytes) body = confab_exchange_dup_body (exchange);
+
+  g_assert_true (g_utf8_validate (text, -1, NULL));
+  g_assert_null (strstr (text, secret));
+  g_assert_null (strstr (confab_exchange_get_url (exchange), secret));
+  if (g_bytes_get_size (body) > 0)
+    g_assert_null (g_strstr_len (g_bytes_get_data (body, NULL), g_bytes_get_size (body), secret));
+  for (guint i = 0; i < confab_exchange_get_n_headers (exchange); i++)
+    {
+      const char *name;
+      const char *value;
+
+      confab_exchange_get_header (exchange, i, &name, &value);
+      g_assert_cmpstr (name, !=, "Authorization");
+      g_assert_null (strstr (value, secret));
+    }
+}
+
+static const char *
+exchange_header (ConfabExchange *exchange,
+                 const char     *wanted)
+{
+  for (guint i = 0; i < confab_exchange_get_n_headers (exchange); i++)
+    {
+      const char *name;
+      const char *value;
+
+      confab_exchange_get_header (exchange, i, &name, &value);
+      if (g_ascii_strcasecmp (name, wanted) == 0)
+        return value;
+    }
+
+  return NULL;
+}
+
+typedef struct
+{
+  const char     *name;
+  const Response *response;
+  guint           status;
+  gboolean        fails;
+} ExchangeCase;
+
+static const ExchangeCase exchange_cases[] = {
+  { "korean-japanese", &japanese_response, 200, FALSE },
+  { "split-utf8", &split_utf8_response, 200, FALSE },
+  { "invalid-utf8", &invalid_utf8_response, 200, FALSE },
+  { "crlf", &crlf_response, 200, FALSE },
+  { "json-answer", &json_answer_response, 200, FALSE },
+  { "http-401", &unauthorized_response, 401, TRUE },
+  { "http-500-html", &html_error_response, 500, TRUE },
+  { "connection-reset", &reset_response, 200, TRUE },
+};
+
+typedef struct
+{
+  const ExchangeCase *exchange_case;
+  WriteMode           mode;
+} ExchangeVariant;
+
+static void
+test_exchange_case (gconstpointer user_data)
+{
+  const ExchangeVariant *variant = user_data;
+  const ExchangeCase *test = variant->exchange_case;
+  g_autoptr(ConfabRequest) request = new_request ();
+  const Response * const responses[] = { test->response, NULL };
+  TestServer *server = test_server_new (variant->mode, responses);
+  ConfabClient *client = confab_client_new (server->base_url, SECRET_KEY);
+  ConfabMessage *reply = confab_message_new (CONFAB_MESSAGE_ROLE_ASSISTANT, NULL);
+  g_autoptr(GBytes) written = response_bytes (test->response);
+  g_autoptr(GBytes) body = NULL;
+  g_autoptr(GPtrArray) exchanges = NULL;
+  g_autofree char *url = g_strconcat (server->base_url, "/chat/completions", NULL);
+  g_autofree char *text = NULL;
+  StreamResult result = { 0 };
+  ConfabExchange *exchange;
+
+  g_assert_null (confab_message_get_exchange (reply));
+  run_stream (client, request, reply, &result);
+  g_assert_true (result.ok == !test->fails);
+  /* A reply complete at [DONE] has its end read in the background. */
+  wait_for_quiet (server);
+
+  exchange = confab_message_get_exchange (reply);
+  g_assert_nonnull (exchange);
+  exchanges = confab_client_dup_exchanges (client);
+  g_assert_cmpuint (exchanges->len, ==, 1);
+  g_assert_true (g_ptr_array_index (exchanges, 0) == exchange);
+
+  g_assert_cmpstr (confab_exchange_get_method (exchange), ==, "POST");
+  g_assert_cmpstr (confab_exchange_get_url (exchange), ==, url);
+  g_assert_cmpstr (confab_exchange_get_http_version (exchange), ==, "HTTP/1.1");
+  g_assert_cmpuint (confab_exchange_get_status (exchange), ==, test->status);
+  g_assert_nonnull (exchange_header (exchange, "Content-Type"));
+  g_assert_true (g_str_has_prefix (exchange_header (exchange, "Server"), "confab-test "));
+
+  /* Every byte the server wrote, as it wrote them, before any parsing. */
+  body = confab_exchange_dup_body (exchange);
+  g_assert_cmpmem (g_bytes_get_data (body, NULL), g_bytes_get_size (body),
+                   g_bytes_get_data (written, NULL), g_bytes_get_size (written));
+  g_assert_cmpuint (confab_exchange_get_total_bytes (exchange), ==, g_bytes_get_size (written));
+  g_assert_false (confab_exchange_get_truncated (exchange));
+  g_assert_cmpuint (confab_exchange_get_dropped_bytes (exchange), ==, 0);
+  assert_chunk_times (exchange);
+  /* libsoup reads a 401 in full itself, as it may answer it with
+   * credentials; other bodies come as the server writes them. */
+  if (variant->mode == WRITE_BYTES && test->status != 401)
+    g_assert_cmpuint (confab_exchange_get_n_chunks (exchange), >, 1);
+
+  if (test->fails)
+    {
+      g_assert_nonnull (result.error);
+      g_assert_cmpstr (confab_exchange_get_error (exchange), ==, result.error->message);
+    }
+  else
+    {
+      g_assert_null (confab_exchange_get_error (exchange));
+    }
+
+  /* The key went out, and is nowhere in the record. */
+  assert_authorization (server, 0, SECRET_KEY);
+  assert_no_secret (exchange, SECRET_KEY);
+  text = confab_exchange_to_text (exchange);
+  g_assert_true (g_str_has_prefix (text, "POST http://127.0.0.1:"));
+  assert_contains (text, "\n+");
+  assert_contains (text, " ms, ");
+
+  g_clear_error (&result.error);
+  g_clear_pointer (&exchanges, g_ptr_array_unref);
+  g_assert_finalize_object (reply);
+  g_assert_finalize_object (client);
+  test_server_free (server);
+}
+
+static const char * const secret_headers[] = {
+  "Set-Cookie", "session=Cookie0123; HttpOnly",
+  "X-Api-Key", "sk-header-0123",
+  "X-Auth-Token", "token-0123",
+  "X-Request-Id", "req_0123",
+  NULL
+};
+
+static const Response secret_headers_response = {
+  .parts = short_parts, .headers = secret_headers
+};
+
+/* Response headers that may carry a credential are kept by name only. */
+static void
+test_exchange_headers (void)
+{
+  g_autoptr(ConfabRequest) request = new_request ();
+  const Response * const responses[] = { &secret_headers_response, NULL };
+  TestServer *server = test_server_new (WRITE_WHOLE, responses);
+  ConfabClient *client = confab_client_new (server->base_url, SECRET_KEY);
+  ConfabMessage *reply = confab_message_new (CONFAB_MESSAGE_ROLE_ASSISTANT, NULL);
+  g_autofree char *text = NULL;
+  StreamResult result = { 0 };
+  ConfabExchange *exchange;
+
+  run_stream (client, request, reply, &result);
+  g_assert_no_error (result.error);
+  exchange = confab_message_get_exchange (reply);
+
+  g_assert_cmpstr (exchange_header (exchange, "Set-Cookie"), ==, "[hidden]");
+  g_assert_cmpstr (exchange_header (exchange, "X-Api-Key"), ==, "[hidden]");
+  g_assert_cmpstr (exchange_header (exchange, "X-Auth-Token"), ==, "[hidden]");
+  g_assert_cmpstr (exchange_header (exchange, "X-Request-Id"), ==, "req_0123");
+
+  text = confab_exchange_to_text (exchange);
+  assert_contains (text, "HTTP/1.1 200 OK (+");
+  assert_contains (text, "\nX-Request-Id: req_0123\n");
+  assert_contains (text, "\nSet-Cookie: [hidden]\n");
+  for (guint i = 0; secret_headers[i] != NULL; i += 2)
+    {
+      if (strcmp (secret_headers[i], "X-Request-Id") != 0)
+        g_assert_null (strstr (text, secret_headers[i + 1]));
+    }
+  assert_no_secret (exchange, SECRET_KEY);
+
+  g_assert_finalize_object (reply);
+  g_assert_finalize_object (client);
+  test_server_free (server);
+}
+
+/* The body kept is bounded, and so is the number of records. */
+static void
+test_exchange_bounds (void)
+{
+  const Response * const responses[] = { &japanese_response, NULL };
+  TestServer *server = test_server_new (WRITE_ODD, responses);
+  ConfabClient *client = confab_client_new (server->base_url, NULL);
+  g_autoptr(GBytes) written = response_bytes (&japanese_response);
+  g_autoptr(GPtrArray) exchanges = NULL;
+  ConfabMessage *replies[3];
+
+  confab_client_set_exchange_limits (client, 2, 100);
+
+  for (guint i = 0; i < G_N_ELEMENTS (replies); i++)
+    {
+      g_autoptr(ConfabRequest) request = new_request ();
+      g_autoptr(GBytes) body = NULL;
+      g_autofree char *text = NULL;
+      StreamResult result = { 0 };
+      ConfabExchange *exchange;
+
+      replies[i] = confab_message_new (CONFAB_MESSAGE_ROLE_ASSISTANT, NULL);
+      run_stream (client, request, replies[i], &result);
+      g_assert_no_error (result.error);
+      /* The reply is whole: only the record is cut. */
+      g_assert_cmpstr (confab_message_get_content (replies[i]), ==, JAPANESE_REPLY);
+      wait_for_quiet (server);
+
+      exchange = confab_message_get_exchange (replies[i]);
+      body = confab_exchange_dup_body (exchange);
+      g_assert_cmpmem (g_bytes_get_data (body, NULL), g_bytes_get_size (body),
+                       g_bytes_get_data (written, NULL), 100);
+      g_assert_true (confab_exchange_get_truncated (exchange));
+      g_assert_cmpuint (confab_exchange_get_total_bytes (exchange), ==,
+                        g_bytes_get_size (written));
+      g_assert_cmpuint (confab_exchange_get_dropped_bytes (exchange), ==,
+                        g_bytes_get_size (written) - 100);
+      assert_chunk_times (exchange);
+
+      text = confab_exchange_to_text (exchange);
+      assert_contains (text, "more bytes received, not kept]");
+    }
+
+  /* The oldest record went; the reply still holds its own. */
+  exchanges = confab_client_dup_exchanges (client);
+  g_assert_cmpuint (exchanges->len, ==, 2);
+  g_assert_true (g_ptr_array_index (exchanges, 0) == confab_message_get_exchange (replies[1]));
+  g_assert_true (g_ptr_array_index (exchanges, 1) == confab_message_get_exchange (replies[2]));
+  g_assert_nonnull (confab_message_get_exchange (replies[0]));
+
+  g_clear_pointer (&exchanges, g_ptr_array_unref);
+  for (guint i = 0; i < G_N_ELEMENTS (replies); i++)
+    g_assert_finalize_object (replies[i]);
+  g_assert_finalize_object (client);
+  test_server_free (server);
+}
+
+/* A request that never got an answer is recorded with why. */
+static void
+test_exchange_connection_refused (void)
+{
+  g_autoptr(ConfabRequest) request = new_request ();
+  const Response * const responses[] = { &japanese_response, NULL };
+  TestServer *server = test_server_new (WRITE_WHOLE, responses);
+  g_autofree char *base_url = g_strdup (server->base_url);
+  ConfabClient *client;
+  ConfabMessage *reply = confab_message_new (CONFAB_MESSAGE_ROLE_ASSISTANT, NULL);
+  g_autofree char *text = NULL;
+  StreamResult result = { 0 };
+  ConfabExchange *exchange;
+
+  test_server_free (server);
+  client = confab_client_new (base_url, SECRET_KEY);
+  run_stream (client, request, reply, &result);
+  g_assert_error (result.error, CONFAB_CLIENT_ERROR, CONFAB_CLIENT_ERROR_CONNECT);
+
+  exchange = confab_message_get_exchange (reply);
+  g_assert_nonnull (exchange);
+  g_assert_cmpuint (confab_exchange_get_status (exchange), ==, 0);
+  g_assert_null (confab_exchange_get_http_version (exchange));
+  g_assert_cmpuint (confab_exchange_get_n_chunks (exchange), ==, 0);
+  g_assert_cmpstr (confab_exchange_get_error (exchange), ==, result.error->message);
+  text = confab_exchange_to_text (exchange);
+  assert_contains (text, result.error->message);
+  assert_no_secret (exchange, SECRET_KEY);
+
+  g_clear_error (&result.error);
+  g_assert_finalize_object (reply);
+  g_assert_finalize_object (client);
+}
+
+/* The list of models is recorded too, though no reply holds it. */
+static void
+test_exchange_models (void)
+{
+  const Response * const responses[] = { &openai_models_response, NULL };
+  TestServer *server = test_server_new (WRITE_ODD, responses);
+  ConfabClient *client = confab_client_new (server->base_url, SECRET_KEY);
+  g_autoptr(GBytes) written = response_bytes (&openai_models_response);
+  g_autoptr(GPtrArray) ids = NULL;
+  g_autoptr(GPtrArray) exchanges = NULL;
+  g_autoptr(GBytes) body = NULL;
+  g_autoptr(GError) error = NULL;
+  ConfabExchange *exchange;
+
+  ids = list_models (client, NULL, NULL, &error);
+  g_assert_no_error (error);
+
+  exchanges = confab_client_dup_exchanges (client);
+  g_assert_cmpuint (exchanges->len, ==, 1);
+  exchange = g_ptr_array_index (exchanges, 0);
+  g_assert_cmpstr (confab_exchange_get_method (exchange), ==, "GET");
+  g_assert_true (g_str_has_suffix (confab_exchange_get_url (exchange), "/v1/models"));
+  body = confab_exchange_dup_body (exchange);
+  g_assert_cmpmem (g_bytes_get_data (body, NULL), g_bytes_get_size (body),
+                   g_bytes_get_data (written, NULL), g_bytes_get_size (written));
+  assert_no_secret (exchange, SECRET_KEY);
+
+  g_clear_pointer (&exchanges, g_ptr_array_unref);
+  g_assert_finalize_object (client);
+  test_server_free (server);
+}
+
+/* Redirects */
+
+static const char * const moved_parts[] = { "<html><body>Moved</body></html>\n", NULL };
+
+typedef struct
+{
+  Response    response;
+  const char *headers[3];
+  char       *location;
+} Redirect;
+
+static Redirect *
+redirect_new (guint       status,
+              const char *location)
+{
+  Redirect *redirect = g_new0 (Redirect, 1);
+
+  redirect->location = g_strdup (location);
+  redirect->headers[0] = "Location";
+  redirect->headers[1] = redirect->location;
+  redirect->response.status = status;
+  redirect->response.content_type = "text/html";
+  redirect->response.parts = moved_parts;
+  redirect->response.headers = redirect->headers;
+
+  return redirect;
+}
+
+static void
+redirect_free (Redirect *redirect)
+{
+  g_free (redirect->location);
+  g_free (redirect);
+}
+
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (Redirect, redirect_free)
+
+/* A redirect on the same server keeps the key, and the request: a 301
+ * after a POST is not turned into a GET. */
+static void
+test_redirect_same_origin (gconstpointer user_data)
+{
+  guint status = GPOINTER_TO_UINT (user_data);
+  g_autoptr(ConfabRequest) request = new_request ();
+  g_autoptr(Redirect) redirect = redirect_new (status, "/v1/chat/completions");
+  const Response * const responses[] = { &redirect->response, &japanese_response, NULL };
+  TestServer *server = test_server_new (WRITE_ODD, responses);
+  ConfabClient *client = confab_client_new (server->base_url, SECRET_KEY);
+  ConfabMessage *reply = confab_message_new (CONFAB_MESSAGE_ROLE_ASSISTANT, NULL);
+  g_autoptr(GPtrArray) exchanges = NULL;
+  StreamResult result = { 0 };
+
+  run_stream (client, request, reply, &result);
+  g_assert_no_error (result.error);
+  g_assert_cmpstr (confab_message_get_content (reply), ==, JAPANESE_REPLY);
+
+  g_assert_cmpuint (server->requests->len, ==, 2);
+  g_assert_cmpstr (g_ptr_array_index (server->requests, 1), ==, "POST /v1/chat/completions");
+  assert_request (server, 1, history, G_N_ELEMENTS (history), TRUE);
+  assert_authorization (server, 0, SECRET_KEY);
+  assert_authorization (server, 1, SECRET_KEY);
+
+  /* Both requests are on record; the reply holds the one it came from. */
+  exchanges = confab_client_dup_exchanges (client);
+  g_assert_cmpuint (exchanges->len, ==, 2);
+  g_assert_cmpuint (confab_exchange_get_status (g_ptr_array_index (exchanges, 0)), ==, status);
+  g_assert_true (g_ptr_array_index (exchanges, 1) == confab_message_get_exchange (reply));
+
+  g_clear_pointer (&exchanges, g_ptr_array_unref);
+  g_assert_finalize_object (reply);
+  g_assert_finalize_object (client);
+  test_server_free (server);
+}
+
+/* Another port, or another name for the same address, is another
+ * origin: the request follows, the key does not. */
+static void
+test_redirect_cross_origin (void)
+{
+  const Response * const target_responses[] = { &japanese_response, NULL };
+  TestServer *target = test_server_new (WRITE_WHOLE, target_responses);
+  g_autofree char *other_port = g_strconcat (target->base_url, "/chat/completions", NULL);
+  g_autofree char *other_name = NULL;
+  const char *locations[2];
+
+  other_name = g_strdup_printf ("http://localhost:%u/v1/chat/completions",
+                                test_server_get_port (target));
+  locations[0] = other_port;
+  locations[1] = other_name;
+
+  for (guint i = 0; i < G_N_ELEMENTS (locations); i++)
+    {
+      g_autoptr(ConfabRequest) request = new_request ();
+      g_autoptr(Redirect) redirect = redirect_new (307, locations[i]);
+      const Response * const responses[] = { &redirect->response, NULL };
+      TestServer *server = test_server_new (WRITE_WHOLE, responses);
+      ConfabClient *client = confab_client_new (server->base_url, SECRET_KEY);
+      ConfabMessage *reply = confab_message_new (CONFAB_MESSAGE_ROLE_ASSISTANT, NULL);
+      StreamResult result = { 0 };
+      guint n_before = target->requests->len;
+
+      run_stream (client, request, reply, &result);
+      g_assert_no_error (result.error);
+      g_assert_cmpstr (confab_message_get_content (reply), ==, JAPANESE_REPLY);
+
+      g_assert_cmpuint (server->requests->len, ==, 1);
+      assert_authorization (server, 0, SECRET_KEY);
+      g_assert_cmpuint (target->requests->len, ==, n_before + 1);
+      assert_request (target, n_before, history, G_N_ELEMENTS (history), TRUE);
+      assert_authorization (target, n_before, NULL);
+
+      wait_for_quiet (target);
+      g_assert_finalize_object (reply);
+      g_assert_finalize_object (client);
+      test_server_free (server);
+    }
+
+  /* The name for the same server: the other way round, from localhost
+   * to 127.0.0.1 on the very same port. */
+  {
+    g_autoptr(ConfabRequest) request = new_request ();
+    g_autoptr(Redirect) redirect = redirect_new (308, other_port);
+    const Response * const responses[] = { &redirect->response, &japanese_response, NULL };
+    guint n_before = target->requests->len;
+    g_autofree char *base_url = NULL;
+    ConfabClient *client;
+    ConfabMessage *reply = confab_message_new (CONFAB_MESSAGE_ROLE_ASSISTANT, NULL);
+    StreamResult result = { 0 };
+
+    test_server_set_responses (target, responses);
+    base_url = g_strdup_printf ("http://localhost:%u/v1", test_server_get_port (target));
+    client = confab_client_new (base_url, SECRET_KEY);
+    run_stream (client, request, reply, &result);
+    g_assert_no_error (result.error);
+    g_assert_cmpstr (confab_message_get_content (reply), ==, JAPANESE_REPLY);
+    g_assert_cmpuint (target->requests->len, ==, n_before + 2);
+    assert_authorization (target, n_before, SECRET_KEY);
+    assert_authorization (target, n_before + 1, NULL);
+
+    g_assert_finalize_object (reply);
+    g_assert_finalize_object (client);
+  }
+
+  test_server_free (target);
+}
+
+static void
+test_redirect_loop (void)
+{
+  g_autoptr(ConfabRequest) request = new_request ();
+  g_autoptr(Redirect) redirect = redirect_new (302, "/v1/chat/completions");
+  const Response * const responses[] = { &redirect->response, NULL };
+  TestServer *server = test_server_new (WRITE_WHOLE, responses);
+  ConfabClient *client = confab_client_new (server->base_url, SECRET_KEY);
+  ConfabMessage *reply = confab_message_new (CONFAB_MESSAGE_ROLE_ASSISTANT, NULL);
+  StreamResult result = { 0 };
+
+  run_stream (client, request, reply, &result);
+  g_assert_error (result.error, CONFAB_CLIENT_ERROR, CONFAB_CLIENT_ERROR_REDIRECT);
+  assert_readable (result.error);
+  assert_contains (result.error->message, "127.0.0.1");
+  g_assert_cmpuint (server->requests->len, ==, CONFAB_CLIENT_MAX_REDIRECTS + 1);
+  g_assert_cmpstr (confab_exchange_get_error (confab_message_get_exchange (reply)), ==,
+                   result.error->message);
+
+  g_clear_error (&result.error);
+  g_assert_finalize_object (reply);
+  g_assert_finalize_object (client);
+  test_server_free (server);
+}
+
+static void
+test_redirect_models (void)
+{
+  const Response * const target_responses[] = { &openai_models_response, NULL };
+  TestServer *target = test_server_new (WRITE_WHOLE, target_responses);
+  g_autofree char *location = g_strconcat (target->base_url, "/models", NULL);
+  g_autoptr(Redirect) redirect = redirect_new (301, location);
+  const Response * const responses[] = { &redirect->response, NULL };
+  TestServer *server = test_server_new (WRITE_WHOLE, responses);
+  ConfabClient *client = confab_client_new (server->base_url, SECRET_KEY);
+  g_autoptr(GPtrArray) ids = NULL;
+  g_autoptr(GError) error = NULL;
+
+  ids = list_models (client, NULL, NULL, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (ids->len, ==, 3);
+  assert_authorization (server, 0, SECRET_KEY);
+  g_assert_cmpstr (g_ptr_array_index (target->requests, 0), ==, "GET /v1/models");
+  assert_authorization (target, 0, NULL);
+
+  g_assert_finalize_object (client);
+  test_server_free (server);
+  test_server_free (target);
+}
+
+/* TLS, with a certificate made for the test */
+
+typedef struct
+{
+  char            *dir;
+  GTlsCertificate *certificate;
+  char            *fingerprint;
+} TestCertificate;
+
+static void
+test_certificate_free (TestCertificate *cert)
+{
+  g_autofree char *cert_path = g_build_filename (cert->dir, "cert.pem", NULL);
+  g_autofree char *key_path = g_build_filename (cert->dir, "key.pem", NULL);
+
+  g_unlink (cert_path);
+  g_unlink (key_path);
+  g_rmdir (cert->dir);
+  g_free (cert->dir);
+  g_clear_object (&cert->certificate);
+  g_free (cert->fingerprint);
+  g_free (cert);
+}
+
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (TestCertificate, test_certificate_free)
+
+static char *
+run_openssl (const char * const *argv)
+{
+  g_autofree char *out = NULL;
+  g_autofree char *err = NULL;
+  g_autoptr(GError) error = NULL;
+  int status;
+
+  g_spawn_sync (NULL, (char **)argv, NULL, G_SPAWN_SEARCH_PATH, NULL, NULL, &out, &err,
+                &status, &error);
+  g_assert_no_error (error);
+  if (!g_spawn_check_wait_status (status, &error))
+    g_error ("%s failed: %s\n%s", argv[1], error->message, err);
+
+  return g_steal_pointer (&out);
+}
+
+/* A self-signed certificate for @san, or NULL (the test skipped) when
+ * openssl or a TLS backend is missing. The fingerprint is openssl's. */
+static TestCertificate *
+test_certificate_new (const char *san)
+{
+  g_autoptr(TestCertificate) cert = g_new0 (TestCertificate, 1);
+  g_autoptr(GError) error = NULL;
+  g_autofree char *openssl = g_find_program_in_path ("openssl");
+  g_autofree char *cert_path = NULL;
+  g_autofree char *key_path = NULL;
+  g_autofree char *addext = g_strconcat ("subjectAltName=", san, NULL);
+  g_autofree char *out = NULL;
+  const char *equals;
+
+  if (openssl == NULL)
+    {
+      g_test_skip ("openssl is not installed");
+      return NULL;
+    }
+  if (!g_tls_backend_supports_tls (g_tls_backend_get_default ()))
+    {
+      g_test_skip ("no TLS backend (glib-networking)");
+      return NULL;
+    }
+
+  cert->dir = g_dir_make_tmp ("confab-tls-XXXXXX", &error);
+  g_assert_no_error (error);
+  cert_path = g_build_filename (cert->dir, "cert.pem", NULL);
+  key_path = g_build_filename (cert->dir, "key.pem", NULL);
+
+  {
+    const char * const req[] = {
+      "openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1",
+      "-nodes", "-days", "2", "-subj", "/CN=confab-test", "-addext", addext,
+      "-keyout", key_path, "-out", cert_path, NULL
+    };
+    const char * const fingerprint[] = {
+      "openssl", "x509", "-in", cert_path, "-noout", "-fingerprint", "-sha256", NULL
+    };
+
+    g_free (run_openssl (req));
+    out = run_openssl (fingerprint);
+  }
+
+  /* "sha256 Fingerprint=AB:CD:…" */
+  equals = strchr (out, '=');
+  g_assert_nonnull (equals);
+  cert->fingerprint = confab_profile_normalize_fingerprint (g_strstrip ((char *)equals + 1));
+  g_assert_nonnull (cert->fingerprint);
+  g_assert_cmpuint (strlen (cert->fingerprint), ==, 32 * 3 - 1);
+
+  cert->certificate = g_tls_certificate_new_from_files (cert_path, key_path, &error);
+  g_assert_no_error (error);
+
+  return g_steal_pointer (&cert);
+}
+
+#define OTHER_FINGERPRINT \
+  "00:11:22:33:44:55:66:77:88:99:aa:bb:cc:dd:ee:ff:" \
+  "00:11:22:33:44:55:66:77:88:99:aa:bb:cc:dd:ee:ff"
+
+static void
+test_tls_unpinned (void)
+{
+  g_autoptr(TestCertificate) cert = test_certificate_new ("IP:127.0.0.1");
+  g_autoptr(ConfabRequest) request = new_request ();
+  const Response * const responses[] = { &japanese_response, NULL };
+  TestServer *server;
+  ConfabClient *client;
+  ConfabMessage *reply;
+  StreamResult result = { 0 };
+
+  if (cert == NULL)
+    return;
+
+  server = test_server_new_tls (WRITE_WHOLE, responses, cert->certificate);
+  client = confab_client_new (server->base_url, SECRET_KEY);
+  reply = confab_message_new (CONFAB_MESSAGE_ROLE_ASSISTANT, NULL);
+  g_assert_null (confab_client_get_last_certificate_fingerprint (client));
+
+  /* Verified against the system's authorities, which know nothing of it. */
+  run_stream (client, request, reply, &result);
+  g_assert_error (result.error, CONFAB_CLIENT_ERROR, CONFAB_CLIENT_ERROR_CERTIFICATE);
+  assert_readable (result.error);
+  assert_contains (result.error->message, "127.0.0.1");
+  assert_contains (result.error->message, "not signed by a known certificate authority");
+  assert_contains (result.error->message, cert->fingerprint);
+  g_assert_cmpstr (confab_client_get_last_certificate_fingerprint (client), ==,
+                   cert->fingerprint);
+  /* Refused before anything was sent: the server saw no request. */
+  g_assert_cmpuint (server->requests->len, ==, 0);
+  g_assert_cmpstr (confab_exchange_get_error (confab_message_get_exchange (reply)), ==,
+                   result.error->message);
+
+  g_clear_error (&result.error);
+  g_assert_finalize_object (reply);
+  g_assert_finalize_object (client);
+  test_server_free (server);
+}
+
+static void
+test_tls_wrong_host (void)
+{
+  g_autoptr(TestCertificate) cert = test_certificate_new ("DNS:api.example.com");
+  g_autoptr(ConfabRequest) request = new_request ();
+  const Response * const responses[] = { &japanese_response, NULL };
+  TestServer *server;
+  ConfabClient *client;
+  ConfabMessage *reply;
+  StreamResult result = { 0 };
+
+  if (cert == NULL)
+    return;
+
+  server = test_server_new_tls (WRITE_WHOLE, responses, cert->certificate);
+  client = confab_client_new (server->base_url, NULL);
+  reply = confab_message_new (CONFAB_MESSAGE_ROLE_ASSISTANT, NULL);
+
+  run_stream (client, request, reply, &result);
+  g_assert_error (result.error, CONFAB_CLIENT_ERROR, CONFAB_CLIENT_ERROR_CERTIFICATE);
+  assert_contains (result.error->message, "issued for another name than 127.0.0.1");
+  assert_contains (result.error->message, cert->fingerprint);
+
+  g_clear_error (&result.error);
+  g_assert_finalize_object (reply);
+  g_assert_finalize_object (client);
+  test_server_free (server);
+}
+
+/* Pinned, the certificate passes and the reply streams; a kept-alive
+ * connection is refused once the pin names another certificate. */
+static void
+test_tls_pinned (gconstpointer user_data)
+{
+  WriteMode mode = GPOINTER_TO_UINT (user_data);
+  g_autoptr(TestCertificate) cert = test_certificate_new ("IP:127.0.0.1");
+  g_autoptr(ConfabRequest) request = new_request ();
+  g_autoptr(ConfabRequest) again_request = new_request ();
+  g_autofree char *upper = NULL;
+  const Response * const responses[] = { &japanese_response, NULL };
+  TestServer *server;
+  ConfabClient *client;
+  ConfabMessage *reply;
+  ConfabMessage *again;
+  StreamResult result = { 0 };
+  StreamResult again_result = { 0 };
+
+  if (cert == NULL)
+    return;
+
+  server = test_server_new_tls (mode, responses, cert->certificate);
+  client = confab_client_new (server->base_url, SECRET_KEY);
+  reply = confab_message_new (CONFAB_MESSAGE_ROLE_ASSISTANT, NULL);
+  again = confab_message_new (CONFAB_MESSAGE_ROLE_ASSISTANT, NULL);
+
+  /* Pasted in capitals: the client keeps the normal form. */
+  upper = g_ascii_strup (cert->fingerprint, -1);
+  confab_client_set_pinned_certificate (client, upper);
+  g_assert_cmpstr (confab_client_get_pinned_certificate (client), ==, cert->fingerprint);
+
+  run_stream (client, request, reply, &result);
+  g_assert_no_error (result.error);
+  g_assert_cmpstr (confab_message_get_content (reply), ==, JAPANESE_REPLY);
+  assert_authorization (server, 0, SECRET_KEY);
+  g_assert_null (confab_client_get_last_certificate_fingerprint (client));
+  wait_for_quiet (server);
+
+  confab_client_set_pinned_certificate (client, OTHER_FINGERPRINT);
+  run_stream (client, again_request, again, &again_result);
+  g_assert_error (again_result.error, CONFAB_CLIENT_ERROR, CONFAB_CLIENT_ERROR_CERTIFICATE);
+  assert_contains (again_result.error->message, cert->fingerprint);
+  g_assert_cmpstr (confab_client_get_last_certificate_fingerprint (client), ==,
+                   cert->fingerprint);
+  g_assert_cmpstr (confab_message_get_content (again), ==, "");
+
+  confab_client_set_pinned_certificate (client, "");
+  g_assert_null (confab_client_get_pinned_certificate (client));
+
+  g_clear_error (&again_result.error);
+  g_assert_finalize_object (reply);
+  g_assert_finalize_object (again);
+  g_assert_finalize_object (client);
+  test_server_free (server);
+}
+
+static void
+test_tls_pinned_other (void)
+{
+  g_autoptr(TestCertificate) cert = test_certificate_new ("IP:127.0.0.1");
+  g_autoptr(ConfabRequest) request = new_request ();
+  const Response * const responses[] = { &japanese_response, NULL };
+  TestServer *server;
+  ConfabClient *client;
+  ConfabMessage *reply;
+  StreamResult result = { 0 };
+
+  if (cert == NULL)
+    return;
+
+  server = test_server_new_tls (WRITE_WHOLE, responses, cert->certificate);
+  client = confab_client_new (server->base_url, SECRET_KEY);
+  reply = confab_message_new (CONFAB_MESSAGE_ROLE_ASSISTANT, NULL);
+  confab_client_set_pinned_certificate (client, OTHER_FINGERPRINT);
+
+  run_stream (client, request, reply, &result);
+  g_assert_error (result.error, CONFAB_CLIENT_ERROR, CONFAB_CLIENT_ERROR_CERTIFICATE);
+  assert_contains (result.error->message, cert->fingerprint);
+  g_assert_cmpstr (confab_client_get_last_certificate_fingerprint (client), ==,
+                   cert->fingerprint);
+  g_assert_cmpuint (server->requests->len, ==, 0);
+
+  g_clear_error (&result.error);
+  g_assert_finalize_object (reply);
+  g_assert_finalize_object (client);
+  test_server_free (server);
+}
+
+/* An https endpoint that redirects to http is not followed: the request
+ * would go out unencrypted. */
+static void
+test_redirect_downgrade (void)
+{
+  g_autoptr(TestCertificate) cert = test_certificate_new ("IP:127.0.0.1");
+  g_autoptr(ConfabRequest) request = new_request ();
+  const Response * const target_responses[] = { &japanese_response, NULL };
+  TestServer *target;
+  TestServer *server;
+  g_autofree char *location = NULL;
+  g_autoptr(Redirect) redirect = NULL;
+  const Response *responses[] = { NULL, NULL };
+  ConfabClient *client;
+  ConfabMessage *reply;
+  StreamResult result = { 0 };
+
+  if (cert == NULL)
+    return;
+
+  target = test_server_new (WRITE_WHOLE, target_responses);
+  location = g_strconcat (target->base_url, "/chat/completions", NULL);
+  redirect = redirect_new (307, location);
+  responses[0] = &redirect->response;
+  server = test_server_new_tls (WRITE_WHOLE, responses, cert->certificate);
+  client = confab_client_new (server->base_url, SECRET_KEY);
+  reply = confab_message_new (CONFAB_MESSAGE_ROLE_ASSISTANT, NULL);
+  confab_client_set_pinned_certificate (client, cert->fingerprint);
+
+  run_stream (client, request, reply, &result);
+  g_assert_error (result.error, CONFAB_CLIENT_ERROR, CONFAB_CLIENT_ERROR_REDIRECT);
+  assert_readable (result.error);
+  assert_contains (result.error->message, "unencrypted");
+  g_assert_cmpuint (server->requests->len, ==, 1);
+  g_assert_cmpuint (target->requests->len, ==, 0);
+
+  g_clear_error (&result.error);
+  g_assert_finalize_object (reply);
+  g_assert_finalize_object (client);
+  test_server_free (server);
+  test_server_free (target);
+}
+
 static void
 add_per_mode (const char    *name,
               GTestDataFunc  func)
@@ -1696,6 +2543,48 @@ main (int   argc,
   g_test_add_func ("/confab/client/models-invalid-url", test_models_invalid_url);
   g_test_add_func ("/confab/client/options-in-body", test_options_in_body);
   g_test_add_func ("/confab/client/options-notify", test_options_notify);
+
+  for (guint i = 0; i < G_N_ELEMENTS (exchange_cases); i++)
+    {
+      for (guint mode = 0; mode < N_WRITE_MODES; mode++)
+        {
+          g_autofree char *path = NULL;
+          ExchangeVariant *variant = g_new0 (ExchangeVariant, 1);
+
+          variant->exchange_case = &exchange_cases[i];
+          variant->mode = mode;
+          path = g_strdup_printf ("/confab/client/exchange/%s/%s", exchange_cases[i].name,
+                                  write_mode_names[mode]);
+          g_test_add_data_func_full (path, variant, test_exchange_case, g_free);
+        }
+    }
+  g_test_add_func ("/confab/client/exchange-headers", test_exchange_headers);
+  g_test_add_func ("/confab/client/exchange-bounds", test_exchange_bounds);
+  g_test_add_func ("/confab/client/exchange-connection-refused",
+                   test_exchange_connection_refused);
+  g_test_add_func ("/confab/client/exchange-models", test_exchange_models);
+
+  {
+    static const guint redirect_statuses[] = { 301, 302, 303, 307, 308 };
+
+    for (guint i = 0; i < G_N_ELEMENTS (redirect_statuses); i++)
+      {
+        g_autofree char *path = g_strdup_printf ("/confab/client/redirect/same-origin/%u",
+                                                 redirect_statuses[i]);
+
+        g_test_add_data_func (path, GUINT_TO_POINTER (redirect_statuses[i]),
+                              test_redirect_same_origin);
+      }
+  }
+  g_test_add_func ("/confab/client/redirect/cross-origin", test_redirect_cross_origin);
+  g_test_add_func ("/confab/client/redirect/loop", test_redirect_loop);
+  g_test_add_func ("/confab/client/redirect/models", test_redirect_models);
+  g_test_add_func ("/confab/client/redirect/https-to-http", test_redirect_downgrade);
+
+  g_test_add_func ("/confab/client/tls/unpinned", test_tls_unpinned);
+  g_test_add_func ("/confab/client/tls/wrong-host", test_tls_wrong_host);
+  add_per_mode ("tls/pinned", test_tls_pinned);
+  g_test_add_func ("/confab/client/tls/pinned-other", test_tls_pinned_other);
 
   return g_test_run ();
 }
