@@ -93,6 +93,8 @@ apply_profile (ConfabApplication *self)
   confab_client_set_streaming (self->client, confab_profile_get_streaming (profile));
   confab_client_set_temperature (self->client, confab_profile_get_temperature (profile));
   confab_client_set_max_tokens (self->client, confab_profile_get_max_tokens (profile));
+  confab_client_set_pinned_certificate (self->client,
+                                        confab_profile_get_pinned_certificate (profile));
 
   model = confab_profile_get_default_model (profile);
   if (model != NULL && *model != '\0' && g_strcmp0 (model, self->model) != 0)

@@ -9,6 +9,9 @@
 
 #include "confab-message-row.h"
 
+#include "confab-client.h"
+#include "confab-inspector.h"
+
 #include <glib/gi18n.h>
 #include <string.h>
 
@@ -27,10 +30,13 @@ struct _ConfabMessageRow
   GtkWidget   *error_box;
   GtkLabel    *error_label;
   GtkWidget   *continue_button;
+  GtkWidget   *trust_button;
   GtkWidget   *variant_box;
   GtkLabel    *variant_label;
   GtkWidget   *regenerate_button;
   GtkWidget   *edit_button;
+  /* Show Raw Response, for a reply of this session */
+  GtkWidget   *raw_button;
   /* the reasoning, folded, above the text */
   GtkExpander *thinking;
   GtkTextView *thinking_view;
@@ -562,6 +568,9 @@ ensure_error_box (ConfabMessageRow *self)
   self->continue_button = text_button_new (_("Continue"), "chat.continue",
                                            _("Ask the model to go on from here"));
   gtk_box_append (GTK_BOX (self->error_box), self->continue_button);
+  self->trust_button = text_button_new (_("Trust…"), "chat.trust-certificate",
+                                        _("Trust This Server’s Certificate"));
+  gtk_box_append (GTK_BOX (self->error_box), self->trust_button);
 
   /* Last, after the blocks: add_block () puts new blocks before it. */
   gtk_widget_insert_before (self->error_box, GTK_WIDGET (self), NULL);
@@ -633,6 +642,43 @@ update_controls (ConfabMessageRow *self)
       gtk_accessible_update_property (GTK_ACCESSIBLE (self->variant_label),
                                       GTK_ACCESSIBLE_PROPERTY_LABEL, description, -1);
     }
+}
+
+static void
+raw_clicked_cb (ConfabMessageRow *self,
+                GtkButton        *button)
+{
+  ConfabExchange *exchange = confab_message_get_exchange (self->message);
+  GtkRoot *root = gtk_widget_get_root (GTK_WIDGET (self));
+
+  if (exchange == NULL)
+    return;
+
+  gtk_window_present (GTK_WINDOW (confab_inspector_new (GTK_IS_WINDOW (root) ? GTK_WINDOW (root)
+                                                                           : NULL,
+                                                        exchange)));
+}
+
+/* The bytes the server sent for this reply are kept for the session:
+ * the button shows once there are some. */
+static void
+update_raw (ConfabMessageRow *self)
+{
+  gboolean has = confab_message_get_exchange (self->message) != NULL;
+
+  if (!has && self->raw_button == NULL)
+    return;
+
+  if (self->raw_button == NULL)
+    {
+      self->raw_button = icon_button_new ("utilities-terminal-symbolic", NULL,
+                                          _("Show Raw Response"), _("Show raw response"));
+      g_signal_connect_object (self->raw_button, "clicked", G_CALLBACK (raw_clicked_cb), self,
+                               G_CONNECT_SWAPPED);
+      gtk_box_insert_child_after (GTK_BOX (self->header), self->raw_button,
+                                  GTK_WIDGET (self->status_label));
+    }
+  gtk_widget_set_visible (self->raw_button, has);
 }
 
 /* "31 tokens in, 17 out · first token after 0.42 s · 52.3 tokens/s", for
@@ -770,6 +816,12 @@ show_state (ConfabMessageRow *self,
         gtk_label_set_label (self->error_label, failed && error ? error->message : "");
       gtk_widget_set_visible (self->continue_button,
                               (failed || interrupted || stopped || cut) && has_text);
+      /* A certificate that could not be verified: the user may trust it,
+       * after seeing its fingerprint, for this provider only. */
+      gtk_widget_set_visible (self->trust_button,
+                              failed && self->last &&
+                              g_error_matches (error, CONFAB_CLIENT_ERROR,
+                                               CONFAB_CLIENT_ERROR_CERTIFICATE));
     }
   update_stats (self);
   update_controls (self);
@@ -1008,6 +1060,8 @@ set_message (ConfabMessageRow *self,
                            G_CALLBACK (update_state), self, G_CONNECT_SWAPPED);
   g_signal_connect_object (message, "notify::finish-reason",
                            G_CALLBACK (update_state), self, G_CONNECT_SWAPPED);
+  g_signal_connect_object (message, "notify::exchange",
+                           G_CALLBACK (update_raw), self, G_CONNECT_SWAPPED);
   g_signal_connect_object (message, "notify::completion-tokens",
                            G_CALLBACK (update_stats), self, G_CONNECT_SWAPPED);
   g_signal_connect_object (message, "notify::generation-us",
@@ -1047,6 +1101,7 @@ set_message (ConfabMessageRow *self,
    * before any allocation. A 900-byte paragraph cost 3–7 ms a row that
    * way, and 0.2 ms inserted after the view was realized. */
   show_state (self, FALSE);
+  update_raw (self);
 }
 
 static void

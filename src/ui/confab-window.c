@@ -1186,6 +1186,67 @@ retry_action (GtkWidget  *widget,
 }
 
 static void
+trust_response_cb (ConfabWindow   *self,
+                   const char     *response,
+                   AdwMessageDialog *dialog)
+{
+  ConfabApplication *app = get_app (self);
+  ConfabProfiles *profiles = confab_application_get_profiles (app);
+  const char *fingerprint = g_object_get_data (G_OBJECT (dialog), "confab-fingerprint");
+  ConfabProfile *profile = profiles != NULL ? confab_profiles_get_active (profiles) : NULL;
+
+  if (g_strcmp0 (response, "trust") != 0 || profile == NULL)
+    return;
+
+  /* The profile's change reaches the client at once. */
+  confab_profile_set_pinned_certificate (profile, fingerprint);
+  self->stick_to_bottom = TRUE;
+  confab_conversation_retry (self->conversation);
+}
+
+/* Shows the fingerprint of the certificate that could not be verified,
+ * and trusts it, and no other, for the provider in use if asked to. */
+static void
+trust_certificate_action (GtkWidget  *widget,
+                          const char *action_name,
+                          GVariant   *parameter)
+{
+  ConfabWindow *self = CONFAB_WINDOW (widget);
+  ConfabApplication *app = get_app (self);
+  ConfabClient *client = confab_application_get_client (app);
+  const char *fingerprint = confab_client_get_last_certificate_fingerprint (client);
+  ConfabProfiles *profiles = confab_application_get_profiles (app);
+  ConfabProfile *profile = profiles != NULL ? confab_profiles_get_active (profiles) : NULL;
+  g_autofree char *body = NULL;
+  AdwMessageDialog *dialog;
+
+  if (fingerprint == NULL || profile == NULL)
+    return;
+
+  body = g_strdup_printf (/* Translators: %1$s is a URL, %2$s a fingerprint, %3$s a name */
+                          _("The certificate of %1$s could not be verified. Its SHA-256 "
+                            "fingerprint is\n\n%2$s\n\nTrust it only if it is the one your "
+                            "server shows. Confab will then accept this certificate, and no "
+                            "other, for the provider “%3$s”."),
+                          confab_client_get_base_url (client), fingerprint,
+                          confab_profile_get_name (profile));
+  dialog = ADW_MESSAGE_DIALOG (adw_message_dialog_new (GTK_WINDOW (self),
+                                                       _("Trust This Certificate?"), body));
+  adw_message_dialog_add_responses (dialog,
+                                    "cancel", _("_Cancel"),
+                                    "trust", _("_Trust"),
+                                    NULL);
+  adw_message_dialog_set_response_appearance (dialog, "trust", ADW_RESPONSE_DESTRUCTIVE);
+  adw_message_dialog_set_default_response (dialog, "cancel");
+  adw_message_dialog_set_close_response (dialog, "cancel");
+  g_object_set_data_full (G_OBJECT (dialog), "confab-fingerprint", g_strdup (fingerprint),
+                          g_free);
+  g_signal_connect_object (dialog, "response", G_CALLBACK (trust_response_cb), self,
+                           G_CONNECT_SWAPPED);
+  gtk_window_present (GTK_WINDOW (dialog));
+}
+
+static void
 copy_last_action (GtkWidget  *widget,
                   const char *action_name,
                   GVariant   *parameter)
@@ -1861,6 +1922,8 @@ confab_window_class_init (ConfabWindowClass *klass)
 
   gtk_widget_class_install_action (widget_class, "chat.stop", NULL, stop_action);
   gtk_widget_class_install_action (widget_class, "chat.retry", NULL, retry_action);
+  gtk_widget_class_install_action (widget_class, "chat.trust-certificate", NULL,
+                                   trust_certificate_action);
   gtk_widget_class_install_action (widget_class, "chat.copy-last", NULL, copy_last_action);
   gtk_widget_class_install_action (widget_class, "chat.new", NULL, new_action);
   gtk_widget_class_install_action (widget_class, "chat.search", NULL, search_action);

@@ -86,7 +86,8 @@ def sse_reply(text, pieces, delay=0.02, model="fake-model"):
 
 
 class FakeServer:
-    def __init__(self):
+    def __init__(self, tls=None):
+        """@tls: (certificate file, key file) to answer https."""
         self.scripts = []
         self.requests = []
         # What GET /v1/models lists, in the OpenAI shape; None answers 404,
@@ -156,13 +157,20 @@ class FakeServer:
 
         self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         self.httpd.daemon_threads = True
+        self.scheme = "http"
+        if tls is not None:
+            import ssl
+            context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+            context.load_cert_chain(*tls)
+            self.httpd.socket = context.wrap_socket(self.httpd.socket, server_side=True)
+            self.scheme = "https"
         self.port = self.httpd.server_address[1]
         self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
         self.thread.start()
 
     @property
     def base_url(self):
-        return f"http://127.0.0.1:{self.port}/v1"
+        return f"{self.scheme}://127.0.0.1:{self.port}/v1"
 
     def stop(self):
         self.release.set()

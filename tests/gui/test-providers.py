@@ -229,11 +229,109 @@ def test_key_goes_to_the_keyring_and_is_sent(s):
     check(not held, f"the key is in plain text in {held!r}")
 
 
+def window_named(s, name):
+    app = everywhere(s)
+    for i in range(app.childCount):
+        window = app.getChildAtIndex(i)
+        if window is not None and window.name == name:
+            return window
+    return None
+
+
+def test_raw_response_shows_the_bytes(s):
+    secret = "sk-inspector-secret-42"
+    writes = sse_reply(ANSWER, pieces=3, delay=0.05)
+    s.server.scripts.append(Script(writes=writes))
+    s.start_app({"OPENAI_API_KEY": secret})
+    s.type_text(PROMPT)
+    s.key("Return")
+    wait_until(lambda: s.message_texts()[-1:] == [ANSWER], what="the reply")
+    check(s.server.requests[-1]["headers"].get("Authorization") == "Bearer " + secret,
+          "the key was not sent")
+    s.press("Show raw response")
+    inspector = wait_until(lambda: window_named(s, "Raw Response"), what="the inspector")
+    view = wait_until(lambda: next(iter(s.find_all(
+        lambda n: n.name == "Raw response" and n.getRoleName() == "text", root=inspector)),
+        None), what="the raw text")
+    text = s.text_of(view)
+    check("200 OK" in text, f"no status line in {text[:200]!r}")
+    check("text/event-stream" in text, "no Content-Type header")
+    # The body as it came, piece by piece: each piece after a line giving
+    # its arrival time and size. Put together, the pieces are the bytes
+    # the server wrote.
+    import re
+    raw = text.encode()
+    body = b""
+    for marker in re.finditer(rb"^\+[0-9.]+ ms, ([0-9]+) bytes?\n", raw, re.M):
+        size = int(marker.group(1))
+        body += raw[marker.end():marker.end() + size]
+    sent = b"".join(data for data, _ in writes)
+    check(body == sent, f"shown {body[:300]!r}, sent {sent[:300]!r}")
+    check(secret not in text, "the key is in the raw response")
+    copy = next(n for n in s.find_all(lambda n: s.is_button(n) and
+                                      n.name == "Copy the raw response", root=inspector))
+    s.set_clipboard("nothing")
+    s.press(None, copy)
+    wait_until(lambda: s.get_clipboard().startswith("POST"),
+               what=f"the raw response copied ({s.get_clipboard()[:80]!r})")
+    check(secret not in s.get_clipboard(), "the key is in the copy")
+
+
+def make_certificate(folder):
+    import hashlib
+    import ssl
+    cert = os.path.join(folder, "cert.pem")
+    key = os.path.join(folder, "key.pem")
+    subprocess.run(["openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt",
+                    "ec_paramgen_curve:prime256v1", "-nodes", "-days", "2",
+                    "-subj", "/CN=127.0.0.1", "-keyout", key, "-out", cert],
+                   check=True, capture_output=True, timeout=30)
+    with open(cert) as f:
+        der = ssl.PEM_cert_to_DER_cert(f.read())
+    digest = hashlib.sha256(der).hexdigest()
+    return cert, key, ":".join(digest[i:i + 2] for i in range(0, len(digest), 2))
+
+
+def test_certificate_trusted_after_its_fingerprint(s):
+    from confabgui import FakeServer
+    cert, key, fingerprint = make_certificate(s.tmp)
+    https = FakeServer(tls=(cert, key))
+    try:
+        https.scripts.append(Script(writes=sse_reply(ANSWER, pieces=3, delay=0.01)))
+        s.start_app({"OPENAI_BASE_URL": https.base_url})
+        s.type_text(PROMPT)
+        s.key("Return")
+        wait_until(lambda: any("certificate" in t.lower() for t in s.labels()),
+                   what=f"the certificate error (labels {s.labels()!r})")
+        check(not https.requests, "a request went through an unverified certificate")
+        check(any(fingerprint in t for t in s.labels()),
+              f"the error does not give the fingerprint {fingerprint}")
+        s.press("Trust…")
+        # The dialog asks, with the fingerprint; its buttons are named
+        # "_Trust Trust" by GTK 4.8.
+        trust = wait_until(lambda: next(iter(s.find_all(
+            lambda n: s.is_button(n) and n.name.replace("_", "").startswith("Trust") and
+            n.name != "Trust…", root=everywhere(s))), None), what="the dialog's Trust button")
+        dialog_text = [s.text_of(n) for n in s.find_all(
+            lambda n: n.getRoleName() == "label" and "Trust it only" in s.text_of(n),
+            root=everywhere(s))]
+        check(dialog_text and fingerprint in dialog_text[0],
+              f"the dialog does not show the fingerprint: {dialog_text!r}")
+        s.press(None, trust)
+        wait_until(lambda: s.message_texts()[-1:] == [ANSWER],
+                   what=f"the reply once trusted (shows {s.message_texts()!r})")
+        check(len(https.requests) == 1, f"{len(https.requests)} requests reached the server")
+    finally:
+        https.stop()
+
+
 TESTS = [
     ("welcome-to-first-reply", test_welcome_leads_to_a_working_provider),
     ("model-picker-lists-and-chooses", test_model_picker_lists_and_chooses),
     ("model-picker-takes-any-name", test_model_picker_takes_any_name),
     ("key-in-keyring", test_key_goes_to_the_keyring_and_is_sent),
+    ("raw-response", test_raw_response_shows_the_bytes),
+    ("certificate-trusted", test_certificate_trusted_after_its_fingerprint),
 ]
 
 if __name__ == "__main__":
