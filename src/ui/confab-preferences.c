@@ -238,6 +238,34 @@ spin_input_cb (GtkSpinButton *spin,
   return TRUE;
 }
 
+/* The spin button shows the server's default as "Default" one step below
+ * 0, at -0.1; the profile writes it -1. */
+static gboolean
+temperature_to_spin (GBinding     *binding,
+                     const GValue *from,
+                     GValue       *to,
+                     gpointer      user_data)
+{
+  double value = g_value_get_double (from);
+
+  g_value_set_double (to, value < 0 ? -0.1 : value);
+  return TRUE;
+}
+
+static gboolean
+temperature_from_spin (GBinding     *binding,
+                       const GValue *from,
+                       GValue       *to,
+                       gpointer      user_data)
+{
+  double value = g_value_get_double (from);
+
+  /* Steps of 0.1 add up to 0.7000000000000001: what is sent is what is
+   * shown. */
+  g_value_set_double (to, value < 0 ? -1.0 : MIN ((gint64)(value * 100 + 0.5) / 100.0, 2.0));
+  return TRUE;
+}
+
 static GtkWidget *
 spin_row_new (const char *title,
               const char *subtitle,
@@ -260,8 +288,8 @@ spin_row_new (const char *title,
                     GINT_TO_POINTER (zero_is_default));
   g_signal_connect (spin, "input", G_CALLBACK (spin_input_cb),
                     GINT_TO_POINTER (zero_is_default));
-  gtk_accessible_update_property (GTK_ACCESSIBLE (spin), GTK_ACCESSIBLE_PROPERTY_LABEL, title,
-                                  -1);
+  /* Named by the row, which labels its activatable widget: a label of its
+   * own would make GTK 4.8 say the name twice. */
   adw_action_row_add_suffix (ADW_ACTION_ROW (row), spin);
   adw_action_row_set_activatable_widget (ADW_ACTION_ROW (row), spin);
   g_object_set_data (G_OBJECT (row), "confab-spin", spin);
@@ -552,8 +580,6 @@ build_profile_page (ConfabPreferences *self,
                                  "stream."));
   toggle = gtk_switch_new ();
   gtk_widget_set_valign (toggle, GTK_ALIGN_CENTER);
-  gtk_accessible_update_property (GTK_ACCESSIBLE (toggle), GTK_ACCESSIBLE_PROPERTY_LABEL,
-                                  _("Stream replies"), -1);
   g_object_bind_property (profile, "streaming", toggle, "active",
                           G_BINDING_SYNC_CREATE | G_BINDING_BIDIRECTIONAL);
   adw_action_row_add_suffix (ADW_ACTION_ROW (row), toggle);
@@ -562,10 +588,11 @@ build_profile_page (ConfabPreferences *self,
 
   row = spin_row_new (_("Temperature"), _("Higher is more varied. Default: the server’s."),
                       -0.1, 2.0, 0.1, 1, FALSE);
-  g_object_bind_property (profile, "temperature",
-                          gtk_spin_button_get_adjustment (g_object_get_data (G_OBJECT (row),
-                                                                             "confab-spin")),
-                          "value", G_BINDING_SYNC_CREATE | G_BINDING_BIDIRECTIONAL);
+  g_object_bind_property_full (profile, "temperature",
+                               gtk_spin_button_get_adjustment (g_object_get_data (G_OBJECT (row),
+                                                                                  "confab-spin")),
+                               "value", G_BINDING_SYNC_CREATE | G_BINDING_BIDIRECTIONAL,
+                               temperature_to_spin, temperature_from_spin, NULL, NULL);
   adw_preferences_group_add (ADW_PREFERENCES_GROUP (requests), row);
 
   row = spin_row_new (_("Longest Reply"), _("In tokens. Default: the server’s."),

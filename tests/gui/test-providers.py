@@ -110,11 +110,28 @@ def test_welcome_leads_to_a_working_provider(s):
     press_anywhere(s, "Test")
     wait_until(lambda: "Connected: the server lists 3 models." in all_labels(s),
                what=f"the test's result (labels {all_labels(s)!r})")
+
+    # The temperature goes from the server's default to 0.0 and back, and
+    # then to 0.7, with the arrow keys.
+    spin = wait_until(lambda: next(iter(s.find_all(
+        lambda n: n.name.startswith("Temperature") and n.getRoleName() == "spin button",
+        root=everywhere(s))), None), what="the temperature")
+    s.click(spin)
+    shown = lambda: s.text_of(spin)  # noqa: E731
+    check(shown() == "Default", f"the temperature shows {shown()!r}")
+    s.key("Up")
+    wait_until(lambda: shown() == "0.0", what=f"0.0 (shows {shown()!r})")
+    s.key("Down")
+    wait_until(lambda: shown() == "Default", what=f"Default again (shows {shown()!r})")
+    for _ in range(8):
+        s.key("Up")
+    wait_until(lambda: shown() == "0.7", what=f"0.7 (shows {shown()!r})")
     close_preferences(s)
 
     send(s, PROMPT, ANSWER)
     request = s.server.requests[-1]
     check(request["body"]["model"] == "fake-model", f"asked {request['body']['model']!r}")
+    check(request["body"].get("temperature") == 0.7, f"temperature {request['body']!r}")
     check("Authorization" not in request["headers"], "a key was sent to a local server")
 
 
