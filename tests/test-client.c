@@ -261,6 +261,18 @@ static const Response json_answer_text_response = {
   .content_type = "text/plain; charset=utf-8", .parts = json_answer_parts
 };
 
+/* The same answer, its second half written 1.5 s after the first. */
+static const char * const json_answer_halves[] = {
+  "{\"id\":\"chatcmpl-AbC125\",\"object\":\"chat.completion\",\"created\":1767225600,",
+  "\"model\":\"" MODEL "\",\"choices\":[{\"index\":0,\"message\":{\"role\":\"assistant\","
+  "\"content\":\"" JAPANESE_REPLY "\"},\"finish_reason\":\"stop\"}]}",
+  NULL
+};
+
+static const Response slow_json_answer_response = {
+  .content_type = "application/json", .parts = json_answer_halves, .delay_ms = 1500
+};
+
 /* Lists of models, as the servers' documentation shows them */
 
 static const char * const openai_models_parts[] = {
@@ -1471,6 +1483,32 @@ test_not_streaming (gconstpointer user_data)
   test_server_free (server);
 }
 
+/* A server asked for one answer may be silent for as long as the model
+ * writes: the idle limit that ends a stalled stream does not end it. */
+static void
+test_not_streaming_waits (void)
+{
+  const Response * const responses[] = { &slow_json_answer_response, NULL };
+  TestServer *server = test_server_new (WRITE_WHOLE, responses);
+  ConfabClient *client = confab_client_new (server->base_url, NULL);
+  g_autoptr(ConfabRequest) request = new_request ();
+  ConfabMessage *reply = confab_message_new (CONFAB_MESSAGE_ROLE_ASSISTANT, NULL);
+  StreamResult result = { 0 };
+
+  confab_client_set_streaming (client, FALSE);
+  confab_client_set_idle_timeout (client, 1);
+
+  run_stream (client, request, reply, &result);
+  g_assert_no_error (result.error);
+  g_assert_true (result.ok);
+  g_assert_cmpstr (confab_message_get_content (reply), ==, JAPANESE_REPLY);
+
+  g_assert_finalize_object (reply);
+  wait_for_quiet (server);
+  g_assert_finalize_object (client);
+  test_server_free (server);
+}
+
 static void
 test_options_in_body (void)
 {
@@ -2529,6 +2567,7 @@ main (int   argc,
   add_per_mode ("stream-options-fallback-with-options",
                 test_stream_options_fallback_with_options);
   add_per_mode ("not-streaming", test_not_streaming);
+  g_test_add_func ("/confab/client/not-streaming-waits", test_not_streaming_waits);
   add_per_mode ("stop-cancellable", test_stop_cancellable);
   add_per_mode ("conversation-stop", test_conversation_stop);
   add_per_mode ("conversation-history", test_conversation_history);

@@ -452,6 +452,22 @@ return_success (GTask *task)
   g_task_return_boolean (task, TRUE);
 }
 
+/* A server asked for one JSON answer sends nothing until the whole reply
+ * is written, which a slow model takes minutes to do: the idle limit is
+ * then at least this long, in seconds. */
+#define WHOLE_ANSWER_MIN_IDLE 600
+
+static double
+idle_limit (StreamData *data)
+{
+  double limit = data->client->idle_timeout;
+
+  if (data->request != NULL && !confab_request_get_stream (data->request) && limit > 0)
+    limit = MAX (limit, WHOLE_ANSWER_MIN_IDLE);
+
+  return limit;
+}
+
 /* Turns a failed I/O call into what the user reads. A cancellation that
  * the idle or connect timer caused is a time-out, not a Stop. */
 static GError *
@@ -472,8 +488,8 @@ io_error (StreamData   *data,
                           /* Translators: %s is a host name, %g a number of seconds */
                           ngettext ("The server %s sent nothing for %g second.",
                                     "The server %s sent nothing for %g seconds.",
-                                    (gulong)data->client->idle_timeout),
-                          data->host, data->client->idle_timeout);
+                                    (gulong)idle_limit (data)),
+                          data->host, idle_limit (data));
     }
 
   if (g_error_matches (owned, G_IO_ERROR, G_IO_ERROR_CANCELLED))
@@ -496,7 +512,7 @@ timeout_cb (gpointer user_data)
 {
   StreamData *data = user_data;
   double limit = data->phase == PHASE_CONNECTING
-                 ? data->client->connect_timeout : data->client->idle_timeout;
+                 ? data->client->connect_timeout : idle_limit (data);
   gint64 deadline = data->last_activity + (gint64)(limit * G_USEC_PER_SEC);
   gint64 now = g_get_monotonic_time ();
 
@@ -521,7 +537,7 @@ static void
 touch (StreamData *data)
 {
   double limit = data->phase == PHASE_CONNECTING
-                 ? data->client->connect_timeout : data->client->idle_timeout;
+                 ? data->client->connect_timeout : idle_limit (data);
 
   data->last_activity = g_get_monotonic_time ();
   if (data->timeout_id == 0 && limit > 0)
