@@ -433,3 +433,22 @@ confab_model_picker_popup (ConfabModelPicker *self)
 
   gtk_menu_button_popup (self->button);
 }
+
+/**
+ * confab_model_picker_forget_models:
+ * @self: a #ConfabModelPicker
+ *
+ * Drops the list, as when another provider is used: the next opening
+ * asks for it again.
+ */
+void
+confab_model_picker_forget_models (ConfabModelPicker *self)
+{
+  g_return_if_fail (CONFAB_IS_MODEL_PICKER (self));
+
+  g_clear_pointer (&self->models, g_strfreev);
+  g_clear_pointer (&self->problem, g_free);
+  self->loading = FALSE;
+  self->asked = FALSE;
+  fill_list (self);
+}

@@ -24,5 +24,6 @@ void        confab_model_picker_set_loading (ConfabModelPicker  *self,
 void        confab_model_picker_set_problem (ConfabModelPicker  *self,
                                              const char         *problem);
 void        confab_model_picker_popup       (ConfabModelPicker  *self);
+void        confab_model_picker_forget_models (ConfabModelPicker *self);
 
 G_END_DECLS

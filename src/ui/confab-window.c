@@ -67,6 +67,8 @@ struct _ConfabWindow
   /* owned: conversations left while a save failed, kept until they are
    * saved so that nothing in them is lost; opening one shows it again */
   GPtrArray          *unsaved;
+  /* owned: profile id → GStrv, the models each provider listed */
+  GHashTable         *models;
 
   /* owned: the first row, while rows are added above it */
   GtkWidget *anchor;
@@ -615,17 +617,28 @@ model_chosen_cb (ConfabWindow      *self,
     confab_conversation_set_model (self->conversation, model);
 }
 
+static const char *
+active_profile_id (ConfabWindow *self);
+
 static void
 models_listed_cb (GObject      *object,
                   GAsyncResult *result,
                   gpointer      user_data)
 {
-  g_autoptr(ConfabWindow) self = user_data;
+  gpointer *data = user_data;
+  g_autoptr(ConfabWindow) self = data[0];
+  g_autofree char *profile_id = data[1];
   g_autoptr(GPtrArray) models = NULL;
   g_autoptr(GError) error = NULL;
 
+  g_free (data);
+
   models = confab_client_list_models_finish (CONFAB_CLIENT (object), result, &error);
   if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+    return;
+
+  /* Another provider was chosen meanwhile: this list is not its. */
+  if (g_strcmp0 (profile_id, active_profile_id (self)) != 0)
     return;
 
   if (models == NULL)
@@ -636,6 +649,9 @@ models_listed_cb (GObject      *object,
 
   g_ptr_array_add (models, NULL);
   confab_model_picker_set_models (self->model_picker, (const char * const *)models->pdata);
+  if (profile_id != NULL)
+    g_hash_table_replace (self->models, g_strdup (profile_id),
+                          g_strdupv ((char **)models->pdata));
 }
 
 static void
@@ -645,15 +661,41 @@ model_picker_done_cb (ConfabWindow      *self,
   confab_composer_grab_focus (self->composer);
 }
 
+static const char *
+active_profile_id (ConfabWindow *self)
+{
+  ConfabProfiles *profiles = confab_application_get_profiles (get_app (self));
+  ConfabProfile *profile = profiles != NULL ? confab_profiles_get_active (profiles) : NULL;
+
+  return profile != NULL ? confab_profile_get_id (profile) : NULL;
+}
+
 static void
 models_wanted_cb (ConfabWindow      *self,
                   ConfabModelPicker *picker)
 {
   ConfabApplication *app = get_app (self);
+  gpointer *data = g_new0 (gpointer, 2);
 
+  data[0] = g_object_ref (self);
+  data[1] = g_strdup (active_profile_id (self));
   confab_model_picker_set_loading (picker, TRUE);
   confab_client_list_models_async (confab_application_get_client (app), self->cancellable,
-                                   models_listed_cb, g_object_ref (self));
+                                   models_listed_cb, data);
+}
+
+/* Each provider has its own models: those it listed this session, or
+ * none until the picker asks. */
+static void
+active_profile_cb (ConfabWindow *self)
+{
+  const char *id = active_profile_id (self);
+  const char * const *models = id != NULL ? g_hash_table_lookup (self->models, id) : NULL;
+
+  if (models != NULL)
+    confab_model_picker_set_models (self->model_picker, models);
+  else
+    confab_model_picker_forget_models (self->model_picker);
 }
 
 static void
@@ -1847,6 +1889,7 @@ confab_window_dispose (GObject *object)
         g_signal_handlers_disconnect_by_data (g_ptr_array_index (self->unsaved, i), self);
       g_clear_pointer (&self->unsaved, g_ptr_array_unref);
     }
+  g_clear_pointer (&self->models, g_hash_table_unref);
   gtk_widget_dispose_template (GTK_WIDGET (self), CONFAB_TYPE_WINDOW);
 
   G_OBJECT_CLASS (confab_window_parent_class)->dispose (object);
@@ -1982,6 +2025,8 @@ confab_window_init (ConfabWindow *self)
   self->stick_to_bottom = TRUE;
   self->cancellable = g_cancellable_new ();
   self->unsaved = g_ptr_array_new_with_free_func (g_object_unref);
+  self->models = g_hash_table_new_full (g_str_hash, g_str_equal, g_free,
+                                        (GDestroyNotify)g_strfreev);
   gtk_label_set_label (self->suggestion_label, suggestion);
 
   adjustment = gtk_scrolled_window_get_vadjustment (self->scroller);
@@ -2015,8 +2060,12 @@ confab_window_new (ConfabApplication *application)
   g_signal_connect_object (application, "notify::model", G_CALLBACK (app_model_cb),
                            self, G_CONNECT_SWAPPED);
   if (confab_application_get_profiles (application) != NULL)
-    g_signal_connect_object (confab_application_get_profiles (application), "items-changed",
-                             G_CALLBACK (update_page), self, G_CONNECT_SWAPPED);
+    {
+      g_signal_connect_object (confab_application_get_profiles (application), "items-changed",
+                               G_CALLBACK (update_page), self, G_CONNECT_SWAPPED);
+      g_signal_connect_object (confab_application_get_profiles (application), "notify::active",
+                               G_CALLBACK (active_profile_cb), self, G_CONNECT_SWAPPED);
+    }
   update_page (self);
 
   return self;
