@@ -85,6 +85,9 @@ def sse_reply(text, pieces, delay=0.02, model="fake-model"):
     return [(w.encode("utf-8"), d) for w, d in writes]
 
 
+GATE = "gate"
+
+
 class FakeServer:
     def __init__(self, tls=None):
         """@tls: (certificate file, key file) to answer https."""
@@ -96,6 +99,9 @@ class FakeServer:
         # The GET requests, apart from the chat requests above.
         self.gets = []
         self.release = threading.Event()
+        # A write whose delay is GATE waits until the test opens the gate:
+        # a test can look at a state that lasts only until then.
+        self.gate = threading.Event()
         server = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -136,7 +142,9 @@ class FakeServer:
                 self.end_headers()
                 try:
                     for data, delay in script.writes:
-                        if delay:
+                        if delay == GATE:
+                            server.gate.wait(60)
+                        elif delay:
                             time.sleep(delay)
                         self.wfile.write(b"%x\r\n%s\r\n" % (len(data), data))
                         self.wfile.flush()
