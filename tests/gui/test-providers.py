@@ -178,6 +178,18 @@ def start_keyring(s):
         if name == "GNOME_KEYRING_PID" and value.isdigit():
             s.procs.append(_Pid(int(value)))
 
+    # The login collection is made a moment after the daemon answers: a
+    # store before that finds no default collection (libsecret then
+    # passes a NULL path on, a critical).
+    def default_collection():
+        out = subprocess.run(
+            ["gdbus", "call", "--session", "--dest", "org.freedesktop.secrets",
+             "--object-path", "/org/freedesktop/secrets",
+             "--method", "org.freedesktop.Secret.Service.ReadAlias", "default"],
+            env=s.env, capture_output=True, text=True, timeout=10).stdout
+        return "/collection/" in out
+    wait_until(default_collection, what="the keyring's login collection")
+
 
 class _Pid:
     """A daemonized process, stopped with the session."""
