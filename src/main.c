@@ -15,9 +15,14 @@ main (int   argc,
       char *argv[])
 {
   g_autoptr(ConfabApplication) app = NULL;
+  const char *localedir = NULL;
 
   setlocale (LC_ALL, "");
-  bindtextdomain (GETTEXT_PACKAGE, LOCALEDIR);
+  /* Uninstalled, the catalogues are in the build tree's po/ (meson puts
+   * po/ja/LC_MESSAGES/confab.mo there): `confab-dev run` and the GUI tests
+   * point CONFAB_LOCALEDIR at it. */
+  localedir = g_getenv ("CONFAB_LOCALEDIR");
+  bindtextdomain (GETTEXT_PACKAGE, localedir != NULL ? localedir : LOCALEDIR);
   bind_textdomain_codeset (GETTEXT_PACKAGE, "UTF-8");
   textdomain (GETTEXT_PACKAGE);
 
