@@ -379,11 +379,11 @@ http_status_error (ConfabClient *self,
       code = CONFAB_CLIENT_ERROR_UNAUTHORIZED;
       if (!confab_client_has_api_key (self))
         sentence = g_strdup (_("The server needs an API key, and none is set (HTTP 401). "
-                               "Set OPENAI_API_KEY in the environment and start Confab "
-                               "again."));
-      else
-        sentence = g_strdup (_("The server rejected the API key (HTTP 401). Check "
+                               "Add it to the provider in Preferences, or set "
                                "OPENAI_API_KEY."));
+      else
+        sentence = g_strdup (_("The server rejected the API key (HTTP 401). Check the key "
+                               "in Preferences, or OPENAI_API_KEY."));
       break;
 
     case 403:

@@ -288,8 +288,8 @@ def check_language(s, lang):
                                      if "HTTP 401" in text), None),
                        what=f"the error (labels {conversation_labels(s, t)!r})")
     check(error.startswith(t.tr("The server needs an API key, and none is set (HTTP 401). "
-                                "Set OPENAI_API_KEY in the environment and start Confab "
-                                "again.")),
+                                "Add it to the provider in Preferences, or set "
+                                "OPENAI_API_KEY.")),
           f"the error is not in {lang}: {error!r}")
     wait_until(lambda: s.buttons(t.tr("Retry")), what="the Retry button")
     shown = assert_no_english(s, t, s.window, "the main window")
