@@ -31,29 +31,34 @@ def messages(path):
             yield fields.get("msgctxt"), fields["msgid"], strs
 
 
-msgfmt = sys.argv[1]
-problems = []
-for path in sys.argv[2:]:
-    result = subprocess.run([msgfmt, "--check", "--statistics", "-o", "/dev/null", path],
-                            capture_output=True, text=True)
-    # Statistics go to stderr: "N translated messages, M fuzzy
-    # translations, K untranslated messages."
-    report = result.stderr.strip()
-    print(f"{path}: {report}")
-    if result.returncode != 0:
-        problems.append(f"{path}: msgfmt --check failed")
-    if re.search(r"\d+ (fuzzy|untranslated)", report):
-        problems.append(f"{path}: has fuzzy or untranslated messages")
-    for context, msgid, strs in messages(path):
-        mnemonic = re.search(r"(?<![A-Za-z0-9])_([A-Za-z])", msgid)
-        for msgstr in strs:
-            if mnemonic and msgstr.count("_") != msgid.count("_"):
-                problems.append(f"{path}: “{msgid}” lost its mnemonic: “{msgstr}”")
-            if msgid.endswith("…") != msgstr.endswith("…"):
-                problems.append(f"{path}: “{msgid}” and “{msgstr}” differ in the ellipsis")
-            if "..." in msgstr:
-                problems.append(f"{path}: “{msgstr}” has three dots, not “…”")
+def main():
+    msgfmt = sys.argv[1]
+    problems = []
+    for path in sys.argv[2:]:
+        result = subprocess.run([msgfmt, "--check", "--statistics", "-o", "/dev/null", path],
+                                capture_output=True, text=True)
+        # Statistics go to stderr: "N translated messages, M fuzzy
+        # translations, K untranslated messages."
+        report = result.stderr.strip()
+        print(f"{path}: {report}")
+        if result.returncode != 0:
+            problems.append(f"{path}: msgfmt --check failed")
+        if re.search(r"\d+ (fuzzy|untranslated)", report):
+            problems.append(f"{path}: has fuzzy or untranslated messages")
+        for context, msgid, strs in messages(path):
+            mnemonic = re.search(r"(?<![A-Za-z0-9])_([A-Za-z])", msgid)
+            for msgstr in strs:
+                if mnemonic and msgstr.count("_") != msgid.count("_"):
+                    problems.append(f"{path}: “{msgid}” lost its mnemonic: “{msgstr}”")
+                if msgid.endswith("…") != msgstr.endswith("…"):
+                    problems.append(f"{path}: “{msgid}” and “{msgstr}” differ in the ellipsis")
+                if "..." in msgstr:
+                    problems.append(f"{path}: “{msgstr}” has three dots, not “…”")
 
-for problem in problems:
-    print(problem)
-sys.exit(1 if problems else 0)
+    for problem in problems:
+        print(problem)
+    return 1 if problems else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
