@@ -18,6 +18,7 @@
 #include "confab-sidebar.h"
 #include "confab-store.h"
 #include "confab-toast.h"
+#include "confab-translate-view.h"
 #include "confab-transfer.h"
 
 /* Rows made at a time when a conversation opens or a search shows a
@@ -54,6 +55,8 @@ struct _ConfabWindow
   GtkRevealer       *edit_revealer;
   AdwWindowTitle    *window_title;
   ConfabModelPicker *model_picker;
+  AdwViewStack      *view_stack;
+  ConfabTranslateView *translate_view;
   GtkStack          *stack;
   GtkLabel          *suggestion_label;
   GtkScrolledWindow *scroller;
@@ -1848,6 +1851,36 @@ app_model_cb (ConfabWindow *self)
     confab_conversation_set_model (self->conversation, confab_application_get_model (get_app (self)));
 }
 
+/* The Translate view asks the model of the chat shown, through the same
+ * client: the model button serves both. */
+static void
+view_changed_cb (ConfabWindow *self)
+{
+  const char *name = adw_view_stack_get_visible_child_name (self->view_stack);
+
+  if (g_strcmp0 (name, "translate") == 0)
+    {
+      confab_translate_view_set_client (self->translate_view,
+                                        confab_application_get_client (get_app (self)));
+      confab_translate_view_set_model (self->translate_view,
+                                       confab_conversation_get_model (self->conversation));
+      confab_translate_view_focus_source (self->translate_view);
+    }
+  else
+    confab_composer_grab_focus (self->composer);
+}
+
+static void
+show_view_action (GtkWidget  *widget,
+                  const char *action_name,
+                  GVariant   *parameter)
+{
+  ConfabWindow *self = CONFAB_WINDOW (widget);
+
+  adw_view_stack_set_visible_child_name (self->view_stack,
+                                         g_variant_get_string (parameter, NULL));
+}
+
 static void
 choose_model_action (GtkWidget  *widget,
                      const char *action_name,
@@ -1938,6 +1971,7 @@ confab_window_class_init (ConfabWindowClass *klass)
   g_type_ensure (CONFAB_TYPE_COMPOSER);
   g_type_ensure (CONFAB_TYPE_SIDEBAR);
   g_type_ensure (CONFAB_TYPE_MODEL_PICKER);
+  g_type_ensure (CONFAB_TYPE_TRANSLATE_VIEW);
 
   gtk_widget_class_set_template_from_resource (widget_class,
                                                "/io/github/confab/Confab/ui/confab-window.ui");
@@ -1948,6 +1982,8 @@ confab_window_class_init (ConfabWindowClass *klass)
   gtk_widget_class_bind_template_child (widget_class, ConfabWindow, edit_revealer);
   gtk_widget_class_bind_template_child (widget_class, ConfabWindow, window_title);
   gtk_widget_class_bind_template_child (widget_class, ConfabWindow, model_picker);
+  gtk_widget_class_bind_template_child (widget_class, ConfabWindow, view_stack);
+  gtk_widget_class_bind_template_child (widget_class, ConfabWindow, translate_view);
   gtk_widget_class_bind_template_child (widget_class, ConfabWindow, stack);
   gtk_widget_class_bind_template_child (widget_class, ConfabWindow, suggestion_label);
   gtk_widget_class_bind_template_child (widget_class, ConfabWindow, scroller);
@@ -1962,6 +1998,7 @@ confab_window_class_init (ConfabWindowClass *klass)
   gtk_widget_class_bind_template_callback (widget_class, model_chosen_cb);
   gtk_widget_class_bind_template_callback (widget_class, models_wanted_cb);
   gtk_widget_class_bind_template_callback (widget_class, model_picker_done_cb);
+  gtk_widget_class_bind_template_callback (widget_class, view_changed_cb);
 
   gtk_widget_class_install_action (widget_class, "chat.stop", NULL, stop_action);
   gtk_widget_class_install_action (widget_class, "chat.retry", NULL, retry_action);
@@ -1990,12 +2027,17 @@ confab_window_class_init (ConfabWindowClass *klass)
   gtk_widget_class_install_action (widget_class, "chat.settings", NULL, settings_action);
   gtk_widget_class_install_action (widget_class, "chat.choose-model", NULL, choose_model_action);
   gtk_widget_class_install_action (widget_class, "chat.add-provider", "s", add_provider_action);
+  gtk_widget_class_install_action (widget_class, "chat.show-view", "s", show_view_action);
 
   gtk_widget_class_add_binding (widget_class, GDK_KEY_Escape, 0, escape_cb, NULL);
   gtk_widget_class_add_binding_action (widget_class, GDK_KEY_r, GDK_CONTROL_MASK,
                                        "chat.regenerate", NULL);
   gtk_widget_class_add_binding_action (widget_class, GDK_KEY_m, GDK_CONTROL_MASK,
                                        "chat.choose-model", NULL);
+  gtk_widget_class_add_binding_action (widget_class, GDK_KEY_1, GDK_ALT_MASK,
+                                       "chat.show-view", "s", "chat");
+  gtk_widget_class_add_binding_action (widget_class, GDK_KEY_2, GDK_ALT_MASK,
+                                       "chat.show-view", "s", "translate");
   gtk_widget_class_add_binding_action (widget_class, GDK_KEY_c,
                                        GDK_CONTROL_MASK | GDK_SHIFT_MASK,
                                        "chat.copy-last", NULL);

@@ -432,7 +432,15 @@ class Session:
         return [self.text_of(v) for v in self.text_views()]
 
     def labels(self):
-        return [self.text_of(n) for n in self.find_all(lambda n: n.getRoleName() == "label")]
+        # A label can vanish while it is read (a toast times out, a row is
+        # made again): it is then left out, not an error.
+        found = []
+        for node in self.find_all(lambda n: n.getRoleName() == "label"):
+            try:
+                found.append(self.text_of(node))
+            except Exception:
+                continue
+        return found
 
     # ---- keyboard and clipboard
 

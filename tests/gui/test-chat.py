@@ -305,7 +305,7 @@ def test_reasoning_folds_and_usage_shows(s):
     def thinking():
         return s.find(name="Thinking…", role="toggle button") or \
             s.find(name="Thinking…")
-    wait_until(thinking, what=f"the Thinking section, open (labels {s.labels()!r})")
+    wait_until(thinking, what="the Thinking section, open")
     wait_until(lambda: any(thought[:6] in s.text_of(n) for n in s.find_all(
         lambda n: n.name == "Thinking" and n.getRoleName() == "text")),
         what="the reasoning, shown while the model thinks")

@@ -214,7 +214,12 @@ def expect(shown, wanted, where):
 # The test
 
 def conversation(s, t):
-    return s.find(name=t.tr("Conversation"))
+    # The box of messages, not the view switcher's button: Korean names
+    # both the chat and the conversation 대화.
+    nodes = s.find_all(lambda n: n.name == t.tr("Conversation") and
+                       n.getRoleName() not in ("push button", "toggle button", "radio button",
+                                               "label", "page tab"))
+    return nodes[0] if nodes else None
 
 
 def conversation_labels(s, t):

@@ -1,0 +1,592 @@
+/*
+ * SPDX-FileCopyrightText: 2026 The Confab authors
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ */
+
+#define G_LOG_DOMAIN "confab-translate-view"
+
+#include "config.h"
+
+#include "confab-translate-view.h"
+
+#include <glib/gi18n.h>
+#include <string.h>
+
+#include "confab-message.h"
+#include "confab-translation.h"
+
+/* A text longer than this goes as several requests, cut at paragraphs:
+ * each reply then stays within what models write in one go. */
+#define PIECE_BYTES 6000
+
+struct _ConfabTranslateView
+{
+  GtkWidget parent_instance;
+
+  /* template children */
+  GtkDropDown *from_dropdown;
+  GtkDropDown *to_dropdown;
+  GtkDropDown *tone_dropdown;
+  GtkTextView *source_view;
+  GtkTextView *target_view;
+  GtkTextView *glossary_view;
+  GtkLabel    *status_label;
+  GtkWidget   *stop_button;
+  GtkWidget   *translate_button;
+
+  /* owned */
+  ConfabClient  *client;
+  char          *model;
+  GCancellable  *cancellable;
+  GPtrArray     *pieces;
+  ConfabMessage *reply;
+
+  /* plain state */
+  /* each translation's number: a reply of an older one is dropped */
+  guint generation;
+  guint piece;
+  gsize shown;
+};
+
+G_DEFINE_FINAL_TYPE (ConfabTranslateView, confab_translate_view, GTK_TYPE_WIDGET)
+
+static void translate_piece (ConfabTranslateView *self);
+
+/* The source list has "Detect automatically" first, then the languages;
+ * the target list the languages alone. These take and give the source
+ * list's positions: a target position is one less. */
+static const char *
+code_at (guint position)
+{
+  guint n;
+  const ConfabLanguage *languages = confab_languages_get (&n);
+
+  return position == 0 || position > n ? NULL : languages[position - 1].code;
+}
+
+static guint
+position_of (const char *code)
+{
+  guint n;
+  const ConfabLanguage *languages = confab_languages_get (&n);
+
+  for (guint i = 0; i < n; i++)
+    if (g_str_equal (languages[i].code, code))
+      return i + 1;
+
+  return 0;
+}
+
+static char *
+buffer_text (GtkTextView *view)
+{
+  GtkTextBuffer *buffer = gtk_text_view_get_buffer (view);
+  GtkTextIter start, end;
+
+  gtk_text_buffer_get_bounds (buffer, &start, &end);
+  return gtk_text_buffer_get_text (buffer, &start, &end, FALSE);
+}
+
+static void
+append_target (ConfabTranslateView *self,
+               const char          *text,
+               gssize               len)
+{
+  GtkTextBuffer *buffer = gtk_text_view_get_buffer (self->target_view);
+  GtkTextIter end;
+
+  gtk_text_buffer_get_end_iter (buffer, &end);
+  gtk_text_buffer_insert (buffer, &end, text, len);
+}
+
+static void
+set_busy (ConfabTranslateView *self,
+          gboolean             busy)
+{
+  gtk_widget_set_visible (self->stop_button, busy);
+  gtk_widget_set_visible (self->translate_button, !busy);
+}
+
+/* The glossary's lines "term = translation", as pairs. */
+static GStrv
+glossary_pairs (ConfabTranslateView *self)
+{
+  g_autofree char *text = buffer_text (self->glossary_view);
+  g_auto(GStrv) lines = g_strsplit (text, "\n", -1);
+  g_autoptr(GStrvBuilder) pairs = g_strv_builder_new ();
+
+  for (guint i = 0; lines[i] != NULL; i++)
+    {
+      g_auto(GStrv) sides = g_strsplit (lines[i], "=", 2);
+
+      if (g_strv_length (sides) != 2)
+        continue;
+      g_strstrip (sides[0]);
+      g_strstrip (sides[1]);
+      if (*sides[0] == '\0' || *sides[1] == '\0')
+        continue;
+      g_strv_builder_add (pairs, sides[0]);
+      g_strv_builder_add (pairs, sides[1]);
+    }
+
+  return g_strv_builder_end (pairs);
+}
+
+static void
+delta_cb (ConfabTranslateView *self,
+          int                  part,
+          ConfabMessage       *reply)
+{
+  gsize len;
+
+  if (reply != self->reply || part != CONFAB_MESSAGE_PART_CONTENT)
+    return;
+
+  len = confab_message_get_content_length (reply);
+  append_target (self, confab_message_get_content (reply) + self->shown, len - self->shown);
+  self->shown = len;
+}
+
+typedef struct
+{
+  ConfabTranslateView *self;
+  guint                generation;
+} Pending;
+
+static void
+finished_cb (GObject      *object,
+             GAsyncResult *result,
+             gpointer      user_data)
+{
+  Pending *pending = user_data;
+  g_autoptr(ConfabTranslateView) self = pending->self;
+  g_autoptr(GError) error = NULL;
+  gboolean ok = confab_client_stream_finish (CONFAB_CLIENT (object), result, &error);
+  const char *piece;
+  const char *tail;
+  guint generation = pending->generation;
+
+  g_free (pending);
+
+  /* A newer translation began: this one's end is not its. */
+  if (generation != self->generation)
+    return;
+
+  if (!ok)
+    {
+      set_busy (self, FALSE);
+      gtk_label_set_label (self->status_label,
+                           g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED)
+                           ? _("Stopped.") : error->message);
+      return;
+    }
+
+  /* The blank lines that ended the piece end its translation too. */
+  piece = g_ptr_array_index (self->pieces, self->piece);
+  tail = piece + strlen (piece);
+  while (tail > piece && (tail[-1] == '\n' || tail[-1] == '\r'))
+    tail--;
+  if (*tail != '\0')
+    append_target (self, tail, -1);
+
+  self->piece++;
+  if (self->piece < self->pieces->len)
+    {
+      translate_piece (self);
+      return;
+    }
+
+  set_busy (self, FALSE);
+  gtk_label_set_label (self->status_label, "");
+}
+
+static void
+translate_piece (ConfabTranslateView *self)
+{
+  guint from = gtk_drop_down_get_selected (self->from_dropdown);
+  guint to = gtk_drop_down_get_selected (self->to_dropdown);
+  g_auto(GStrv) glossary = glossary_pairs (self);
+  g_autoptr(ConfabRequest) request = NULL;
+  Pending *pending;
+
+  if (self->reply != NULL)
+    g_signal_handlers_disconnect_by_data (self->reply, self);
+  g_clear_object (&self->reply);
+  self->reply = confab_message_new (CONFAB_MESSAGE_ROLE_ASSISTANT, NULL);
+  self->shown = 0;
+  g_signal_connect_object (self->reply, "delta-appended", G_CALLBACK (delta_cb), self,
+                           G_CONNECT_SWAPPED);
+
+  request = confab_translation_build_request (self->model != NULL ? self->model : "",
+                                              g_ptr_array_index (self->pieces, self->piece),
+                                              code_at (from), code_at (to + 1),
+                                              (ConfabTone)gtk_drop_down_get_selected (self->tone_dropdown),
+                                              (const char * const *)glossary);
+
+  if (self->pieces->len > 1)
+    {
+      g_autofree char *status = g_strdup_printf (_("Translating part %u of %u…"),
+                                                 self->piece + 1, self->pieces->len);
+
+      gtk_label_set_label (self->status_label, status);
+    }
+  else
+    gtk_label_set_label (self->status_label, _("Translating…"));
+
+  pending = g_new0 (Pending, 1);
+  pending->self = g_object_ref (self);
+  pending->generation = self->generation;
+  confab_client_stream_async (self->client, request, self->reply, self->cancellable,
+                              finished_cb, pending);
+}
+
+/**
+ * confab_translate_view_translate:
+ * @self: a #ConfabTranslateView
+ *
+ * Translates the source text, replacing any translation under way. An
+ * empty source sends nothing.
+ */
+void
+confab_translate_view_translate (ConfabTranslateView *self)
+{
+  g_autofree char *text = NULL;
+  g_autofree char *stripped = NULL;
+
+  g_return_if_fail (CONFAB_IS_TRANSLATE_VIEW (self));
+
+  text = buffer_text (self->source_view);
+  stripped = g_strstrip (g_strdup (text));
+  if (*stripped == '\0' || self->client == NULL)
+    {
+      gtk_label_set_label (self->status_label, _("Type or paste the text to translate."));
+      return;
+    }
+
+  confab_translate_view_stop (self);
+  self->generation++;
+  g_clear_object (&self->cancellable);
+  self->cancellable = g_cancellable_new ();
+  g_clear_pointer (&self->pieces, g_ptr_array_unref);
+  self->pieces = confab_translation_split (text, PIECE_BYTES);
+  self->piece = 0;
+  gtk_text_buffer_set_text (gtk_text_view_get_buffer (self->target_view), "", 0);
+  set_busy (self, TRUE);
+  translate_piece (self);
+}
+
+/**
+ * confab_translate_view_stop:
+ * @self: a #ConfabTranslateView
+ *
+ * Returns: whether a translation was under way; what came of it stays
+ */
+gboolean
+confab_translate_view_stop (ConfabTranslateView *self)
+{
+  g_return_val_if_fail (CONFAB_IS_TRANSLATE_VIEW (self), FALSE);
+
+  if (!gtk_widget_get_visible (self->stop_button))
+    return FALSE;
+
+  g_cancellable_cancel (self->cancellable);
+  return TRUE;
+}
+
+/**
+ * confab_translate_view_set_source:
+ * @self: a #ConfabTranslateView
+ * @text: the text to translate
+ */
+void
+confab_translate_view_set_source (ConfabTranslateView *self,
+                                  const char          *text)
+{
+  g_return_if_fail (CONFAB_IS_TRANSLATE_VIEW (self));
+
+  gtk_text_buffer_set_text (gtk_text_view_get_buffer (self->source_view), text, -1);
+}
+
+static void
+pasted_cb (GObject      *object,
+           GAsyncResult *result,
+           gpointer      user_data)
+{
+  g_autoptr(ConfabTranslateView) self = user_data;
+  g_autofree char *text = gdk_clipboard_read_text_finish (GDK_CLIPBOARD (object), result, NULL);
+
+  if (text == NULL || *text == '\0')
+    {
+      gtk_label_set_label (self->status_label, _("The clipboard holds no text."));
+      return;
+    }
+
+  confab_translate_view_set_source (self, text);
+  confab_translate_view_translate (self);
+}
+
+/**
+ * confab_translate_view_paste_and_translate:
+ * @self: a #ConfabTranslateView
+ *
+ * Puts the clipboard's text in the source, and translates it.
+ */
+void
+confab_translate_view_paste_and_translate (ConfabTranslateView *self)
+{
+  g_return_if_fail (CONFAB_IS_TRANSLATE_VIEW (self));
+
+  gdk_clipboard_read_text_async (gtk_widget_get_clipboard (GTK_WIDGET (self)), NULL, pasted_cb,
+                                 g_object_ref (self));
+}
+
+/**
+ * confab_translate_view_copy:
+ * @self: a #ConfabTranslateView
+ *
+ * Copies the whole translation.
+ */
+void
+confab_translate_view_copy (ConfabTranslateView *self)
+{
+  g_autofree char *text = NULL;
+
+  g_return_if_fail (CONFAB_IS_TRANSLATE_VIEW (self));
+
+  text = buffer_text (self->target_view);
+  gdk_clipboard_set_text (gtk_widget_get_clipboard (GTK_WIDGET (self)), text);
+}
+
+/**
+ * confab_translate_view_swap:
+ * @self: a #ConfabTranslateView
+ *
+ * Swaps the languages, and the texts: the translation becomes the source.
+ */
+void
+confab_translate_view_swap (ConfabTranslateView *self)
+{
+  guint from = gtk_drop_down_get_selected (self->from_dropdown);
+  guint to = gtk_drop_down_get_selected (self->to_dropdown);
+  g_autofree char *source = NULL;
+  g_autofree char *target = NULL;
+
+  g_return_if_fail (CONFAB_IS_TRANSLATE_VIEW (self));
+
+  confab_translate_view_stop (self);
+
+  /* "Detect" has no other side: the target becomes the source language,
+   * and the source, not known, is left to the target. */
+  gtk_drop_down_set_selected (self->from_dropdown, to + 1);
+  if (from != 0)
+    gtk_drop_down_set_selected (self->to_dropdown, from - 1);
+
+  source = buffer_text (self->source_view);
+  target = buffer_text (self->target_view);
+  gtk_text_buffer_set_text (gtk_text_view_get_buffer (self->source_view), target, -1);
+  gtk_text_buffer_set_text (gtk_text_view_get_buffer (self->target_view), source, -1);
+}
+
+/**
+ * confab_translate_view_clear:
+ * @self: a #ConfabTranslateView
+ */
+void
+confab_translate_view_clear (ConfabTranslateView *self)
+{
+  g_return_if_fail (CONFAB_IS_TRANSLATE_VIEW (self));
+
+  confab_translate_view_stop (self);
+  gtk_text_buffer_set_text (gtk_text_view_get_buffer (self->source_view), "", 0);
+  gtk_text_buffer_set_text (gtk_text_view_get_buffer (self->target_view), "", 0);
+  gtk_label_set_label (self->status_label, "");
+  gtk_widget_grab_focus (GTK_WIDGET (self->source_view));
+}
+
+/**
+ * confab_translate_view_focus_source:
+ * @self: a #ConfabTranslateView
+ */
+void
+confab_translate_view_focus_source (ConfabTranslateView *self)
+{
+  g_return_if_fail (CONFAB_IS_TRANSLATE_VIEW (self));
+
+  gtk_widget_grab_focus (GTK_WIDGET (self->source_view));
+}
+
+static void
+action_cb (GtkWidget  *widget,
+           const char *action_name,
+           GVariant   *parameter)
+{
+  ConfabTranslateView *self = CONFAB_TRANSLATE_VIEW (widget);
+
+  if (g_str_equal (action_name, "translate.translate"))
+    confab_translate_view_translate (self);
+  else if (g_str_equal (action_name, "translate.paste"))
+    confab_translate_view_paste_and_translate (self);
+  else if (g_str_equal (action_name, "translate.copy"))
+    confab_translate_view_copy (self);
+  else if (g_str_equal (action_name, "translate.swap"))
+    confab_translate_view_swap (self);
+  else if (g_str_equal (action_name, "translate.clear"))
+    confab_translate_view_clear (self);
+  else if (g_str_equal (action_name, "translate.stop"))
+    confab_translate_view_stop (self);
+}
+
+static GListModel *
+language_model (gboolean with_detect)
+{
+  guint n;
+  const ConfabLanguage *languages = confab_languages_get (&n);
+  GtkStringList *list = gtk_string_list_new (NULL);
+
+  if (with_detect)
+    gtk_string_list_append (list, _("Detect automatically"));
+  for (guint i = 0; i < n; i++)
+    gtk_string_list_append (list, languages[i].native_name);
+
+  return G_LIST_MODEL (list);
+}
+
+static void
+confab_translate_view_dispose (GObject *object)
+{
+  ConfabTranslateView *self = CONFAB_TRANSLATE_VIEW (object);
+
+  g_cancellable_cancel (self->cancellable);
+  if (self->reply != NULL)
+    g_signal_handlers_disconnect_by_data (self->reply, self);
+  gtk_widget_dispose_template (GTK_WIDGET (self), CONFAB_TYPE_TRANSLATE_VIEW);
+  g_clear_object (&self->reply);
+  g_clear_object (&self->cancellable);
+  g_clear_object (&self->client);
+  g_clear_pointer (&self->pieces, g_ptr_array_unref);
+
+  G_OBJECT_CLASS (confab_translate_view_parent_class)->dispose (object);
+}
+
+static void
+confab_translate_view_finalize (GObject *object)
+{
+  ConfabTranslateView *self = CONFAB_TRANSLATE_VIEW (object);
+
+  g_clear_pointer (&self->model, g_free);
+
+  G_OBJECT_CLASS (confab_translate_view_parent_class)->finalize (object);
+}
+
+static void
+confab_translate_view_class_init (ConfabTranslateViewClass *klass)
+{
+  GObjectClass *object_class = G_OBJECT_CLASS (klass);
+  GtkWidgetClass *widget_class = GTK_WIDGET_CLASS (klass);
+  static const char * const actions[] = {
+    "translate.translate", "translate.paste", "translate.copy", "translate.swap",
+    "translate.clear", "translate.stop",
+  };
+
+  object_class->dispose = confab_translate_view_dispose;
+  object_class->finalize = confab_translate_view_finalize;
+
+  gtk_widget_class_set_template_from_resource (widget_class,
+                                               "/io/github/confab/Confab/ui/confab-translate-view.ui");
+  gtk_widget_class_bind_template_child (widget_class, ConfabTranslateView, from_dropdown);
+  gtk_widget_class_bind_template_child (widget_class, ConfabTranslateView, to_dropdown);
+  gtk_widget_class_bind_template_child (widget_class, ConfabTranslateView, tone_dropdown);
+  gtk_widget_class_bind_template_child (widget_class, ConfabTranslateView, source_view);
+  gtk_widget_class_bind_template_child (widget_class, ConfabTranslateView, target_view);
+  gtk_widget_class_bind_template_child (widget_class, ConfabTranslateView, glossary_view);
+  gtk_widget_class_bind_template_child (widget_class, ConfabTranslateView, status_label);
+  gtk_widget_class_bind_template_child (widget_class, ConfabTranslateView, stop_button);
+  gtk_widget_class_bind_template_child (widget_class, ConfabTranslateView, translate_button);
+
+  for (guint i = 0; i < G_N_ELEMENTS (actions); i++)
+    gtk_widget_class_install_action (widget_class, actions[i], NULL, action_cb);
+
+  gtk_widget_class_set_layout_manager_type (widget_class, GTK_TYPE_BOX_LAYOUT);
+  gtk_widget_class_set_css_name (widget_class, "confab-translate-view");
+}
+
+static void
+confab_translate_view_init (ConfabTranslateView *self)
+{
+  GtkStringList *tones = gtk_string_list_new (NULL);
+  g_autoptr(GListModel) from = language_model (TRUE);
+  g_autoptr(GListModel) to = language_model (FALSE);
+
+  static const struct
+  {
+    guint           key;
+    GdkModifierType mods;
+    const char     *action;
+  } keys[] = {
+    { GDK_KEY_Return, GDK_CONTROL_MASK, "translate.translate" },
+    { GDK_KEY_KP_Enter, GDK_CONTROL_MASK, "translate.translate" },
+    { GDK_KEY_v, GDK_CONTROL_MASK | GDK_SHIFT_MASK, "translate.paste" },
+    { GDK_KEY_c, GDK_CONTROL_MASK | GDK_SHIFT_MASK, "translate.copy" },
+    { GDK_KEY_s, GDK_CONTROL_MASK, "translate.swap" },
+    { GDK_KEY_d, GDK_CONTROL_MASK, "translate.clear" },
+    { GDK_KEY_Escape, 0, "translate.stop" },
+  };
+  GtkEventController *shortcuts = gtk_shortcut_controller_new ();
+
+  gtk_widget_init_template (GTK_WIDGET (self));
+
+  /* Before the text views see them: a text view takes Ctrl+Enter as a
+   * new line. */
+  gtk_event_controller_set_propagation_phase (shortcuts, GTK_PHASE_CAPTURE);
+  for (guint i = 0; i < G_N_ELEMENTS (keys); i++)
+    gtk_shortcut_controller_add_shortcut (GTK_SHORTCUT_CONTROLLER (shortcuts),
+                                          gtk_shortcut_new (gtk_keyval_trigger_new (keys[i].key,
+                                                                                    keys[i].mods),
+                                                            gtk_named_action_new (keys[i].action)));
+  gtk_widget_add_controller (GTK_WIDGET (self), shortcuts);
+  gtk_orientable_set_orientation (GTK_ORIENTABLE (gtk_widget_get_layout_manager (GTK_WIDGET (self))),
+                                  GTK_ORIENTATION_VERTICAL);
+  gtk_box_layout_set_spacing (GTK_BOX_LAYOUT (gtk_widget_get_layout_manager (GTK_WIDGET (self))),
+                              12);
+
+  /* Korean into Japanese, the founding example. */
+  gtk_drop_down_set_model (self->from_dropdown, from);
+  gtk_drop_down_set_model (self->to_dropdown, to);
+  gtk_drop_down_set_selected (self->from_dropdown, position_of ("ko"));
+  gtk_drop_down_set_selected (self->to_dropdown, position_of ("ja") - 1);
+
+  gtk_string_list_append (tones, C_("tone", "Neutral"));
+  gtk_string_list_append (tones, C_("tone", "Formal"));
+  gtk_string_list_append (tones, C_("tone", "Casual"));
+  gtk_drop_down_set_model (self->tone_dropdown, G_LIST_MODEL (tones));
+  g_object_unref (tones);
+}
+
+/**
+ * confab_translate_view_set_client:
+ * @self: a #ConfabTranslateView
+ * @client: the client translations go through
+ */
+void
+confab_translate_view_set_client (ConfabTranslateView *self,
+                                  ConfabClient        *client)
+{
+  g_return_if_fail (CONFAB_IS_TRANSLATE_VIEW (self));
+
+  g_set_object (&self->client, client);
+}
+
+/**
+ * confab_translate_view_set_model:
+ * @self: a #ConfabTranslateView
+ * @model: the model to ask
+ */
+void
+confab_translate_view_set_model (ConfabTranslateView *self,
+                                 const char          *model)
+{
+  g_return_if_fail (CONFAB_IS_TRANSLATE_VIEW (self));
+
+  g_free (self->model);
+  self->model = g_strdup (model);
+}

@@ -1,0 +1,141 @@
+#!/usr/bin/python3
+# SPDX-FileCopyrightText: 2026 The Confab authors
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""GUI tests: the Translate view, with the keyboard and the clipboard."""
+
+import os
+import sys
+import time
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+
+from confabgui import Failure, Script, run, sse_reply, wait_until  # noqa: E402
+
+SOURCE = "안녕하세요? 오늘 날씨가 참 좋군요!"
+TRANSLATION = "こんにちは。今日はとても良い天気ですね！"
+
+
+def check(condition, message):
+    if not condition:
+        raise Failure(message)
+
+
+def view_text(s, name):
+    node = s.find(name=name, role="text")
+    return s.text_of(node) if node is not None else None
+
+
+def open_translate(s):
+    # Alt+2 shows the view and puts the keyboard in its source.
+    s.key("alt+2")
+
+    def source_shown():
+        node = s.find(name="Text to translate", role="text")
+        if node is None:
+            return False
+        box = node.queryComponent().getExtents(s.pyatspi.WINDOW_COORDS)
+        return box.width > 100 and box.height > 100
+    wait_until(source_shown, what="the Translate view")
+    time.sleep(0.3)
+
+
+def test_clipboard_in_translation_out(s):
+    s.server.scripts.append(Script(writes=sse_reply(TRANSLATION, pieces=len(TRANSLATION),
+                                                    delay=0.05)))
+    s.start_app()
+    open_translate(s)
+    s.set_clipboard(SOURCE)
+    s.key("ctrl+shift+v")
+
+    # The translation streams in: several stages, each the start of it.
+    seen = set()
+    target = s.find(name="Translation", role="text")
+    end = time.monotonic() + 20
+    while time.monotonic() < end:
+        text = s.text_of(target)
+        if text:
+            check(TRANSLATION.startswith(text), f"{text!r} is not the start of the translation")
+            seen.add(text)
+            if text == TRANSLATION:
+                break
+        time.sleep(0.02)
+    check(view_text(s, "Translation") == TRANSLATION, f"shows {view_text(s, 'Translation')!r}")
+    check(len(seen) >= 3, f"saw {len(seen)} stages")
+    check(view_text(s, "Text to translate") == SOURCE, "the source is not the clipboard's")
+
+    body = s.server.requests[-1]["body"]
+    check(body["stream"] is True, "not streamed")
+    check(len(body["messages"]) == 2, f"{len(body['messages'])} messages")
+    system, user = body["messages"]
+    check(system["role"] == "system" and "from Korean into Japanese" in system["content"],
+          f"the instruction: {system!r}")
+    check("only the translation" in system["content"], "the model is not told to translate only")
+    check(user == {"role": "user", "content": SOURCE}, f"the text sent: {user!r}")
+
+    s.set_clipboard("nothing")
+    s.key("ctrl+shift+c")
+    wait_until(lambda: s.get_clipboard() == TRANSLATION,
+               what=f"the translation copied ({s.get_clipboard()!r})")
+
+
+def test_empty_source_sends_nothing(s):
+    s.start_app()
+    open_translate(s)
+    s.key("ctrl+Return")
+    wait_until(lambda: any("Type or paste" in t for t in s.labels()), what="the hint")
+    time.sleep(0.5)
+    check(not s.server.requests, f"sent {len(s.server.requests)} requests")
+
+
+def test_new_translation_wins_over_a_late_one(s):
+    # The first request stalls; a second replaces it; the first's reply,
+    # released late, never shows.
+    s.server.scripts.append(Script(writes=sse_reply("古い訳", pieces=2, delay=0.01)[:2],
+                                   stall=True))
+    s.server.scripts.append(Script(writes=sse_reply(TRANSLATION, pieces=3, delay=0.02)))
+    s.start_app()
+    open_translate(s)
+    s.set_clipboard("첫 번째")
+    s.key("ctrl+shift+v")
+    wait_until(lambda: len(s.server.requests) == 1, what="the first request")
+    s.set_clipboard(SOURCE)
+    s.key("ctrl+shift+v")
+    wait_until(lambda: view_text(s, "Translation") == TRANSLATION,
+               what=f"the second translation (shows {view_text(s, 'Translation')!r})")
+    s.server.release.set()
+    time.sleep(0.8)
+    check(view_text(s, "Translation") == TRANSLATION,
+          f"the late reply showed: {view_text(s, 'Translation')!r}")
+
+
+def test_swap_and_clear(s):
+    s.server.scripts.append(Script(writes=sse_reply(TRANSLATION, pieces=3, delay=0.01)))
+    s.start_app()
+    open_translate(s)
+    s.set_clipboard(SOURCE)
+    s.key("ctrl+shift+v")
+    wait_until(lambda: view_text(s, "Translation") == TRANSLATION, what="the translation")
+    s.key("ctrl+s")
+    wait_until(lambda: view_text(s, "Text to translate") == TRANSLATION and
+               view_text(s, "Translation") == SOURCE, what="the texts swapped")
+    s.server.scripts.append(Script(writes=sse_reply(SOURCE, pieces=3, delay=0.01)))
+    s.key("ctrl+Return")
+    wait_until(lambda: len(s.server.requests) == 2, what="the second request")
+    check("from Japanese into Korean" in s.server.requests[-1]["body"]["messages"][0]["content"],
+          "the languages were not swapped")
+    wait_until(lambda: view_text(s, "Translation") == SOURCE, what="the translation back")
+    s.key("ctrl+d")
+    wait_until(lambda: view_text(s, "Text to translate") == "" and
+               view_text(s, "Translation") == "", what="both cleared")
+
+
+TESTS = [
+    ("clipboard-in-translation-out", test_clipboard_in_translation_out),
+    ("empty-source-sends-nothing", test_empty_source_sends_nothing),
+    ("new-translation-wins", test_new_translation_wins_over_a_late_one),
+    ("swap-and-clear", test_swap_and_clear),
+]
+
+if __name__ == "__main__":
+    only = sys.argv[1:]
+    sys.exit(run([t for t in TESTS if not only or t[0] in only]))
