@@ -32,8 +32,26 @@ void
 wait_until (Condition condition,
             gpointer  user_data)
 {
+  wait_until_seconds (condition, user_data, DEADLINE_SECONDS);
+}
+
+/**
+ * wait_until_seconds:
+ * @condition: what to wait for
+ * @user_data: data for @condition
+ * @seconds: the deadline
+ *
+ * Runs the main loop until @condition holds, and fails the test if it
+ * does not within @seconds: for the few cases that wait longer than
+ * DEADLINE_SECONDS on purpose.
+ */
+void
+wait_until_seconds (Condition condition,
+                    gpointer  user_data,
+                    guint     seconds)
+{
   gboolean expired = FALSE;
-  guint deadline_id = g_timeout_add_seconds (DEADLINE_SECONDS, deadline_cb, &expired);
+  guint deadline_id = g_timeout_add_seconds (seconds, deadline_cb, &expired);
 
   while (!condition (user_data) && !expired)
     g_main_context_iteration (NULL, TRUE);

@@ -22,16 +22,19 @@ typedef struct
   const char    *text;
 } TextWait;
 
-void          wait_until      (Condition      condition,
-                               gpointer       user_data);
-void          wait_ms         (guint          ms);
-void          wait_for_text   (ConfabMessage *reply,
-                               const char    *text);
-GAsyncResult *wait_for_result (GAsyncResult **slot) G_GNUC_WARN_UNUSED_RESULT;
-void          result_cb       (GObject       *object,
-                               GAsyncResult  *result,
-                               gpointer       user_data);
-gboolean      flag_is_set     (gpointer       user_data);
-gboolean      reply_has_text  (gpointer       user_data);
+void          wait_until         (Condition      condition,
+                                  gpointer       user_data);
+void          wait_until_seconds (Condition      condition,
+                                  gpointer       user_data,
+                                  guint          seconds);
+void          wait_ms            (guint          ms);
+void          wait_for_text      (ConfabMessage *reply,
+                                  const char    *text);
+GAsyncResult *wait_for_result    (GAsyncResult **slot) G_GNUC_WARN_UNUSED_RESULT;
+void          result_cb          (GObject       *object,
+                                  GAsyncResult  *result,
+                                  gpointer       user_data);
+gboolean      flag_is_set        (gpointer       user_data);
+gboolean      reply_has_text     (gpointer       user_data);
 
 G_END_DECLS
