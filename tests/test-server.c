@@ -365,6 +365,22 @@ test_server_set_request_func (TestServer            *server,
 }
 
 /**
+ * test_server_clear_records:
+ * @server: a server
+ *
+ * Forgets the requests recorded so far, for a test that sends so many
+ * that the records would show in the memory it measures.
+ */
+void
+test_server_clear_records (TestServer *server)
+{
+  g_ptr_array_set_size (server->requests, 0);
+  g_ptr_array_set_size (server->bodies, 0);
+  g_ptr_array_set_size (server->authorizations, 0);
+  g_array_set_size (server->ports, 0);
+}
+
+/**
  * test_server_get_port:
  * @server: a server
  *
@@ -378,4 +394,229 @@ test_server_get_port (TestServer *server)
   g_assert_nonnull (uri);
 
   return g_uri_get_port (uri);
+}
+
+/* The raw server */
+
+typedef struct
+{
+  /* borrowed */
+  RawServer *server;
+
+  /* owned */
+  GSocketConnection *connection;
+  GCancellable      *cancellable;
+  GByteArray        *request;
+  GBytes            *pending;
+
+  /* plain state */
+  guint64 offset;
+} RawConnection;
+
+static void raw_write_next (RawConnection *raw);
+
+static void
+raw_connection_close (RawConnection *raw)
+{
+  RawServer *server = raw->server;
+
+  if (server->reset)
+    {
+      GSocket *socket = g_socket_connection_get_socket (raw->connection);
+      struct linger linger = { .l_onoff = 1, .l_linger = 0 };
+
+      g_assert_cmpint (setsockopt (g_socket_get_fd (socket), SOL_SOCKET, SO_LINGER,
+                                   &linger, sizeof linger), ==, 0);
+    }
+
+  server->connections = g_list_remove (server->connections, raw);
+  server->n_closed++;
+  g_cancellable_cancel (raw->cancellable);
+  g_io_stream_close (G_IO_STREAM (raw->connection), NULL, NULL);
+  g_clear_object (&raw->connection);
+  g_clear_object (&raw->cancellable);
+  g_clear_pointer (&raw->request, g_byte_array_unref);
+  g_clear_pointer (&raw->pending, g_bytes_unref);
+  g_free (raw);
+}
+
+static void
+raw_write_cb (GObject      *object,
+              GAsyncResult *result,
+              gpointer      user_data)
+{
+  RawConnection *raw = user_data;
+  g_autoptr(GError) error = NULL;
+  gsize written = 0;
+
+  /* A cancelled write means the server has gone, and @raw with it. */
+  if (!g_output_stream_write_all_finish (G_OUTPUT_STREAM (object), result, &written, &error) &&
+      g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+    return;
+
+  raw->offset += written;
+  raw->server->n_written += written;
+  g_clear_pointer (&raw->pending, g_bytes_unref);
+
+  /* The client went away, as it should from a hostile answer. */
+  if (error != NULL)
+    {
+      raw_connection_close (raw);
+      return;
+    }
+
+  raw_write_next (raw);
+}
+
+static void
+raw_write_next (RawConnection *raw)
+{
+  GOutputStream *output = g_io_stream_get_output_stream (G_IO_STREAM (raw->connection));
+  RawServer *server = raw->server;
+
+  raw->pending = server->write_func (raw->offset, server->write_data);
+  if (raw->pending == NULL)
+    {
+      raw_connection_close (raw);
+      return;
+    }
+
+  g_output_stream_write_all_async (output, g_bytes_get_data (raw->pending, NULL),
+                                   g_bytes_get_size (raw->pending), G_PRIORITY_DEFAULT,
+                                   raw->cancellable, raw_write_cb, raw);
+}
+
+/* Whether @request holds the head and the Content-Length bytes of body
+ * that follow it. */
+static gboolean
+raw_request_is_complete (GByteArray *request)
+{
+  const char *data = (const char *)request->data;
+  const char *end = g_strstr_len (data, request->len, "\r\n\r\n");
+  g_autofree char *head = NULL;
+  const char *length;
+  gsize head_len;
+
+  if (end == NULL)
+    return FALSE;
+
+  head_len = end + 4 - data;
+  head = g_ascii_strdown (data, head_len);
+  length = strstr (head, "\r\ncontent-length:");
+  if (length == NULL)
+    return TRUE;
+
+  return request->len - head_len >= g_ascii_strtoull (length + 17, NULL, 10);
+}
+
+static void
+raw_read_cb (GObject      *object,
+             GAsyncResult *result,
+             gpointer      user_data)
+{
+  RawConnection *raw = user_data;
+  g_autoptr(GBytes) bytes = NULL;
+  g_autoptr(GError) error = NULL;
+
+  bytes = g_input_stream_read_bytes_finish (G_INPUT_STREAM (object), result, &error);
+  if (bytes == NULL && g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+    return;
+  if (bytes == NULL || g_bytes_get_size (bytes) == 0)
+    {
+      raw_connection_close (raw);
+      return;
+    }
+
+  g_byte_array_append (raw->request, g_bytes_get_data (bytes, NULL), g_bytes_get_size (bytes));
+  /* The whole request is read before anything is written or closed:
+   * closing a socket with unread input sends a reset instead of a FIN. */
+  if (raw_request_is_complete (raw->request))
+    {
+      raw->server->n_requests++;
+      g_free (raw->server->last_request);
+      raw->server->last_request = g_strndup ((const char *)raw->request->data,
+                                             raw->request->len);
+      raw_write_next (raw);
+      return;
+    }
+
+  g_input_stream_read_bytes_async (G_INPUT_STREAM (object), 4096, G_PRIORITY_DEFAULT,
+                                   raw->cancellable, raw_read_cb, raw);
+}
+
+static gboolean
+raw_incoming_cb (GSocketService    *service,
+                 GSocketConnection *connection,
+                 GObject           *source_object,
+                 gpointer           user_data)
+{
+  RawServer *server = user_data;
+  RawConnection *raw = g_new0 (RawConnection, 1);
+
+  raw->server = server;
+  raw->connection = g_object_ref (connection);
+  raw->cancellable = g_cancellable_new ();
+  raw->request = g_byte_array_new ();
+  server->connections = g_list_prepend (server->connections, raw);
+
+  g_input_stream_read_bytes_async (g_io_stream_get_input_stream (G_IO_STREAM (connection)),
+                                   4096, G_PRIORITY_DEFAULT, raw->cancellable, raw_read_cb,
+                                   raw);
+
+  return TRUE;
+}
+
+/**
+ * raw_server_new:
+ * @func: what to write on each connection
+ * @user_data: data for @func
+ *
+ * Returns: (transfer full): a server listening on a free port of 127.0.0.1
+ */
+RawServer *
+raw_server_new (RawServerWriteFunc func,
+                gpointer           user_data)
+{
+  g_autoptr(GInetAddress) loopback = g_inet_address_new_loopback (G_SOCKET_FAMILY_IPV4);
+  g_autoptr(GSocketAddress) address = g_inet_socket_address_new (loopback, 0);
+  g_autoptr(GSocketAddress) effective = NULL;
+  g_autoptr(GError) error = NULL;
+  RawServer *server = g_new0 (RawServer, 1);
+
+  server->write_func = func;
+  server->write_data = user_data;
+  server->service = g_socket_service_new ();
+  g_socket_listener_add_address (G_SOCKET_LISTENER (server->service), address,
+                                 G_SOCKET_TYPE_STREAM, G_SOCKET_PROTOCOL_TCP, NULL,
+                                 &effective, &error);
+  g_assert_no_error (error);
+  g_signal_connect (server->service, "incoming", G_CALLBACK (raw_incoming_cb), server);
+  g_socket_service_start (server->service);
+
+  server->base_url = g_strdup_printf ("http://127.0.0.1:%u/v1",
+                                      g_inet_socket_address_get_port (
+                                        G_INET_SOCKET_ADDRESS (effective)));
+
+  return server;
+}
+
+/**
+ * raw_server_free:
+ * @server: (transfer full): a server
+ *
+ * Closes the connections still open and stops listening.
+ */
+void
+raw_server_free (RawServer *server)
+{
+  while (server->connections != NULL)
+    raw_connection_close (server->connections->data);
+
+  g_socket_service_stop (server->service);
+  g_socket_listener_close (G_SOCKET_LISTENER (server->service));
+  g_signal_handlers_disconnect_by_data (server->service, server);
+  g_clear_object (&server->service);
+  g_free (server->last_request);
+  g_free (server->base_url);
+  g_free (server);
 }

@@ -99,5 +99,43 @@ void        test_server_set_request_func (TestServer             *server,
                                           TestServerRequestFunc   func,
                                           gpointer                user_data,
                                           GDestroyNotify          destroy);
+void        test_server_clear_records    (TestServer             *server);
+
+/* Returns the bytes a raw server writes next at @offset of its answer on
+ * one connection, or %NULL to close the connection. */
+typedef GBytes *(*RawServerWriteFunc) (guint64  offset,
+                                       gpointer user_data);
+
+/* A server on 127.0.0.1 that reads each request, then writes whatever
+ * its function returns, byte for byte, with no HTTP framing of its own:
+ * for answers that SoupServer cannot give, such as a connection closed
+ * in the middle of the headers, a body shorter than its Content-Length
+ * or a gigabyte made on the fly. Each connection carries one request. */
+typedef struct
+{
+  /* owned */
+  GSocketService *service;
+  char           *base_url;
+  GList          *connections;
+  /* the head and body of the last request read in full, or NULL */
+  char           *last_request;
+
+  /* borrowed */
+  RawServerWriteFunc write_func;
+  gpointer           write_data;
+
+  /* plain state */
+  /* close each connection with a TCP reset instead of a FIN */
+  gboolean reset;
+  guint    n_requests;
+  /* connections closed, by the function or by a failed write */
+  guint    n_closed;
+  /* on all connections */
+  guint64  n_written;
+} RawServer;
+
+RawServer  *raw_server_new               (RawServerWriteFunc      func,
+                                          gpointer                user_data) G_GNUC_WARN_UNUSED_RESULT;
+void        raw_server_free              (RawServer              *server);
 
 G_END_DECLS
