@@ -80,6 +80,36 @@ test_bound (void)
   assert_contains (text, "[failed: The connection was lost.]\n");
 }
 
+/* Reads of a byte each reach the bound on reads long before the bound
+ * on bytes, and what they kept is a copy, not the reader's buffer. */
+static void
+test_chunk_bound (void)
+{
+  g_autoptr(ConfabExchange) exchange = confab_exchange_new ("POST", "http://h/v1", 1024 * 1024);
+  g_autoptr(GBytes) buffer = g_bytes_new_take (g_malloc0 (16384), 16384);
+  const ConfabExchangeChunk *chunk;
+  guint n = CONFAB_EXCHANGE_MAX_CHUNKS + 100;
+  g_autofree char *text = NULL;
+
+  for (guint i = 0; i < n; i++)
+    {
+      g_autoptr(GBytes) read = g_bytes_new_from_bytes (buffer, 0, 1);
+
+      confab_exchange_add_chunk (exchange, read);
+    }
+
+  g_assert_cmpuint (confab_exchange_get_n_chunks (exchange), ==, CONFAB_EXCHANGE_MAX_CHUNKS);
+  g_assert_cmpuint (confab_exchange_get_total_bytes (exchange), ==, n);
+  g_assert_cmpuint (confab_exchange_get_dropped_bytes (exchange), ==, 100);
+  g_assert_true (confab_exchange_get_truncated (exchange));
+  chunk = confab_exchange_get_chunk (exchange, 0);
+  g_assert_cmpuint (g_bytes_get_size (chunk->bytes), ==, 1);
+  g_assert_true (g_bytes_get_data (chunk->bytes, NULL) != g_bytes_get_data (buffer, NULL));
+
+  text = confab_exchange_to_text (exchange);
+  assert_contains (text, "[100 more bytes received, not kept]\n");
+}
+
 static void
 test_redaction (void)
 {
@@ -131,6 +161,7 @@ main (int   argc,
 
   g_test_add_func ("/confab/exchange/text", test_text);
   g_test_add_func ("/confab/exchange/bound", test_bound);
+  g_test_add_func ("/confab/exchange/chunk-bound", test_chunk_bound);
   g_test_add_func ("/confab/exchange/redaction", test_redaction);
 
   return g_test_run ();

@@ -11,6 +11,10 @@ G_BEGIN_DECLS
 
 /* The body kept for one exchange; the rest is counted, not kept. */
 #define CONFAB_EXCHANGE_DEFAULT_MAX_BODY (1024 * 1024)
+/* The reads kept for one exchange, whatever their size: a record costs
+ * some 80 bytes more than its data, so a server that sends a byte at a
+ * time must not make a million of them out of the byte bound. */
+#define CONFAB_EXCHANGE_MAX_CHUNKS 16384
 
 /**
  * ConfabExchangeChunk:
