@@ -129,6 +129,8 @@ typedef struct
   gboolean resent;
   gboolean done;
   gboolean got_finish;
+  /* the request went out on a connection, so the server was reached */
+  gboolean request_sent;
   guint    n_events;
   guint    n_redirects;
   /* set by accept-certificate: the certificate failed verification */
@@ -572,6 +574,7 @@ wrote_headers_cb (SoupMessage *message,
                   StreamData  *data)
 {
   /* A reused connection sends no network events. */
+  data->request_sent = TRUE;
   enter_waiting (data);
 }
 
@@ -1185,6 +1188,23 @@ send_error (StreamData *data,
       return certificate_error (data);
     }
 
+  /* The server took the request, then closed, reset or garbled the
+   * connection before its status line and headers were whole: it was
+   * reached, and "could not reach" would send the user to check the
+   * address. */
+  if (data->request_sent && !g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+    {
+      g_autoptr(GError) owned = error;
+      int code = g_error_matches (owned, SOUP_SESSION_ERROR, SOUP_SESSION_ERROR_PARSING)
+                 ? CONFAB_CLIENT_ERROR_PROTOCOL : CONFAB_CLIENT_ERROR_TRUNCATED;
+
+      return g_error_new (CONFAB_CLIENT_ERROR, code,
+                          /* Translators: the first %s is a host name, the second the
+                           * system's description of the failure */
+                          _("The server %s took the request but sent no readable answer: %s"),
+                          data->host, owned->message);
+    }
+
   return io_error (data, error, FALSE);
 }
 
@@ -1418,6 +1438,7 @@ send_message (GTask               *task,
 
   data->phase = PHASE_CONNECTING;
   data->timed_out = FALSE;
+  data->request_sent = FALSE;
   data->fresh_connection = FALSE;
   g_clear_handle_id (&data->timeout_id, g_source_remove);
   touch (data);
