@@ -20,6 +20,18 @@ deadline_cb (gpointer user_data)
   return G_SOURCE_REMOVE;
 }
 
+/* The sanitizer build runs several times slower, and more so on a
+ * loaded machine: its tests scale every deadline by
+ * CONFAB_TEST_DEADLINE_SCALE, as meson scales its time-outs. */
+static guint
+deadline_scale (void)
+{
+  const char *value = g_getenv ("CONFAB_TEST_DEADLINE_SCALE");
+  guint64 scale = value != NULL ? g_ascii_strtoull (value, NULL, 10) : 1;
+
+  return (guint)CLAMP (scale, 1, 20);
+}
+
 /**
  * wait_until:
  * @condition: what to wait for
@@ -51,7 +63,7 @@ wait_until_seconds (Condition condition,
                     guint     seconds)
 {
   gboolean expired = FALSE;
-  guint deadline_id = g_timeout_add_seconds (seconds, deadline_cb, &expired);
+  guint deadline_id = g_timeout_add_seconds (seconds * deadline_scale (), deadline_cb, &expired);
 
   while (!condition (user_data) && !expired)
     g_main_context_iteration (NULL, TRUE);
