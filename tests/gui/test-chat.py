@@ -213,7 +213,11 @@ def extents(s, node):
 
 def test_view_follows_the_end_unless_scrolled_away(s):
     lines = "".join(f"line {i} of a long reply 長い返事の{i}行目\n" for i in range(120))
-    s.server.scripts.append(Script(writes=sse_reply(lines, pieces=120, delay=0.06)))
+    writes = sse_reply(lines, pieces=120, delay=0.06)
+    # The second half waits until the test has scrolled away: under a
+    # sanitizer the whole reply could otherwise be in before it does.
+    writes[61] = (writes[61][0], GATE)
+    s.server.scripts.append(Script(writes=writes))
     s.start_app()
     s.type_ascii("write a lot")
     s.key("Return")
@@ -243,6 +247,7 @@ def test_view_follows_the_end_unless_scrolled_away(s):
         subprocess_run(s, ["xdotool", "click", "4"])
     time.sleep(0.3)
     _, ry1, _, rh1 = extents(s, reply_view())
+    s.server.gate.set()
     # It grows on (on a loaded machine, perhaps only after a while), and
     # the view stays where the user put it.
     wait_until(lambda: extents(s, reply_view())[3] > rh1, what="the reply to grow on")
