@@ -600,7 +600,7 @@ conversation_id_cb (ConfabWindow *self)
 }
 
 static void
-update_subtitle (ConfabWindow *self)
+show_model (ConfabWindow *self)
 {
   confab_model_picker_set_model (self->model_picker,
                                  confab_conversation_get_model (self->conversation));
@@ -623,18 +623,25 @@ model_chosen_cb (ConfabWindow      *self,
 static const char *
 active_profile_id (ConfabWindow *self);
 
+/* A models request, and the provider it asked. */
+typedef struct
+{
+  ConfabWindow *self;
+  char         *profile_id;
+} ModelsWanted;
+
 static void
 models_listed_cb (GObject      *object,
                   GAsyncResult *result,
                   gpointer      user_data)
 {
-  gpointer *data = user_data;
-  g_autoptr(ConfabWindow) self = data[0];
-  g_autofree char *profile_id = data[1];
+  ModelsWanted *wanted = user_data;
+  g_autoptr(ConfabWindow) self = wanted->self;
+  g_autofree char *profile_id = wanted->profile_id;
   g_autoptr(GPtrArray) models = NULL;
   g_autoptr(GError) error = NULL;
 
-  g_free (data);
+  g_free (wanted);
 
   models = confab_client_list_models_finish (CONFAB_CLIENT (object), result, &error);
   if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
@@ -678,13 +685,13 @@ models_wanted_cb (ConfabWindow      *self,
                   ConfabModelPicker *picker)
 {
   ConfabApplication *app = get_app (self);
-  gpointer *data = g_new0 (gpointer, 2);
+  ModelsWanted *wanted = g_new0 (ModelsWanted, 1);
 
-  data[0] = g_object_ref (self);
-  data[1] = g_strdup (active_profile_id (self));
+  wanted->self = g_object_ref (self);
+  wanted->profile_id = g_strdup (active_profile_id (self));
   confab_model_picker_set_loading (picker, TRUE);
   confab_client_list_models_async (confab_application_get_client (app), self->cancellable,
-                                   models_listed_cb, data);
+                                   models_listed_cb, wanted);
 }
 
 /* Each provider has its own models: those it listed this session, or
@@ -810,7 +817,7 @@ set_conversation (ConfabWindow       *self,
                            self, G_CONNECT_SWAPPED);
   g_signal_connect_object (conversation, "reply-finished", G_CALLBACK (reply_finished_cb),
                            self, G_CONNECT_SWAPPED);
-  g_signal_connect_object (conversation, "notify::model", G_CALLBACK (update_subtitle),
+  g_signal_connect_object (conversation, "notify::model", G_CALLBACK (show_model),
                            self, G_CONNECT_SWAPPED);
   g_signal_connect_object (conversation, "save-failed", G_CALLBACK (save_failed_cb),
                            self, G_CONNECT_SWAPPED);
@@ -826,7 +833,7 @@ set_conversation (ConfabWindow       *self,
   self->stick_to_bottom = TRUE;
   update_page (self);
   update_actions (self);
-  update_subtitle (self);
+  show_model (self);
   show_title (self, confab_conversation_get_title (conversation));
   confab_sidebar_set_current (self->sidebar, confab_conversation_get_id (conversation));
   g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_CONVERSATION]);
