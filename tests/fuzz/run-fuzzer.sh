@@ -1,0 +1,21 @@
+#!/bin/sh
+# SPDX-FileCopyrightText: 2026 The Confab authors
+# SPDX-License-Identifier: GPL-3.0-or-later
+#
+# usage: run-fuzzer.sh FUZZER DICT SEEDS WORKDIR
+#
+# Runs FUZZER for CONFAB_FUZZ_SECONDS (30 by default) from the seeds. New
+# inputs go to WORKDIR/corpus, never among the seeds, and a crash to
+# WORKDIR/crash-*, which the log names; the exit status is not 0 then.
+set -eu
+
+fuzzer=$1
+dict=$2
+seeds=$3
+work=$4
+seconds=${CONFAB_FUZZ_SECONDS:-30}
+
+mkdir -p "$work/corpus"
+exec "$fuzzer" -max_total_time="$seconds" -timeout=10 -rss_limit_mb=2048 \
+  -print_final_stats=1 -dict="$dict" \
+  -artifact_prefix="$work/" "$work/corpus" "$seeds"
