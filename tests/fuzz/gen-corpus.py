@@ -87,9 +87,7 @@ def literals(path):
         return bytes(out)
 
     for m in TOKEN.finditer(source):
-        kind = m.lastgroup if m.lastgroup not in ('name', 'params', 'body') else 'define'
-        if m.group('define') is not None:
-            kind = 'define'
+        kind = 'define' if m.group('define') is not None else m.lastgroup
         if kind in ('comment', 'directive'):
             continue
         if kind == 'define':
