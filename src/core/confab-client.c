@@ -227,11 +227,12 @@ drain_closed_cb (GObject      *object,
                  GAsyncResult *result,
                  gpointer      user_data)
 {
-  g_autoptr(Drain) drain = user_data;
   g_autoptr(GError) error = NULL;
 
   if (!g_input_stream_close_finish (G_INPUT_STREAM (object), result, &error))
     g_debug ("closing a drained body failed: %s", error->message);
+
+  drain_free (user_data);
 }
 
 static void
