@@ -548,6 +548,41 @@ def run_one(func, name):
             session.close()
 
 
+def run_child(name):
+    """Runs one test in a child process; returns its exit status (None
+    after TEST_TIMEOUT) and its output lines."""
+    env = dict(os.environ, CONFAB_GUI_CHILD=name)
+    # Each test runs in a session of its own, with its output in a
+    # file: if it dies without cleaning up, what it started (Xvfb, the
+    # buses, the app) is killed with it and holds no pipe open.
+    with tempfile.TemporaryFile("w+") as output:
+        child = subprocess.Popen([sys.executable, sys.argv[0]], env=env,
+                                 stdin=subprocess.DEVNULL, stdout=output,
+                                 stderr=subprocess.STDOUT, start_new_session=True)
+        try:
+            returncode = child.wait(TEST_TIMEOUT)
+        except subprocess.TimeoutExpired:
+            returncode = None
+        try:
+            os.killpg(child.pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+        child.wait()
+        output.seek(0)
+        return returncode, output.read().splitlines()
+
+
+def report_child(returncode, lines):
+    """Prints why a child failed, as TAP comments."""
+    if returncode is None:
+        print(f"# no result after {TEST_TIMEOUT} s", flush=True)
+    elif returncode < 0:
+        print(f"# the test process died of signal {-returncode}", flush=True)
+    for line in lines:
+        if line.startswith("#") or "CRITICAL" in line or "WARNING" in line:
+            print(line if line.startswith("#") else f"# {line}", flush=True)
+
+
 def run(tests):
     """Runs (name, function(session)) pairs and prints TAP. Each test runs
     in a process of its own, since pyatspi binds to the session bus of the
@@ -559,37 +594,25 @@ def run(tests):
     print(f"1..{len(tests)}", flush=True)
     failures = 0
     for number, (name, _) in enumerate(tests, 1):
-        env = dict(os.environ, CONFAB_GUI_CHILD=name)
         started = time.monotonic()
-        # Each test runs in a session of its own, with its output in a
-        # file: if it dies without cleaning up, what it started (Xvfb, the
-        # buses, the app) is killed with it and holds no pipe open.
-        with tempfile.TemporaryFile("w+") as output:
-            child = subprocess.Popen([sys.executable, sys.argv[0]], env=env,
-                                     stdin=subprocess.DEVNULL, stdout=output,
-                                     stderr=subprocess.STDOUT, start_new_session=True)
-            try:
-                returncode = child.wait(TEST_TIMEOUT)
-            except subprocess.TimeoutExpired:
-                returncode = None
-            try:
-                os.killpg(child.pid, signal.SIGKILL)
-            except ProcessLookupError:
-                pass
-            child.wait()
-            output.seek(0)
-            lines = output.read().splitlines()
+        returncode, lines = run_child(name)
+        first = None
+        if returncode != 0:
+            # Once more, in a fresh session: a desktop under Xvfb on a
+            # loaded two-core machine now and then misses a deadline. A
+            # test that fails twice fails; one that fails once says so.
+            first = (returncode, lines)
+            returncode, lines = run_child(name)
         took = time.monotonic() - started
         if returncode == 0:
-            print(f"ok {number} {name} # {took:.1f} s", flush=True)
+            if first is None:
+                print(f"ok {number} {name} # {took:.1f} s", flush=True)
+            else:
+                print(f"ok {number} {name} # {took:.1f} s, passed on the second try", flush=True)
+                print("# the first try failed:", flush=True)
+                report_child(*first)
         else:
             failures += 1
             print(f"not ok {number} {name}", flush=True)
-            if returncode is None:
-                print(f"# no result after {TEST_TIMEOUT} s", flush=True)
-            elif returncode < 0:
-                print(f"# the test process died of signal {-returncode}", flush=True)
-            for line in lines:
-                if line.startswith("#") or "CRITICAL" in line or "WARNING" in line:
-                    print(line if line.startswith("#") else f"# {line}", flush=True)
+            report_child(returncode, lines)
     return 1 if failures else 0
