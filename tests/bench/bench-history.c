@@ -71,6 +71,10 @@
  * the stack's crossfade to the latest conversation is over. */
 #define QUIET_MS 300
 #define SLOW_FRAME_MS 33
+/* After scrolling, this many short conversations are opened in turn, and
+ * then the same again: memory that grows in the second round is memory
+ * each conversation leaves behind. */
+#define N_CYCLED 100
 /* For the waits only: no figure is compared with a time. */
 #define DEADLINE_SECONDS 120
 
@@ -250,6 +254,13 @@ write_fixture (const char *path,
 
   /* The worker runs the imports in the order they were queued. */
   g_key_file_set_int64 (key_file, "fixture", "long-id", g_array_index (fixture.ids, gint64, 0));
+  {
+    gint cycled[N_CYCLED];
+
+    for (guint i = 0; i < N_CYCLED; i++)
+      cycled[i] = (gint)g_array_index (fixture.ids, gint64, 1 + i);
+    g_key_file_set_integer_list (key_file, "fixture", "cycled-ids", cycled, N_CYCLED);
+  }
   g_key_file_set_integer (key_file, "fixture", "conversations", N_SHORT + 1);
   g_key_file_set_integer (key_file, "fixture", "long-messages", N_LONG_MESSAGES);
   g_key_file_set_string (key_file, "fixture", "long-sha256", g_checksum_get_string (checksum));
@@ -293,6 +304,9 @@ typedef struct
 
   /* plain state: the fixture and the options */
   gint64 long_id;
+  /* owned: the short conversations opened in turn */
+  gint  *cycled_ids;
+  gsize  n_cycled;
   guint  n_conversations;
   guint  n_messages;
   double step_pages;
@@ -306,6 +320,8 @@ typedef struct
   gint64 sidebar_filled;
   gint64 sidebar_painted;
   gint64 last_paint;
+  /* the conversation being opened */
+  gint64 open_id;
   gint64 open_called;
   gint64 open_shown;
   gint64 open_painted;
@@ -473,7 +489,7 @@ conversation_cb (GtkWidget  *window,
   ConfabConversation *conversation = confab_window_get_conversation (CONFAB_WINDOW (window));
 
   if (self->open_called != 0 && self->open_shown == 0 &&
-      confab_conversation_get_id (conversation) == self->long_id)
+      confab_conversation_get_id (conversation) == self->open_id)
     self->open_shown = g_get_monotonic_time ();
 }
 
@@ -878,6 +894,7 @@ measure_open (Run *self)
 
   read_memory (&rss_before, &peak);
   self->upper_changed = 0;
+  self->open_id = self->long_id;
   self->open_called = g_get_monotonic_time ();
   confab_window_open_conversation (CONFAB_WINDOW (self->window), self->long_id);
 
@@ -918,6 +935,50 @@ measure_open (Run *self)
   return check_conversation (self);
 }
 
+/* Opens the short conversations in turn, twice, each until its first
+ * frame is painted; RSS after each round tells whether they leave
+ * memory behind. */
+static gboolean
+cycle (Run *self)
+{
+  double rss[2];
+  double peak;
+  double ms[2];
+
+  for (guint round = 0; round < 2; round++)
+    {
+      gint64 started = g_get_monotonic_time ();
+
+      for (gsize i = 0; i < self->n_cycled; i++)
+        {
+          self->open_id = self->cycled_ids[i];
+          self->open_shown = self->open_painted = 0;
+          self->open_called = g_get_monotonic_time ();
+          confab_window_open_conversation (CONFAB_WINDOW (self->window), self->open_id);
+          if (!bench_wait_until (has_painted_open, self, DEADLINE_SECONDS))
+            {
+              g_printerr ("history: run %u: conversation %" G_GINT64_FORMAT " was not painted "
+                          "within %u s\n", self->run, self->open_id, DEADLINE_SECONDS);
+              return FALSE;
+            }
+        }
+      ms[round] = ms_between (started, g_get_monotonic_time ()) / MAX (self->n_cycled, 1);
+      bench_wait_until (is_quiet, self, 10);
+      read_memory (&rss[round], &peak);
+    }
+
+  set_result (self, "cycle-open", ms[1]);
+  set_result (self, "rss-cycled", rss[0]);
+  set_result (self, "rss-cycled-again", rss[1]);
+  set_result (self, "cycle-growth", (rss[1] - rss[0]) * 1024 / MAX (self->n_cycled, 1));
+  g_print ("history: run %u: %zu conversations opened in turn, twice: %.0f / %.0f ms each to "
+           "the first frame; RSS %.1f MB after the first round, %.1f MB after the second "
+           "(%+.1f KB a conversation)\n", self->run, self->n_cycled, ms[0], ms[1], rss[0],
+           rss[1], (rss[1] - rss[0]) * 1024 / MAX (self->n_cycled, 1));
+
+  return TRUE;
+}
+
 static gboolean
 run_cb (gpointer user_data)
 {
@@ -936,6 +997,8 @@ run_cb (gpointer user_data)
       set_result (self, "peak-scrolled", peak);
       g_print ("history: run %u: memory: RSS %.0f MB after scrolling; peak %.0f MB\n", self->run,
                rss, peak);
+      if (!cycle (self))
+        self->failed = TRUE;
     }
   else
     {
@@ -977,6 +1040,8 @@ run_main (const char *fixture_path,
   if (!g_key_file_load_from_file (self.fixture, fixture_path, G_KEY_FILE_NONE, &error))
     g_error ("history: cannot read %s: %s", fixture_path, error->message);
   self.long_id = g_key_file_get_int64 (self.fixture, "fixture", "long-id", NULL);
+  self.cycled_ids = g_key_file_get_integer_list (self.fixture, "fixture", "cycled-ids",
+                                                 &self.n_cycled, NULL);
   self.n_conversations = g_key_file_get_integer (self.fixture, "fixture", "conversations", NULL);
   self.n_messages = g_key_file_get_integer (self.fixture, "fixture", "long-messages", NULL);
   self.results = g_key_file_new ();
@@ -1002,6 +1067,7 @@ run_main (const char *fixture_path,
   g_clear_pointer (&self.frames, bench_frame_probe_free);
   g_key_file_unref (self.fixture);
   g_key_file_unref (self.results);
+  g_free (self.cycled_ids);
   g_array_unref (self.paints);
   g_array_unref (self.costs);
 
@@ -1058,6 +1124,10 @@ static const Figure figures[] = {
   { "down-cost-first", "scroll down: mean cost, first 10% (ms)" },
   { "down-cost-last", "scroll down: mean cost, last 10% (ms)" },
   { "down-rows", "scroll down: rows at the end" },
+  { "cycle-open", "100 opened in turn: ms each" },
+  { "rss-cycled", "100 opened in turn: RSS (MB)" },
+  { "rss-cycled-again", "the same 100 again: RSS (MB)" },
+  { "cycle-growth", "growth a conversation, 2nd round (KB)" },
 };
 
 /* "--name=value", the value as the C locale writes it */
