@@ -7,7 +7,14 @@
  * deltas it absorbs, how regular and how costly its frames are, how long
  * the main loop stalls, and whether the end of the reply stays in view.
  * It prints figures and fails only when the text that arrived is wrong.
- * Runs named on the command line ("5000/s") run alone. */
+ * Runs named on the command line ("5000/s") run alone.
+ *
+ * For scale, the 1000/s, 5000/s and 20000/s runs are repeated in a naive
+ * window, in the same process after Confab's: one GtkTextView in a
+ * scrolled window, with each delta inserted at the end of its buffer as
+ * it arrives and the view scrolled to the end, as a chat client does
+ * without thinking about frames. It gets the same replies from the same
+ * server through the same client. */
 
 #define G_LOG_DOMAIN "confab-bench"
 
@@ -47,14 +54,16 @@ typedef struct
   gsize         bytes;
   guint         n_deltas;
   BenchNewlines newlines;
+  /* repeated in the naive window */
+  gboolean      compare;
 } RunSpec;
 
 static const RunSpec specs[] = {
-  { "100/s (5 s)", 100, 0, 500, BENCH_NEWLINES_PARAGRAPHS },
-  { "1000/s", 1000, REPLY_BYTES, 0, BENCH_NEWLINES_PARAGRAPHS },
-  { "5000/s", 5000, REPLY_BYTES, 0, BENCH_NEWLINES_PARAGRAPHS },
-  { "20000/s", 20000, REPLY_BYTES, 0, BENCH_NEWLINES_PARAGRAPHS },
-  { "50 KB para 5000/s", 5000, PARAGRAPH_BYTES, 0, BENCH_NEWLINES_NONE },
+  { "100/s (5 s)", 100, 0, 500, BENCH_NEWLINES_PARAGRAPHS, FALSE },
+  { "1000/s", 1000, REPLY_BYTES, 0, BENCH_NEWLINES_PARAGRAPHS, TRUE },
+  { "5000/s", 5000, REPLY_BYTES, 0, BENCH_NEWLINES_PARAGRAPHS, TRUE },
+  { "20000/s", 20000, REPLY_BYTES, 0, BENCH_NEWLINES_PARAGRAPHS, TRUE },
+  { "50 KB para 5000/s", 5000, PARAGRAPH_BYTES, 0, BENCH_NEWLINES_NONE, FALSE },
 };
 
 /* Shared by the main thread, which says what the next reply is, and the
@@ -110,6 +119,7 @@ typedef struct
   double cost_first_max;
   double cost_last;
   double cost_last_max;
+  double rss;
 } RunResult;
 
 typedef struct
@@ -144,6 +154,13 @@ typedef struct
   double   painted_max_behind;
   gboolean selected[G_N_ELEMENTS (specs)];
   RunResult results[G_N_ELEMENTS (specs)];
+
+  /* the naive window: borrowed, and how much of the reply its buffer
+   * shows */
+  GtkWidget   *naive_window;
+  GtkTextView *naive_view;
+  gsize        naive_shown;
+  RunResult    naive_results[G_N_ELEMENTS (specs)];
 } Bench;
 
 /* The server */
@@ -287,6 +304,15 @@ painted_behind (Bench *self)
                        ? gtk_viewport_get_child (GTK_VIEWPORT (viewport)) : NULL;
   graphene_rect_t bounds;
 
+  if (GTK_IS_TEXT_VIEW (viewport))
+    {
+      /* The naive window scrolls the text view itself: what it paints is
+       * what its adjustment says. */
+      GtkAdjustment *adjustment = gtk_scrolled_window_get_vadjustment (self->scroller);
+
+      return gtk_adjustment_get_upper (adjustment) - gtk_adjustment_get_page_size (adjustment) -
+             gtk_adjustment_get_value (adjustment);
+    }
   if (content == NULL || !gtk_widget_compute_bounds (content, viewport, &bounds))
     return 0;
 
@@ -361,6 +387,40 @@ stall_tick_cb (gpointer user_data)
   return G_SOURCE_CONTINUE;
 }
 
+static double
+rss_mb (void)
+{
+  g_autofree char *status = NULL;
+  const char *line;
+
+  if (!g_file_get_contents ("/proc/self/status", &status, NULL, NULL) ||
+      (line = strstr (status, "\nVmRSS:")) == NULL)
+    return 0;
+
+  return g_ascii_strtoull (line + strlen ("\nVmRSS:"), NULL, 10) / 1024.0;
+}
+
+/* The naive window's whole rendering: insert, scroll to the end. */
+static void
+naive_delta_cb (ConfabMessage *message,
+                int            part,
+                Bench         *self)
+{
+  GtkTextBuffer *buffer = gtk_text_view_get_buffer (self->naive_view);
+  gsize len = confab_message_get_content_length (message);
+  GtkTextIter end;
+
+  if (len == self->naive_shown)
+    return;
+
+  gtk_text_buffer_get_end_iter (buffer, &end);
+  gtk_text_buffer_insert (buffer, &end, confab_message_get_content (message) + self->naive_shown,
+                          len - self->naive_shown);
+  self->naive_shown = len;
+  gtk_text_view_scroll_to_mark (self->naive_view, gtk_text_buffer_get_insert (buffer), 0,
+                                FALSE, 0, 0);
+}
+
 static void
 delta_appended_cb (ConfabMessage *message,
                    int            part,
@@ -391,6 +451,19 @@ static gboolean
 has_painted (gpointer user_data)
 {
   Bench *self = user_data;
+
+  return self->n_paints > 0;
+}
+
+/* Probes the naive window's frames once it is realized. */
+static gboolean
+has_painted_naive (gpointer user_data)
+{
+  Bench *self = user_data;
+  GdkFrameClock *clock = gtk_widget_get_frame_clock (self->naive_window);
+
+  if (clock != NULL && self->frames == NULL)
+    self->frames = bench_frame_probe_new (clock, BENCH_FRAME_FROM_UPDATE, painted_cb, self);
 
   return self->n_paints > 0;
 }
@@ -514,6 +587,22 @@ check_reply (Bench         *self,
     }
   g_mutex_unlock (&self->plan->mutex);
 
+  if (self->naive_view != NULL)
+    {
+      GtkTextBuffer *buffer = gtk_text_view_get_buffer (self->naive_view);
+      GtkTextIter start, end;
+
+      gtk_text_buffer_get_bounds (buffer, &start, &end);
+      shown = gtk_text_buffer_get_text (buffer, &start, &end, FALSE);
+      if (strcmp (shown, content) != 0)
+        {
+          g_printerr ("stream: naive %s: the view shows %zu bytes, not the reply's %zu\n",
+                      spec->name, strlen (shown), len);
+          ok = FALSE;
+        }
+      return ok;
+    }
+
   row = (ConfabMessageRow *)bench_find_widget (self->window, shows_message, self->reply);
   if (row == NULL)
     {
@@ -565,15 +654,30 @@ run_one (Bench         *self,
          const RunSpec *spec,
          RunResult     *r)
 {
+  g_autoptr(ConfabConversation) naive_conversation = NULL;
   ConfabConversation *conversation;
   guint expected_deltas;
   guint deadline;
   gulong finished_id;
   gulong delta_id;
+  gulong naive_id = 0;
   gboolean ok;
 
-  gtk_widget_activate_action (self->window, "chat.new", NULL);
-  conversation = confab_window_get_conversation (CONFAB_WINDOW (self->window));
+  if (self->naive_view != NULL)
+    {
+      GApplication *app = g_application_get_default ();
+
+      naive_conversation = confab_conversation_new (
+        confab_application_get_client (CONFAB_APPLICATION (app)), "m");
+      conversation = naive_conversation;
+      gtk_text_buffer_set_text (gtk_text_view_get_buffer (self->naive_view), "", 0);
+      self->naive_shown = 0;
+    }
+  else
+    {
+      gtk_widget_activate_action (self->window, "chat.new", NULL);
+      conversation = confab_window_get_conversation (CONFAB_WINDOW (self->window));
+    }
 
   g_mutex_lock (&self->plan->mutex);
   self->plan->spec = spec;
@@ -590,6 +694,8 @@ run_one (Bench         *self,
     g_error ("stream: %s: the conversation did not send", spec->name);
   self->reply = confab_conversation_get_last_reply (conversation);
   delta_id = g_signal_connect (self->reply, "delta-appended", G_CALLBACK (delta_appended_cb), self);
+  if (self->naive_view != NULL)
+    naive_id = g_signal_connect (self->reply, "delta-appended", G_CALLBACK (naive_delta_cb), self);
 
   if (self->scroller == NULL)
     self->scroller = bench_find_scroller (self->window);
@@ -603,6 +709,7 @@ run_one (Bench         *self,
       g_printerr ("stream: %s: the reply did not finish within %u s\n", spec->name, deadline);
       self->recording = FALSE;
       g_signal_handler_disconnect (self->reply, delta_id);
+      g_clear_signal_handler (&naive_id, self->reply);
       g_signal_handler_disconnect (conversation, finished_id);
       return FALSE;
     }
@@ -614,7 +721,9 @@ run_one (Bench         *self,
 
   ok = check_reply (self, spec);
   g_signal_handler_disconnect (self->reply, delta_id);
+  g_clear_signal_handler (&naive_id, self->reply);
   g_signal_handler_disconnect (conversation, finished_id);
+  r->rss = rss_mb ();
 
   r->n_deltas = self->n_deltas;
   r->bytes = confab_message_get_content_length (self->reply);
@@ -636,7 +745,11 @@ run_one (Bench         *self,
   cost_between (self, 0.9, 1, r->bytes, &r->cost_last, &r->cost_last_max);
   self->reply = NULL;
 
+  if (self->naive_view != NULL)
+    g_print ("stream: (naive window)\n");
   print_result (spec, r);
+  if (self->naive_view == NULL)
+    g_print ("stream: %s: RSS %.1f MB after the reply\n", spec->name, r->rss);
 
   return ok;
 }
@@ -670,6 +783,59 @@ print_summary (Bench *self)
                specs[i].name, specs[i].rate, r->achieved, 100 * r->achieved / specs[i].rate,
                interval, cost, r->stall, bottom, painted, flat);
     }
+
+  g_print ("\nstream: Confab against the naive window (same replies, same client)\n");
+  g_print ("  %-10s %-7s %8s %13s %13s %8s %9s %12s\n", "run", "window", "achieved",
+           "interval p99", "cost med/p99", "stall", "mean 90%", "end in view");
+  for (guint i = 0; i < G_N_ELEMENTS (specs); i++)
+    {
+      const RunResult *r = &self->results[i];
+      const RunResult *n = &self->naive_results[i];
+
+      if (!self->selected[i] || !specs[i].compare || n->n_frames == 0)
+        continue;
+
+      for (guint k = 0; k < 2; k++)
+        {
+          const RunResult *x = k == 0 ? r : n;
+          g_autofree char *cost = g_strdup_printf ("%.1f/%.1f", x->cost_median, x->cost_p99);
+          g_autofree char *in_view = g_strdup_printf ("%u/%u",
+                                                      x->n_frames - x->painted_off_bottom,
+                                                      x->n_frames);
+
+          g_print ("  %-10s %-7s %8.0f %13.1f %13s %8.1f %9.1f %12s\n", specs[i].name,
+                   k == 0 ? "confab" : "naive", x->achieved, x->interval_p99, cost, x->stall,
+                   x->cost_last, in_view);
+        }
+      g_print ("  %-10s ratio naive/confab: worst stall %.1fx, frame interval p99 %.1fx, "
+               "mean frame cost in the last 10%% %.1fx\n", specs[i].name,
+               r->stall > 0 ? n->stall / r->stall : 0,
+               r->interval_p99 > 0 ? n->interval_p99 / r->interval_p99 : 0,
+               r->cost_last > 0 ? n->cost_last / r->cost_last : 0);
+    }
+}
+
+/* The naive window: a text view in a scrolled window, as big as
+ * Confab's. */
+static void
+make_naive_window (Bench *self)
+{
+  GtkWidget *scroller = gtk_scrolled_window_new ();
+  GtkWidget *view = g_object_new (GTK_TYPE_TEXT_VIEW,
+                                  "editable", FALSE,
+                                  "cursor-visible", FALSE,
+                                  "wrap-mode", GTK_WRAP_WORD_CHAR,
+                                  NULL);
+
+  self->naive_window = gtk_window_new ();
+  gtk_window_set_default_size (GTK_WINDOW (self->naive_window), 1040, 720);
+  gtk_scrolled_window_set_child (GTK_SCROLLED_WINDOW (scroller), view);
+  gtk_window_set_child (GTK_WINDOW (self->naive_window), scroller);
+  gtk_window_set_application (GTK_WINDOW (self->naive_window),
+                              GTK_APPLICATION (g_application_get_default ()));
+  gtk_window_present (GTK_WINDOW (self->naive_window));
+  self->naive_view = GTK_TEXT_VIEW (view);
+  self->scroller = GTK_SCROLLED_WINDOW (scroller);
 }
 
 static gboolean
@@ -697,6 +863,24 @@ run_all_cb (gpointer user_data)
   for (guint i = 0; i < G_N_ELEMENTS (specs); i++)
     {
       if (self->selected[i] && !run_one (self, &specs[i], &self->results[i]))
+        self->failed = TRUE;
+    }
+
+  /* The same in the naive window, measured the same way. */
+  g_application_hold (g_application_get_default ());
+  gtk_window_destroy (GTK_WINDOW (self->window));
+  self->window = NULL;
+  g_clear_pointer (&self->frames, bench_frame_probe_free);
+  make_naive_window (self);
+  g_application_release (g_application_get_default ());
+  self->window = self->naive_window;
+  self->n_paints = 0;
+  if (!bench_wait_until (has_painted_naive, self, 10))
+    g_error ("stream: the naive window never painted");
+  for (guint i = 0; i < G_N_ELEMENTS (specs); i++)
+    {
+      if (self->selected[i] && specs[i].compare &&
+          !run_one (self, &specs[i], &self->naive_results[i]))
         self->failed = TRUE;
     }
 
