@@ -4,8 +4,11 @@
  */
 
 /* Parser throughput: the SSE and chunk parsers in memory, the same through
- * the real client and a local server, and a naive loop for scale. It
- * prints figures and fails only when the text that arrived is wrong. */
+ * the real client and a local server, and a naive loop for scale. When
+ * `node` and the `openai` npm package are there (CONFAB_BENCH_NODE_MODULES
+ * names the node_modules folder that holds it), the official SDK reads
+ * the same stream from the same server. It prints figures and fails only
+ * when the text that arrived is wrong. */
 
 #define G_LOG_DOMAIN "confab-bench"
 
@@ -290,6 +293,69 @@ run_naive (Corpus *corpus)
   return (end - start) / (double)G_USEC_PER_SEC;
 }
 
+/* (d) The OpenAI SDK for Node, in a process of its own; the time is the
+ * script's own, from the request to the end of the stream, so Node's
+ * start-up is not counted. */
+
+typedef struct
+{
+  char *node;
+  char *modules;
+  char *script;
+} Sdk;
+
+static gboolean
+find_sdk (Sdk *sdk)
+{
+  const char *modules = g_getenv ("CONFAB_BENCH_NODE_MODULES");
+  g_autofree char *package = NULL;
+
+  sdk->node = g_find_program_in_path ("node");
+  if (sdk->node == NULL || modules == NULL)
+    return FALSE;
+
+  package = g_build_filename (modules, "openai", "package.json", NULL);
+  if (!g_file_test (package, G_FILE_TEST_EXISTS))
+    {
+      g_print ("parse: no openai package in %s: the SDK is left out\n", modules);
+      return FALSE;
+    }
+  sdk->modules = g_strdup (modules);
+  sdk->script = g_build_filename (BENCH_SOURCE_DIR, "openai-sdk.mjs", NULL);
+
+  return TRUE;
+}
+
+static double
+run_sdk (Corpus     *corpus,
+         Sdk        *sdk,
+         const char *base_url)
+{
+  g_autoptr(GSubprocess) subprocess = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autofree char *out = NULL;
+  char **fields = NULL;
+  double seconds = 0;
+
+  subprocess = g_subprocess_new (G_SUBPROCESS_FLAGS_STDOUT_PIPE, &error, sdk->node, sdk->script,
+                                 base_url, sdk->modules, NULL);
+  if (subprocess == NULL ||
+      !g_subprocess_communicate_utf8 (subprocess, NULL, NULL, &out, NULL, &error))
+    g_error ("sdk: %s", error->message);
+  if (!g_subprocess_get_successful (subprocess) || out == NULL)
+    g_error ("sdk: the script failed");
+
+  fields = g_strsplit (g_strstrip (out), " ", -1);
+  if (g_strv_length (fields) != 3)
+    g_error ("sdk: the script printed %s", out);
+  seconds = g_ascii_strtod (fields[0], NULL);
+  if (g_ascii_strtoull (fields[2], NULL, 10) != corpus->expected->len)
+    g_error ("sdk: %s bytes of text arrived, expected %zu", fields[2], corpus->expected->len);
+  g_strfreev (fields);
+
+  return seconds;
+}
+
 static GArray *
 to_array (const double *values)
 {
@@ -341,7 +407,11 @@ main (int   argc,
     { .name = "in-memory" },
     { .name = "end-to-end" },
     { .name = "naive" },
+    { .name = "openai-sdk" },
   };
+  Sdk sdk = { 0 };
+  gboolean with_sdk = find_sdk (&sdk);
+  guint n_results = with_sdk ? 4 : 3;
   double ratio;
 
   build_corpus (&corpus);
@@ -359,11 +429,14 @@ main (int   argc,
       record (&results[0], run, &corpus, run_in_memory (&corpus));
       record (&results[1], run, &corpus, run_end_to_end (&corpus, client));
       record (&results[2], run, &corpus, run_naive (&corpus));
+      if (with_sdk)
+        record (&results[3], run, &corpus,
+                run_sdk (&corpus, &sdk, bench_server_get_base_url (server)));
     }
   g_clear_object (&client);
   bench_server_stop (server);
 
-  for (guint i = 0; i < G_N_ELEMENTS (results); i++)
+  for (guint i = 0; i < n_results; i++)
     print_result (&results[i]);
 
   ratio = median_events (&results[0]) / median_events (&results[2]);
@@ -372,7 +445,7 @@ main (int   argc,
   g_print ("\nparse summary (%.0f MB, %u events, median of %d runs)\n",
            mb (corpus.stream->len), corpus.n_events, N_RUNS);
   g_print ("  %-11s %10s %12s %10s %10s\n", "path", "MB/s", "events/s", "min MB/s", "max MB/s");
-  for (guint i = 0; i < G_N_ELEMENTS (results); i++)
+  for (guint i = 0; i < n_results; i++)
     {
       g_autoptr(GArray) rates = to_array (results[i].mb_per_s);
 
@@ -381,6 +454,14 @@ main (int   argc,
                bench_min (rates), bench_max (rates));
     }
   g_print ("  in-memory / naive: %.2fx\n", ratio);
+  if (with_sdk)
+    g_print ("  end-to-end / openai-sdk: %.2fx\n",
+             median_events (&results[1]) / median_events (&results[3]));
+  else
+    g_print ("  openai-sdk: not run (needs node and CONFAB_BENCH_NODE_MODULES with openai)\n");
+  g_free (sdk.node);
+  g_free (sdk.modules);
+  g_free (sdk.script);
 
   g_string_free (corpus.stream, TRUE);
   g_string_free (corpus.expected, TRUE);
