@@ -104,6 +104,57 @@ append_message (ConfabStore       *store,
   return saved;
 }
 
+static ConfabStoredTranslation *
+add_translation (ConfabStore                   *store,
+                 const ConfabStoredTranslation *translation)
+{
+  g_autoptr(GAsyncResult) result = NULL;
+  g_autoptr(GError) error = NULL;
+  GAsyncResult *slot = NULL;
+  ConfabStoredTranslation *saved;
+
+  confab_store_add_translation_async (store, translation, NULL, result_cb, &slot);
+  result = wait_for_result (&slot);
+  saved = confab_store_add_translation_finish (store, result, &error);
+  g_assert_no_error (error);
+  g_assert_nonnull (saved);
+  g_assert_cmpint (saved->id, >, 0);
+  g_assert_cmpint (saved->created_at, >, 0);
+
+  return saved;
+}
+
+static GPtrArray *
+list_translations (ConfabStore *store,
+                   guint        limit)
+{
+  g_autoptr(GAsyncResult) result = NULL;
+  g_autoptr(GError) error = NULL;
+  GAsyncResult *slot = NULL;
+  GPtrArray *translations;
+
+  confab_store_list_translations_async (store, limit, NULL, result_cb, &slot);
+  result = wait_for_result (&slot);
+  translations = confab_store_list_translations_finish (store, result, &error);
+  g_assert_no_error (error);
+  g_assert_nonnull (translations);
+
+  return translations;
+}
+
+static void
+assert_translation (const ConfabStoredTranslation *translation,
+                    const char                    *source,
+                    const char                    *target,
+                    const char                    *source_language,
+                    const char                    *target_language)
+{
+  g_assert_cmpstr (translation->source, ==, source);
+  g_assert_cmpstr (translation->target, ==, target);
+  g_assert_cmpstr (translation->source_language, ==, source_language);
+  g_assert_cmpstr (translation->target_language, ==, target_language);
+}
+
 static gboolean
 update_message (ConfabStore               *store,
                 const ConfabStoredMessage *message,
@@ -1128,16 +1179,36 @@ static const char v2_rows[] =
   "  NULL, NULL, NULL, NULL, 3900);"
   "PRAGMA user_version = 2;";
 
+/* Version 3's step, exactly as it was released. */
+static const char v2_to_v3[] =
+  "ALTER TABLE messages ADD COLUMN first_token_us INTEGER;"
+  "ALTER TABLE messages ADD COLUMN generation_us INTEGER;"
+  "ALTER TABLE message_variants ADD COLUMN first_token_us INTEGER;"
+  "ALTER TABLE message_variants ADD COLUMN generation_us INTEGER;";
+
+/* What version 3 of Confab wrote on top of that: a measured reply with a
+ * measured variant beside it. */
+static const char v3_rows[] =
+  "INSERT INTO conversations VALUES (9, '速さ', 5000, 6000, 'llama3.2', NULL, 0);"
+  "INSERT INTO messages VALUES (60, 9, 0, 'user', '오늘 날씨', '', 'complete',"
+  "  NULL, NULL, NULL, NULL, 5500, 5500, NULL, 0, 1, NULL, NULL);"
+  "INSERT INTO messages VALUES (61, 9, 1, 'assistant', '今日の天気', '', 'complete',"
+  "  NULL, 8, 4, 'llama3.2', 5600, 6000, 'stop', 0, 2, 310000, 900000);"
+  "INSERT INTO message_variants VALUES (61, 1, '本日の天気', '', 'complete', NULL, 8, 5,"
+  "  'llama3.2', 'stop', 5800, 290000, 1100000);"
+  "PRAGMA user_version = 3;";
+
 /* A file as each earlier version left it, by version, each applied in
  * turn. A new schema version adds the file the one before it wrote. */
 static const struct
 {
   const char *name;
   guint       version;
-  const char *sql[4];
+  const char *sql[5];
 } earlier_versions[] = {
   { "v1", 1, { v1_schema, NULL } },
   { "v2", 2, { v1_schema, v1_to_v2, v2_rows, NULL } },
+  { "v3", 3, { v1_schema, v1_to_v2, v2_to_v3, v3_rows, NULL } },
 };
 
 G_STATIC_ASSERT (G_N_ELEMENTS (earlier_versions) == CONFAB_STORE_SCHEMA_VERSION - 1);
@@ -1156,6 +1227,9 @@ static const struct
   { 2, "SELECT id, finish_reason, variant_index, n_variants FROM messages ORDER BY id" },
   { 2, "SELECT message_id, idx, content, reasoning, state, error, prompt_tokens, "
        "completion_tokens, model, finish_reason, updated_at "
+       "FROM message_variants ORDER BY message_id, idx" },
+  { 3, "SELECT id, first_token_us, generation_us FROM messages ORDER BY id" },
+  { 3, "SELECT message_id, idx, first_token_us, generation_us "
        "FROM message_variants ORDER BY message_id, idx" },
 };
 
@@ -1249,12 +1323,18 @@ test_migrate_from_earlier (gconstpointer data)
     g_autoptr(sqlite3) db = raw_open (path);
 
     g_assert_cmpint (raw_int (db, "PRAGMA user_version"), ==, CONFAB_STORE_SCHEMA_VERSION);
-    g_assert_cmpint (raw_int (db, "SELECT count(*) FROM messages WHERE "
-                                  "first_token_us IS NOT NULL OR generation_us IS NOT NULL"),
-                     ==, 0);
-    g_assert_cmpint (raw_int (db, "SELECT count(*) FROM message_variants WHERE "
-                                  "first_token_us IS NOT NULL OR generation_us IS NOT NULL"),
-                     ==, 0);
+    if (earlier_versions[i].version < 3)
+      {
+        g_assert_cmpint (raw_int (db, "SELECT count(*) FROM messages WHERE "
+                                      "first_token_us IS NOT NULL OR generation_us IS NOT NULL"),
+                         ==, 0);
+        g_assert_cmpint (raw_int (db, "SELECT count(*) FROM message_variants WHERE "
+                                      "first_token_us IS NOT NULL OR "
+                                      "generation_us IS NOT NULL"),
+                         ==, 0);
+      }
+    /* Version 4 begins with no recent translation. */
+    g_assert_cmpint (raw_int (db, "SELECT count(*) FROM translations"), ==, 0);
   }
   after = rows_since (path, earlier_versions[i].version);
   g_assert_cmpstrv (after, before);
@@ -1269,10 +1349,12 @@ test_migrate_from_earlier (gconstpointer data)
         {
           const ConfabStoredMessage *message = messages->pdata[m];
 
-          assert_timings (message, -1, -1);
+          if (earlier_versions[i].version < 3)
+            assert_timings (message, -1, -1);
           g_assert_cmpuint (message->n_variants, ==,
                             message->variants != NULL ? message->variants->len + 1 : 1);
-          for (guint v = 0; message->variants != NULL && v < message->variants->len; v++)
+          for (guint v = 0; earlier_versions[i].version < 3 && message->variants != NULL &&
+                            v < message->variants->len; v++)
             assert_timings (variant_at (message, v), -1, -1);
           n_read++;
           n_read_variants += message->n_variants - 1;
@@ -1305,6 +1387,17 @@ test_migrate_from_earlier (gconstpointer data)
   g_assert_no_error (error);
   g_assert_cmpstr (row->content, ==, updated->content);
   assert_timings (row, 420000, 1750000);
+
+  /* The new table takes what this version writes. */
+  {
+    g_autoptr(ConfabStoredTranslation) translation =
+      confab_stored_translation_new ("안녕하세요", "こんにちは", "ko", "ja", MODEL);
+    g_autoptr(ConfabStoredTranslation) saved = add_translation (store, translation);
+    g_autoptr(GPtrArray) recent = list_translations (store, 10);
+
+    g_assert_cmpuint (recent->len, ==, 1);
+    assert_translation (recent->pdata[0], "안녕하세요", "こんにちは", "ko", "ja");
+  }
 
   g_assert_finalize_object (store);
   assert_index_sound (path);
@@ -2872,6 +2965,119 @@ test_crash_recovery (void)
   assert_index_sound (path);
 }
 
+/* Recent translations come back newest first, keep what was given,
+ * move a repeated source to the top instead of copying it, and survive
+ * a reopening. */
+static void
+test_translations (void)
+{
+  g_autofree char *path = default_path ();
+  g_autoptr(GPtrArray) recent = NULL;
+  g_autoptr(GAsyncResult) result = NULL;
+  g_autoptr(GError) error = NULL;
+  GAsyncResult *slot = NULL;
+  ConfabStore *store = open_store (path);
+  static const struct
+  {
+    const char *source;
+    const char *target;
+    const char *from;
+    const char *to;
+  } pairs[] = {
+    { "안녕하세요", "こんにちは", "ko", "ja" },
+    { "감사합니다", "ありがとうございます", NULL, "ja" },
+    { "안녕하세요", "Hello", "ko", "en" },
+    { "안녕하세요", "こんにちは。", "ko", "ja" },
+  };
+
+  recent = list_translations (store, 10);
+  g_assert_cmpuint (recent->len, ==, 0);
+  g_clear_pointer (&recent, g_ptr_array_unref);
+
+  for (guint i = 0; i < G_N_ELEMENTS (pairs); i++)
+    {
+      g_autoptr(ConfabStoredTranslation) translation =
+        confab_stored_translation_new (pairs[i].source, pairs[i].target, pairs[i].from,
+                                       pairs[i].to, MODEL);
+      g_autoptr(ConfabStoredTranslation) saved = add_translation (store, translation);
+
+      assert_translation (saved, pairs[i].source, pairs[i].target, pairs[i].from, pairs[i].to);
+      g_assert_cmpstr (saved->model, ==, MODEL);
+    }
+
+  recent = list_translations (store, 10);
+  g_assert_cmpuint (recent->len, ==, 3);
+  assert_translation (recent->pdata[0], "안녕하세요", "こんにちは。", "ko", "ja");
+  assert_translation (recent->pdata[1], "안녕하세요", "Hello", "ko", "en");
+  assert_translation (recent->pdata[2], "감사합니다", "ありがとうございます", NULL, "ja");
+  g_assert_cmpint (((ConfabStoredTranslation *)recent->pdata[0])->created_at, >,
+                   ((ConfabStoredTranslation *)recent->pdata[1])->created_at);
+  g_clear_pointer (&recent, g_ptr_array_unref);
+
+  recent = list_translations (store, 1);
+  g_assert_cmpuint (recent->len, ==, 1);
+  g_clear_pointer (&recent, g_ptr_array_unref);
+  g_assert_finalize_object (store);
+
+  store = open_store (path);
+  recent = list_translations (store, 10);
+  g_assert_cmpuint (recent->len, ==, 3);
+  assert_translation (recent->pdata[0], "안녕하세요", "こんにちは。", "ko", "ja");
+  g_clear_pointer (&recent, g_ptr_array_unref);
+
+  confab_store_clear_translations_async (store, NULL, result_cb, &slot);
+  result = wait_for_result (&slot);
+  g_assert_true (confab_store_clear_translations_finish (store, result, &error));
+  g_assert_no_error (error);
+  g_clear_object (&result);
+  recent = list_translations (store, 10);
+  g_assert_cmpuint (recent->len, ==, 0);
+  g_assert_finalize_object (store);
+}
+
+/* Only the newest CONFAB_STORE_MAX_TRANSLATIONS are kept: the list does
+ * not grow with every translation ever made. The saves are queued at
+ * once, as the worker takes them in order. */
+static void
+test_translations_bounded (void)
+{
+  g_autofree char *path = default_path ();
+  g_autoptr(GPtrArray) recent = NULL;
+  g_autoptr(GPtrArray) slots = g_ptr_array_new ();
+  ConfabStore *store = open_store (path);
+  const guint total = CONFAB_STORE_MAX_TRANSLATIONS + 25;
+
+  for (guint i = 0; i < total; i++)
+    {
+      g_autofree char *source = g_strdup_printf ("문장 %u", i);
+      g_autofree char *target = g_strdup_printf ("文 %u", i);
+      g_autoptr(ConfabStoredTranslation) translation =
+        confab_stored_translation_new (source, target, "ko", "ja", MODEL);
+      GAsyncResult **slot = g_new0 (GAsyncResult *, 1);
+
+      confab_store_add_translation_async (store, translation, NULL, result_cb, slot);
+      g_ptr_array_add (slots, slot);
+    }
+  for (guint i = 0; i < slots->len; i++)
+    {
+      GAsyncResult **slot = slots->pdata[i];
+      g_autoptr(GAsyncResult) result = wait_for_result (slot);
+      g_autoptr(ConfabStoredTranslation) saved = NULL;
+      g_autoptr(GError) error = NULL;
+
+      saved = confab_store_add_translation_finish (store, result, &error);
+      g_assert_no_error (error);
+      g_free (slot);
+    }
+
+  recent = list_translations (store, 1000);
+  g_assert_cmpuint (recent->len, ==, CONFAB_STORE_MAX_TRANSLATIONS);
+  g_assert_cmpstr (((ConfabStoredTranslation *)recent->pdata[0])->source, ==, "문장 224");
+  g_assert_cmpstr (((ConfabStoredTranslation *)recent->pdata[recent->len - 1])->source, ==,
+                   "문장 25");
+  g_assert_finalize_object (store);
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -2900,6 +3106,8 @@ main (int   argc,
     }
   g_test_add_func ("/confab/store/migrate-from-empty-file", test_migrate_from_empty_file);
   g_test_add_func ("/confab/store/newer-version", test_newer_version);
+  g_test_add_func ("/confab/store/translations", test_translations);
+  g_test_add_func ("/confab/store/translations-bounded", test_translations_bounded);
   g_test_add_func ("/confab/store/corrupt-garbage", test_corrupt_garbage);
   g_test_add_func ("/confab/store/corrupt-truncated", test_corrupt_truncated);
   g_test_add_func ("/confab/store/search-cjk", test_search_cjk);

@@ -126,6 +126,20 @@ static const char * const migrations[] = {
   "ALTER TABLE messages ADD COLUMN generation_us INTEGER;"
   "ALTER TABLE message_variants ADD COLUMN first_token_us INTEGER;"
   "ALTER TABLE message_variants ADD COLUMN generation_us INTEGER;",
+
+  /* 3 → 4: the Translate view's recent translations. They belong to no
+   * conversation and are not searched. A NULL source language is one the
+   * model was left to detect. Rows are read newest first by id, which
+   * AUTOINCREMENT never reuses, so no index is needed besides the key. */
+  "CREATE TABLE translations ("
+  "  id INTEGER PRIMARY KEY AUTOINCREMENT,"
+  "  source TEXT NOT NULL,"
+  "  target TEXT NOT NULL,"
+  "  source_language TEXT,"
+  "  target_language TEXT NOT NULL,"
+  "  model TEXT,"
+  "  created_at INTEGER NOT NULL"
+  ");",
 };
 
 G_STATIC_ASSERT (G_N_ELEMENTS (migrations) == CONFAB_STORE_SCHEMA_VERSION);
@@ -138,6 +152,8 @@ G_STATIC_ASSERT (G_N_ELEMENTS (migrations) == CONFAB_STORE_SCHEMA_VERSION);
   "finish_reason, variant_index, n_variants, first_token_us, generation_us"
 #define MESSAGE_VALUES \
   "?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18"
+#define TRANSLATION_COLUMNS \
+  "id, source, target, source_language, target_language, model, created_at"
 #define VARIANT_COLUMNS \
   "idx, content, reasoning, state, error, prompt_tokens, completion_tokens, model, " \
   "finish_reason, updated_at, first_token_us, generation_us"
@@ -246,6 +262,8 @@ G_DEFINE_BOXED_TYPE (ConfabStoreSearchHit, confab_store_search_hit,
                      confab_store_search_hit_copy, confab_store_search_hit_free)
 G_DEFINE_BOXED_TYPE (ConfabStoreSnapshot, confab_store_snapshot,
                      confab_store_snapshot_copy, confab_store_snapshot_free)
+G_DEFINE_BOXED_TYPE (ConfabStoredTranslation, confab_stored_translation,
+                     confab_stored_translation_copy, confab_stored_translation_free)
 
 enum {
   PROP_0,
@@ -289,6 +307,77 @@ confab_stored_conversation_free (ConfabStoredConversation *self)
   g_free (self->title);
   g_free (self->model);
   g_free (self->system_prompt);
+  g_free (self);
+}
+
+/**
+ * confab_stored_translation_new:
+ * @source: the text translated
+ * @target: its translation
+ * @source_language: (nullable): the tag of @source's language, or %NULL
+ *   when the model was left to detect it
+ * @target_language: the tag of @target's language
+ * @model: (nullable): the model that translated
+ *
+ * Returns: (transfer full): a translation to add, with no id yet
+ */
+ConfabStoredTranslation *
+confab_stored_translation_new (const char *source,
+                               const char *target,
+                               const char *source_language,
+                               const char *target_language,
+                               const char *model)
+{
+  ConfabStoredTranslation *self;
+
+  g_return_val_if_fail (source != NULL, NULL);
+  g_return_val_if_fail (target != NULL, NULL);
+  g_return_val_if_fail (target_language != NULL, NULL);
+
+  self = g_new0 (ConfabStoredTranslation, 1);
+  self->source = g_strdup (source);
+  self->target = g_strdup (target);
+  self->source_language = g_strdup (source_language);
+  self->target_language = g_strdup (target_language);
+  self->model = g_strdup (model);
+
+  return self;
+}
+
+/**
+ * confab_stored_translation_copy:
+ * @self: a #ConfabStoredTranslation
+ *
+ * Returns: (transfer full): a deep copy of @self
+ */
+ConfabStoredTranslation *
+confab_stored_translation_copy (const ConfabStoredTranslation *self)
+{
+  ConfabStoredTranslation *copy;
+
+  g_return_val_if_fail (self != NULL, NULL);
+
+  copy = g_memdup2 (self, sizeof *self);
+  copy->source = g_strdup (self->source);
+  copy->target = g_strdup (self->target);
+  copy->source_language = g_strdup (self->source_language);
+  copy->target_language = g_strdup (self->target_language);
+  copy->model = g_strdup (self->model);
+
+  return copy;
+}
+
+void
+confab_stored_translation_free (ConfabStoredTranslation *self)
+{
+  if (self == NULL)
+    return;
+
+  g_free (self->source);
+  g_free (self->target);
+  g_free (self->source_language);
+  g_free (self->target_language);
+  g_free (self->model);
   g_free (self);
 }
 
@@ -3386,6 +3475,296 @@ confab_store_list_messages_finish (ConfabStore   *self,
                         confab_store_list_messages_async, NULL);
 
   return g_task_propagate_pointer (G_TASK (result), error);
+}
+
+/* Recent translations */
+
+static ConfabStoredTranslation *
+translation_from_row (sqlite3_stmt *stmt)
+{
+  ConfabStoredTranslation *translation = g_new0 (ConfabStoredTranslation, 1);
+
+  translation->id = sqlite3_column_int64 (stmt, 0);
+  translation->source = dup_column_text (stmt, 1);
+  translation->target = dup_column_text (stmt, 2);
+  translation->source_language = dup_column_text (stmt, 3);
+  translation->target_language = dup_column_text (stmt, 4);
+  translation->model = dup_column_text (stmt, 5);
+  translation->created_at = sqlite3_column_int64 (stmt, 6);
+
+  return translation;
+}
+
+static gboolean
+add_translation_in_transaction (ConfabStore  *self,
+                                gpointer      data,
+                                GError      **error)
+{
+  ConfabStoredTranslation *translation = data;
+  g_autoptr(sqlite3_stmt) forget = NULL;
+  g_autoptr(sqlite3_stmt) insert = NULL;
+  g_autoptr(sqlite3_stmt) trim = NULL;
+
+  /* The same text asked again between the same languages moves to the top
+   * with its new translation, rather than filling the list with copies. */
+  forget = prepare (self->db,
+                    "DELETE FROM translations WHERE source = ?1 "
+                    "AND source_language IS ?2 AND target_language = ?3",
+                    error);
+  if (forget == NULL)
+    return FALSE;
+  bind_text (forget, 1, translation->source);
+  bind_text (forget, 2, translation->source_language);
+  bind_text (forget, 3, translation->target_language);
+  if (!step_done (forget, error))
+    return FALSE;
+
+  insert = prepare (self->db,
+                    "INSERT INTO translations "
+                    "(source, target, source_language, target_language, model, created_at) "
+                    "VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+                    error);
+  if (insert == NULL)
+    return FALSE;
+  translation->created_at = now (self);
+  bind_text (insert, 1, translation->source);
+  bind_text (insert, 2, translation->target);
+  bind_text (insert, 3, translation->source_language);
+  bind_text (insert, 4, translation->target_language);
+  bind_text (insert, 5, translation->model);
+  sqlite3_bind_int64 (insert, 6, translation->created_at);
+  if (!step_done (insert, error))
+    return FALSE;
+  translation->id = sqlite3_last_insert_rowid (self->db);
+
+  trim = prepare (self->db,
+                  "DELETE FROM translations WHERE id <= "
+                  "(SELECT id FROM translations ORDER BY id DESC LIMIT 1 OFFSET ?1)",
+                  error);
+  if (trim == NULL)
+    return FALSE;
+  sqlite3_bind_int64 (trim, 1, CONFAB_STORE_MAX_TRANSLATIONS);
+
+  return step_done (trim, error);
+}
+
+static gboolean
+add_translation_job (ConfabStore  *self,
+                     Job          *job,
+                     GError      **error)
+{
+  if (!in_transaction (self, add_translation_in_transaction, job->input, error))
+    return FALSE;
+
+  job->result = g_steal_pointer (&job->input);
+  job->result_free = (GDestroyNotify)confab_stored_translation_free;
+
+  return TRUE;
+}
+
+/**
+ * confab_store_add_translation_async:
+ * @self: a #ConfabStore
+ * @translation: the translation; its id and time are ignored
+ * @cancellable: (nullable): a #GCancellable
+ * @callback: (nullable): called when it is saved
+ * @user_data: data for @callback
+ *
+ * Keeps a translation among the recent ones. @translation is copied. An
+ * older one of the same source between the same languages is dropped,
+ * and only the newest %CONFAB_STORE_MAX_TRANSLATIONS are kept.
+ */
+void
+confab_store_add_translation_async (ConfabStore                   *self,
+                                    const ConfabStoredTranslation *translation,
+                                    GCancellable                  *cancellable,
+                                    GAsyncReadyCallback            callback,
+                                    gpointer                       user_data)
+{
+  g_autoptr(GTask) task = NULL;
+  Job *job;
+
+  g_return_if_fail (CONFAB_IS_STORE (self));
+  g_return_if_fail (translation != NULL);
+  g_return_if_fail (translation->source != NULL && translation->target != NULL);
+  g_return_if_fail (translation->target_language != NULL);
+  g_return_if_fail (!cancellable || G_IS_CANCELLABLE (cancellable));
+
+  task = g_task_new (self, cancellable, callback, user_data);
+  g_task_set_source_tag (task, confab_store_add_translation_async);
+
+  job = job_new (task, "add-translation", add_translation_job);
+  job->input = confab_stored_translation_copy (translation);
+  job->input_free = (GDestroyNotify)confab_stored_translation_free;
+  submit (self, job);
+}
+
+/**
+ * confab_store_add_translation_finish:
+ * @self: a #ConfabStore
+ * @result: the result given to the callback
+ * @error: return location for a #GError
+ *
+ * Returns: (transfer full) (nullable): the translation saved, with its id
+ *   and time, or %NULL with @error set
+ */
+ConfabStoredTranslation *
+confab_store_add_translation_finish (ConfabStore   *self,
+                                     GAsyncResult  *result,
+                                     GError       **error)
+{
+  g_return_val_if_fail (CONFAB_IS_STORE (self), NULL);
+  g_return_val_if_fail (g_task_is_valid (result, self), NULL);
+  g_return_val_if_fail (g_task_get_source_tag (G_TASK (result)) ==
+                        confab_store_add_translation_async, NULL);
+
+  return g_task_propagate_pointer (G_TASK (result), error);
+}
+
+static gboolean
+list_translations_job (ConfabStore  *self,
+                       Job          *job,
+                       GError      **error)
+{
+  g_autoptr(GPtrArray) translations = NULL;
+  g_autoptr(sqlite3_stmt) stmt = NULL;
+  int rc;
+
+  stmt = prepare (self->db,
+                  "SELECT " TRANSLATION_COLUMNS " FROM translations "
+                  "ORDER BY id DESC LIMIT ?1",
+                  error);
+  if (stmt == NULL)
+    return FALSE;
+
+  sqlite3_bind_int64 (stmt, 1, job->limit);
+
+  translations =
+    g_ptr_array_new_with_free_func ((GDestroyNotify)confab_stored_translation_free);
+  while ((rc = sqlite3_step (stmt)) == SQLITE_ROW)
+    g_ptr_array_add (translations, translation_from_row (stmt));
+
+  if (rc != SQLITE_DONE)
+    {
+      set_db_error (error, self->db, rc);
+      return FALSE;
+    }
+
+  job->result = g_steal_pointer (&translations);
+  job->result_free = (GDestroyNotify)g_ptr_array_unref;
+
+  return TRUE;
+}
+
+/**
+ * confab_store_list_translations_async:
+ * @self: a #ConfabStore
+ * @limit: at most how many to return
+ * @cancellable: (nullable): a #GCancellable
+ * @callback: called with the list
+ * @user_data: data for @callback
+ *
+ * Reads the recent translations, the newest first.
+ */
+void
+confab_store_list_translations_async (ConfabStore         *self,
+                                      guint                limit,
+                                      GCancellable        *cancellable,
+                                      GAsyncReadyCallback  callback,
+                                      gpointer             user_data)
+{
+  g_autoptr(GTask) task = NULL;
+  Job *job;
+
+  g_return_if_fail (CONFAB_IS_STORE (self));
+  g_return_if_fail (!cancellable || G_IS_CANCELLABLE (cancellable));
+
+  task = g_task_new (self, cancellable, callback, user_data);
+  g_task_set_source_tag (task, confab_store_list_translations_async);
+
+  job = job_new (task, "list-translations", list_translations_job);
+  job->is_read = TRUE;
+  job->limit = limit;
+  submit (self, job);
+}
+
+/**
+ * confab_store_list_translations_finish:
+ * @self: a #ConfabStore
+ * @result: the result given to the callback
+ * @error: return location for a #GError
+ *
+ * Returns: (transfer container) (element-type ConfabStoredTranslation) (nullable):
+ *   the translations, newest first, or %NULL with @error set
+ */
+GPtrArray *
+confab_store_list_translations_finish (ConfabStore   *self,
+                                       GAsyncResult  *result,
+                                       GError       **error)
+{
+  g_return_val_if_fail (CONFAB_IS_STORE (self), NULL);
+  g_return_val_if_fail (g_task_is_valid (result, self), NULL);
+  g_return_val_if_fail (g_task_get_source_tag (G_TASK (result)) ==
+                        confab_store_list_translations_async, NULL);
+
+  return g_task_propagate_pointer (G_TASK (result), error);
+}
+
+static gboolean
+clear_translations_job (ConfabStore  *self,
+                        Job          *job,
+                        GError      **error)
+{
+  return exec (self->db, "DELETE FROM translations", error);
+}
+
+/**
+ * confab_store_clear_translations_async:
+ * @self: a #ConfabStore
+ * @cancellable: (nullable): a #GCancellable
+ * @callback: (nullable): called when they are gone
+ * @user_data: data for @callback
+ *
+ * Forgets every recent translation.
+ */
+void
+confab_store_clear_translations_async (ConfabStore         *self,
+                                       GCancellable        *cancellable,
+                                       GAsyncReadyCallback  callback,
+                                       gpointer             user_data)
+{
+  g_autoptr(GTask) task = NULL;
+  Job *job;
+
+  g_return_if_fail (CONFAB_IS_STORE (self));
+  g_return_if_fail (!cancellable || G_IS_CANCELLABLE (cancellable));
+
+  task = g_task_new (self, cancellable, callback, user_data);
+  g_task_set_source_tag (task, confab_store_clear_translations_async);
+
+  job = job_new (task, "clear-translations", clear_translations_job);
+  submit (self, job);
+}
+
+/**
+ * confab_store_clear_translations_finish:
+ * @self: a #ConfabStore
+ * @result: the result given to the callback
+ * @error: return location for a #GError
+ *
+ * Returns: whether they were forgotten
+ */
+gboolean
+confab_store_clear_translations_finish (ConfabStore   *self,
+                                        GAsyncResult  *result,
+                                        GError       **error)
+{
+  g_return_val_if_fail (CONFAB_IS_STORE (self), FALSE);
+  g_return_val_if_fail (g_task_is_valid (result, self), FALSE);
+  g_return_val_if_fail (g_task_get_source_tag (G_TASK (result)) ==
+                        confab_store_clear_translations_async, FALSE);
+
+  return g_task_propagate_boolean (G_TASK (result), error);
 }
 
 /* Search */

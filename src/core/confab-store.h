@@ -38,7 +38,10 @@ typedef enum
 } ConfabStoreError;
 
 /* The schema this build writes, kept in PRAGMA user_version. */
-#define CONFAB_STORE_SCHEMA_VERSION 3
+#define CONFAB_STORE_SCHEMA_VERSION 4
+
+/* The most recent translations kept. */
+#define CONFAB_STORE_MAX_TRANSLATIONS 200
 
 /* A search snippet marks each match with these private-use characters,
  * U+E000 before and U+E001 after. */
@@ -156,6 +159,18 @@ typedef struct
   GPtrArray                *messages;
 } ConfabStoreSnapshot;
 
+typedef struct
+{
+  gint64  id;
+  char   *source;
+  char   *target;
+  char   *source_language;
+  char   *target_language;
+  char   *model;
+  gint64  created_at;
+} ConfabStoredTranslation;
+
+#define CONFAB_TYPE_STORED_TRANSLATION (confab_stored_translation_get_type ())
 #define CONFAB_TYPE_STORED_CONVERSATION (confab_stored_conversation_get_type ())
 #define CONFAB_TYPE_STORED_MESSAGE (confab_stored_message_get_type ())
 #define CONFAB_TYPE_STORE_SEARCH_HIT (confab_store_search_hit_get_type ())
@@ -169,6 +184,7 @@ GType  confab_stored_conversation_get_type (void);
 GType  confab_stored_message_get_type      (void);
 GType  confab_store_search_hit_get_type    (void);
 GType  confab_store_snapshot_get_type      (void);
+GType  confab_stored_translation_get_type  (void);
 
 ConfabStoredConversation *confab_stored_conversation_copy (const ConfabStoredConversation *self);
 void                      confab_stored_conversation_free (ConfabStoredConversation       *self);
@@ -185,6 +201,14 @@ void                  confab_store_search_hit_free (ConfabStoreSearchHit       *
 
 ConfabStoreSnapshot *confab_store_snapshot_copy (const ConfabStoreSnapshot *self);
 void                 confab_store_snapshot_free (ConfabStoreSnapshot       *self);
+
+ConfabStoredTranslation *confab_stored_translation_new  (const char                    *source,
+                                                         const char                    *target,
+                                                         const char                    *source_language,
+                                                         const char                    *target_language,
+                                                         const char                    *model) G_GNUC_WARN_UNUSED_RESULT;
+ConfabStoredTranslation *confab_stored_translation_copy (const ConfabStoredTranslation *self);
+void                     confab_stored_translation_free (ConfabStoredTranslation       *self);
 
 char        *confab_store_dup_default_path              (void) G_GNUC_WARN_UNUSED_RESULT;
 ConfabStore *confab_store_new_for_path                  (const char          *path,
@@ -363,9 +387,34 @@ GPtrArray *confab_store_search_finish             (ConfabStore         *self,
                                                    GAsyncResult        *result,
                                                    GError             **error);
 
+void                     confab_store_add_translation_async     (ConfabStore                   *self,
+                                                                 const ConfabStoredTranslation *translation,
+                                                                 GCancellable                  *cancellable,
+                                                                 GAsyncReadyCallback            callback,
+                                                                 gpointer                       user_data);
+ConfabStoredTranslation *confab_store_add_translation_finish    (ConfabStore                   *self,
+                                                                 GAsyncResult                  *result,
+                                                                 GError                       **error);
+void                     confab_store_list_translations_async   (ConfabStore                   *self,
+                                                                 guint                          limit,
+                                                                 GCancellable                  *cancellable,
+                                                                 GAsyncReadyCallback            callback,
+                                                                 gpointer                       user_data);
+GPtrArray               *confab_store_list_translations_finish  (ConfabStore                   *self,
+                                                                 GAsyncResult                  *result,
+                                                                 GError                       **error);
+void                     confab_store_clear_translations_async  (ConfabStore                   *self,
+                                                                 GCancellable                  *cancellable,
+                                                                 GAsyncReadyCallback            callback,
+                                                                 gpointer                       user_data);
+gboolean                 confab_store_clear_translations_finish (ConfabStore                   *self,
+                                                                 GAsyncResult                  *result,
+                                                                 GError                       **error);
+
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (ConfabStoredConversation, confab_stored_conversation_free)
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (ConfabStoredMessage, confab_stored_message_free)
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (ConfabStoreSearchHit, confab_store_search_hit_free)
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (ConfabStoreSnapshot, confab_store_snapshot_free)
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (ConfabStoredTranslation, confab_stored_translation_free)
 
 G_END_DECLS
