@@ -12,6 +12,7 @@
 #include <glib/gi18n.h>
 
 #include "confab-preferences.h"
+#include "confab-translation.h"
 #include "confab-window.h"
 
 struct _ConfabApplication
@@ -283,11 +284,164 @@ preferences_action (GSimpleAction *action,
   confab_application_show_preferences (self, NULL);
 }
 
+/* The window a translation asked from outside goes to: the one in use,
+ * or a new one. */
+static ConfabWindow *
+ensure_window (ConfabApplication *self)
+{
+  GtkWindow *window = gtk_application_get_active_window (GTK_APPLICATION (self));
+
+  if (window == NULL)
+    window = GTK_WINDOW (confab_window_new (self));
+
+  return CONFAB_WINDOW (window);
+}
+
+static void
+translate_text (ConfabApplication *self,
+                const char        *text,
+                const char        *from,
+                const char        *to)
+{
+  ConfabWindow *window = ensure_window (self);
+
+  confab_window_translate (window, text, from, to);
+  gtk_window_present (GTK_WINDOW (window));
+}
+
+/* For a keyboard shortcut of the desktop: `gdbus call` activates it on
+ * the running instance, or `confab --translate` does the same. */
+static void
+translate_clipboard_action (GSimpleAction *action,
+                            GVariant      *parameter,
+                            gpointer       user_data)
+{
+  translate_text (CONFAB_APPLICATION (user_data), NULL, NULL, NULL);
+}
+
+static void
+translate_action (GSimpleAction *action,
+                  GVariant      *parameter,
+                  gpointer       user_data)
+{
+  translate_text (CONFAB_APPLICATION (user_data), g_variant_get_string (parameter, NULL), NULL,
+                  NULL);
+}
+
 static const GActionEntry app_actions[] = {
   { "quit", quit_action, NULL, NULL, NULL },
   { "about", about_action, NULL, NULL, NULL },
   { "preferences", preferences_action, NULL, NULL, NULL },
+  { "translate-clipboard", translate_clipboard_action, NULL, NULL, NULL },
+  { "translate", translate_action, "s", NULL, NULL },
 };
+
+static const GOptionEntry option_entries[] = {
+  { "translate", 't', G_OPTION_FLAG_NONE, G_OPTION_ARG_NONE, NULL,
+    N_("Translate TEXT, or the text on the clipboard, in the Translate view"), NULL },
+  { "from", 0, G_OPTION_FLAG_NONE, G_OPTION_ARG_STRING, NULL,
+    N_("Translate from this language: a code such as ko, or auto to detect it"),
+    N_("CODE") },
+  { "to", 0, G_OPTION_FLAG_NONE, G_OPTION_ARG_STRING, NULL,
+    N_("Translate into this language: a code such as ja"), N_("CODE") },
+  { G_OPTION_REMAINING, 0, G_OPTION_FLAG_NONE, G_OPTION_ARG_STRING_ARRAY, NULL, NULL,
+    N_("[TEXT…]") },
+  { NULL }
+};
+
+/* The codes --from and --to take, as one line for a message. */
+static char *
+dup_codes (gboolean with_auto)
+{
+  g_autoptr(GString) codes = g_string_new (with_auto ? "auto" : NULL);
+  guint n;
+  const ConfabLanguage *languages = confab_languages_get (&n);
+
+  for (guint i = 0; i < n; i++)
+    {
+      if (codes->len > 0)
+        g_string_append (codes, ", ");
+      g_string_append (codes, languages[i].code);
+    }
+
+  return g_string_free (g_steal_pointer (&codes), FALSE);
+}
+
+static gboolean
+check_language (const char *code,
+                gboolean    may_detect)
+{
+  g_autofree char *codes = NULL;
+
+  if (code == NULL || confab_language_lookup (code) != NULL ||
+      (may_detect && g_str_equal (code, "auto")))
+    return TRUE;
+
+  codes = dup_codes (may_detect);
+  g_printerr (/* Translators: the first %s is what the user typed, the second a list
+               * of language codes such as "ko, ja, en" */
+              _("“%s” is not a language Confab translates. Use one of: %s"), code, codes);
+  g_printerr ("\n");
+
+  return FALSE;
+}
+
+/* Runs in the process started from the terminal, before it hands the
+ * command line to the running instance: a mistake is reported there, with
+ * a status, and nothing is started. */
+static int
+confab_application_handle_local_options (GApplication *app,
+                                         GVariantDict *options)
+{
+  g_autofree const char **text = NULL;
+  const char *from = NULL;
+  const char *to = NULL;
+  gboolean translate = FALSE;
+
+  g_variant_dict_lookup (options, "translate", "b", &translate);
+  g_variant_dict_lookup (options, "from", "&s", &from);
+  g_variant_dict_lookup (options, "to", "&s", &to);
+  g_variant_dict_lookup (options, G_OPTION_REMAINING, "^a&s", &text);
+
+  if (!translate && (from != NULL || to != NULL || text != NULL))
+    {
+      g_printerr ("%s\n", _("--from, --to and a text to translate go with --translate."));
+      return 2;
+    }
+  if (!check_language (from, TRUE) || !check_language (to, FALSE))
+    return 2;
+
+  return -1;
+}
+
+static int
+confab_application_command_line (GApplication            *app,
+                                 GApplicationCommandLine *command_line)
+{
+  GVariantDict *options = g_application_command_line_get_options_dict (command_line);
+  g_autofree const char **words = NULL;
+  g_autofree char *text = NULL;
+  const char *from = NULL;
+  const char *to = NULL;
+  gboolean translate = FALSE;
+
+  g_variant_dict_lookup (options, "translate", "b", &translate);
+  if (!translate)
+    {
+      g_application_activate (app);
+      return 0;
+    }
+
+  g_variant_dict_lookup (options, "from", "&s", &from);
+  g_variant_dict_lookup (options, "to", "&s", &to);
+  /* The words of an unquoted text come as several arguments. */
+  if (g_variant_dict_lookup (options, G_OPTION_REMAINING, "^a&s", &words))
+    text = g_strjoinv (" ", (char **)words);
+
+  translate_text (CONFAB_APPLICATION (app), text, from, to);
+
+  return 0;
+}
 
 static void
 confab_application_startup (GApplication *app)
@@ -395,6 +549,8 @@ confab_application_class_init (ConfabApplicationClass *klass)
   object_class->get_property = confab_application_get_property;
   app_class->startup = confab_application_startup;
   app_class->activate = confab_application_activate;
+  app_class->handle_local_options = confab_application_handle_local_options;
+  app_class->command_line = confab_application_command_line;
 
   properties[PROP_STORE_READY] =
     g_param_spec_boolean ("store-ready", NULL, NULL, FALSE,
@@ -413,6 +569,7 @@ confab_application_class_init (ConfabApplicationClass *klass)
 static void
 confab_application_init (ConfabApplication *self)
 {
+  g_application_add_main_option_entries (G_APPLICATION (self), option_entries);
 }
 
 /**
@@ -425,7 +582,7 @@ confab_application_new (void)
 {
   return g_object_new (CONFAB_TYPE_APPLICATION,
                        "application-id", APP_ID,
-                       "flags", G_APPLICATION_DEFAULT_FLAGS,
+                       "flags", G_APPLICATION_HANDLES_COMMAND_LINE,
                        "resource-base-path", "/io/github/confab/Confab",
                        NULL);
 }

@@ -307,6 +307,32 @@ confab_translate_view_set_source (ConfabTranslateView *self,
   gtk_text_buffer_set_text (gtk_text_view_get_buffer (self->source_view), text, -1);
 }
 
+/**
+ * confab_translate_view_set_languages:
+ * @self: a #ConfabTranslateView
+ * @from: (nullable): the source language's tag, "auto" to have the model
+ *   tell, or %NULL to keep the one chosen
+ * @to: (nullable): the target language's tag, or %NULL to keep the one
+ *   chosen
+ *
+ * Chooses the languages. An unknown tag leaves its choice as it was.
+ */
+void
+confab_translate_view_set_languages (ConfabTranslateView *self,
+                                     const char          *from,
+                                     const char          *to)
+{
+  g_return_if_fail (CONFAB_IS_TRANSLATE_VIEW (self));
+
+  if (g_strcmp0 (from, "auto") == 0)
+    gtk_drop_down_set_selected (self->from_dropdown, 0);
+  else if (from != NULL && position_of (from) > 0)
+    gtk_drop_down_set_selected (self->from_dropdown, position_of (from));
+
+  if (to != NULL && position_of (to) > 0)
+    gtk_drop_down_set_selected (self->to_dropdown, position_of (to) - 1);
+}
+
 static void
 pasted_cb (GObject      *object,
            GAsyncResult *result,

@@ -21,6 +21,9 @@ void     confab_translate_view_set_model       (ConfabTranslateView *self,
                                                 const char          *model);
 void     confab_translate_view_set_source      (ConfabTranslateView *self,
                                                 const char          *text);
+void     confab_translate_view_set_languages   (ConfabTranslateView *self,
+                                                const char          *from,
+                                                const char          *to);
 void     confab_translate_view_translate       (ConfabTranslateView *self);
 void     confab_translate_view_paste_and_translate (ConfabTranslateView *self);
 void     confab_translate_view_copy            (ConfabTranslateView *self);

@@ -2133,3 +2133,37 @@ confab_window_get_conversation (ConfabWindow *self)
 
   return self->conversation;
 }
+
+/**
+ * confab_window_translate:
+ * @self: a #ConfabWindow
+ * @text: (nullable): the text to translate, or %NULL for the clipboard's
+ * @from: (nullable): the source language's tag, "auto" to detect it, or
+ *   %NULL to keep the one chosen
+ * @to: (nullable): the target language's tag, or %NULL to keep the one
+ *   chosen
+ *
+ * Shows the Translate view and translates @text there, as the command
+ * line and the application's actions ask.
+ */
+void
+confab_window_translate (ConfabWindow *self,
+                         const char   *text,
+                         const char   *from,
+                         const char   *to)
+{
+  g_return_if_fail (CONFAB_IS_WINDOW (self));
+
+  adw_view_stack_set_visible_child_name (self->view_stack, "translate");
+  /* Already shown, the view has not been told the client yet when the
+   * window is new. */
+  view_changed_cb (self);
+  confab_translate_view_set_languages (self->translate_view, from, to);
+  if (text != NULL)
+    {
+      confab_translate_view_set_source (self->translate_view, text);
+      confab_translate_view_translate (self->translate_view);
+    }
+  else
+    confab_translate_view_paste_and_translate (self->translate_view);
+}

@@ -20,5 +20,9 @@ ConfabWindow       *confab_window_new               (ConfabApplication *applicat
 ConfabConversation *confab_window_get_conversation  (ConfabWindow      *self);
 void                confab_window_open_conversation (ConfabWindow      *self,
                                                      gint64             conversation_id);
+void                confab_window_translate         (ConfabWindow      *self,
+                                                     const char        *text,
+                                                     const char        *from,
+                                                     const char        *to);
 
 G_END_DECLS

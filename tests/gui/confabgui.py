@@ -274,6 +274,7 @@ class Session:
         env.update(self.app_env)
         env.update(extra_env or {})
         binary = os.environ["CONFAB_BINARY"]
+        self.app_env_full = env
         for attempt in range(3):
             self.log = open(os.path.join(self.tmp, "confab.log"), "w")
             self.app = subprocess.Popen([binary], env=env, stdout=self.log, stderr=self.log)
@@ -303,6 +304,22 @@ class Session:
         subprocess.run(["xdotool", "windowfocus", "--sync", self.window_id],
                        env=self.env, check=False)
         return self.app
+
+    def run_confab(self, *args, timeout=DEADLINE):
+        """Runs `confab ARGS…` as a second instance would be run from a
+        terminal or a desktop shortcut, in the app's environment; returns
+        the finished process (returncode, stdout, stderr)."""
+        return subprocess.run([os.environ["CONFAB_BINARY"], *args], env=self.app_env_full,
+                              capture_output=True, text=True, timeout=timeout)
+
+    def activate_action(self, name, parameter=None):
+        """Activates the application action @name over D-Bus, as a GNOME
+        custom shortcut running `gdbus call` does."""
+        params = f"[<{parameter}>]" if parameter is not None else "[]"
+        return subprocess.run(["gdbus", "call", "--session", "--dest", "io.github.confab.Confab",
+                               "--object-path", "/io/github/confab/Confab",
+                               "--method", "org.gtk.Actions.Activate", name, params, "{}"],
+                              env=self.env, capture_output=True, text=True, timeout=DEADLINE)
 
     def _find_window(self):
         if self.app.poll() is not None:

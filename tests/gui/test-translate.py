@@ -134,11 +134,95 @@ def test_swap_and_clear(s):
                view_text(s, "Translation") == "", what="both cleared")
 
 
+def wait_translation(s, text, what="the translation"):
+    wait_until(lambda: view_text(s, "Translation") == text,
+               what=f"{what} (shows {view_text(s, 'Translation')!r})")
+
+
+def test_command_line_to_running_instance(s):
+    # The app runs, showing the chat; `confab --translate` from a terminal
+    # hands the text to it, and ends.
+    s.server.scripts.append(Script(writes=sse_reply(TRANSLATION, pieces=6, delay=0.03)))
+    s.start_app()
+    done = s.run_confab("--translate", "--from", "ko", "--to", "ja", SOURCE)
+    check(done.returncode == 0, f"exit status {done.returncode}: {done.stderr}")
+    wait_translation(s, TRANSLATION)
+    check(view_text(s, "Text to translate") == SOURCE, "the source is not the text given")
+    check(len(s.server.requests) == 1, f"{len(s.server.requests)} requests")
+    system, user = s.server.requests[0]["body"]["messages"]
+    check("from Korean into Japanese" in system["content"], f"the instruction: {system!r}")
+    check(user["content"] == SOURCE, f"the text sent: {user!r}")
+
+    # Other languages, by code; "auto" leaves the source to the model.
+    s.server.scripts.append(Script(writes=sse_reply("Hello", pieces=2, delay=0.01)))
+    done = s.run_confab("--translate", "--from", "auto", "--to", "en", "안녕")
+    check(done.returncode == 0, f"exit status {done.returncode}: {done.stderr}")
+    wait_translation(s, "Hello", what="the English translation")
+    system = s.server.requests[-1]["body"]["messages"][0]["content"]
+    check("into English" in system and "Korean" not in system, f"the instruction: {system!r}")
+    check(s.app.poll() is None, "the first instance ended")
+
+
+def test_command_line_clipboard(s):
+    s.server.scripts.append(Script(writes=sse_reply(TRANSLATION, pieces=4, delay=0.02)))
+    s.start_app()
+    s.set_clipboard(SOURCE)
+    done = s.run_confab("--translate")
+    check(done.returncode == 0, f"exit status {done.returncode}: {done.stderr}")
+    wait_translation(s, TRANSLATION)
+    check(view_text(s, "Text to translate") == SOURCE, "the source is not the clipboard's")
+    check(s.server.requests[-1]["body"]["messages"][1]["content"] == SOURCE, "sent another text")
+
+
+def test_command_line_bad_language(s):
+    s.start_app()
+    for args in (["--translate", "--from", "xx", "hi"], ["--translate", "--to", "auto", "hi"],
+                 ["--to", "ja", "hi"]):
+        done = s.run_confab(*args)
+        check(done.returncode != 0, f"{args}: exit status 0")
+        check(done.stderr.strip(), f"{args}: nothing said on stderr")
+    check("xx" in s.run_confab("--translate", "--from", "xx").stderr, "the bad code not named")
+    time.sleep(0.5)
+    check(not s.server.requests, f"sent {len(s.server.requests)} requests")
+    check(view_text(s, "Text to translate") == "", "a text was put in the Translate view")
+
+
+def test_dbus_action(s):
+    # What a GNOME custom shortcut runs: the action on the running app.
+    s.server.scripts.append(Script(writes=sse_reply(TRANSLATION, pieces=4, delay=0.02)))
+    s.start_app()
+    s.set_clipboard(SOURCE)
+    done = s.activate_action("translate-clipboard")
+    check(done.returncode == 0, f"gdbus: {done.stderr}")
+    wait_translation(s, TRANSLATION)
+    check(view_text(s, "Text to translate") == SOURCE, "the source is not the clipboard's")
+
+    # An empty clipboard sends nothing and says so.
+    s.set_clipboard("")
+    done = s.activate_action("translate-clipboard")
+    check(done.returncode == 0, f"gdbus: {done.stderr}")
+    wait_until(lambda: any("clipboard holds no text" in t for t in s.labels()),
+               what="the empty clipboard said")
+    check(len(s.server.requests) == 1, f"{len(s.server.requests)} requests")
+
+    # app.translate takes the text itself.
+    s.server.scripts.append(Script(writes=sse_reply("ありがとう", pieces=2, delay=0.01)))
+    done = s.activate_action("translate", "'감사합니다'")
+    check(done.returncode == 0, f"gdbus: {done.stderr}")
+    wait_translation(s, "ありがとう", what="the second translation")
+    check(s.server.requests[-1]["body"]["messages"][1]["content"] == "감사합니다",
+          "sent another text")
+
+
 TESTS = [
     ("clipboard-in-translation-out", test_clipboard_in_translation_out),
     ("empty-source-sends-nothing", test_empty_source_sends_nothing),
     ("new-translation-wins", test_new_translation_wins_over_a_late_one),
     ("swap-and-clear", test_swap_and_clear),
+    ("command-line-to-running-instance", test_command_line_to_running_instance),
+    ("command-line-clipboard", test_command_line_clipboard),
+    ("command-line-bad-language", test_command_line_bad_language),
+    ("dbus-action", test_dbus_action),
 ]
 
 if __name__ == "__main__":
