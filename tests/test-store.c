@@ -3017,12 +3017,32 @@ test_translations (void)
   recent = list_translations (store, 1);
   g_assert_cmpuint (recent->len, ==, 1);
   g_clear_pointer (&recent, g_ptr_array_unref);
+
+  /* A translation made while typing replaces the one of the text before
+   * it, named by its id. */
+  {
+    g_autoptr(ConfabStoredTranslation) typing =
+      confab_stored_translation_new ("좋은 아", "良い朝", "ko", "ja", MODEL);
+    g_autoptr(ConfabStoredTranslation) first = add_translation (store, typing);
+    g_autoptr(ConfabStoredTranslation) second = NULL;
+
+    g_free (typing->source);
+    typing->source = g_strdup ("좋은 아침");
+    typing->id = first->id;
+    second = add_translation (store, typing);
+    g_assert_cmpint (second->id, >, first->id);
+    recent = list_translations (store, 10);
+    g_assert_cmpuint (recent->len, ==, 4);
+    assert_translation (recent->pdata[0], "좋은 아침", "良い朝", "ko", "ja");
+    assert_translation (recent->pdata[1], "안녕하세요", "こんにちは。", "ko", "ja");
+    g_clear_pointer (&recent, g_ptr_array_unref);
+  }
   g_assert_finalize_object (store);
 
   store = open_store (path);
   recent = list_translations (store, 10);
-  g_assert_cmpuint (recent->len, ==, 3);
-  assert_translation (recent->pdata[0], "안녕하세요", "こんにちは。", "ko", "ja");
+  g_assert_cmpuint (recent->len, ==, 4);
+  assert_translation (recent->pdata[0], "좋은 아침", "良い朝", "ko", "ja");
   g_clear_pointer (&recent, g_ptr_array_unref);
 
   confab_store_clear_translations_async (store, NULL, result_cb, &slot);

@@ -3506,16 +3506,18 @@ add_translation_in_transaction (ConfabStore  *self,
   g_autoptr(sqlite3_stmt) trim = NULL;
 
   /* The same text asked again between the same languages moves to the top
-   * with its new translation, rather than filling the list with copies. */
+   * with its new translation, rather than filling the list with copies; a
+   * translation made while typing replaces the one of the text before. */
   forget = prepare (self->db,
-                    "DELETE FROM translations WHERE source = ?1 "
-                    "AND source_language IS ?2 AND target_language = ?3",
+                    "DELETE FROM translations WHERE id = ?4 OR (source = ?1 "
+                    "AND source_language IS ?2 AND target_language = ?3)",
                     error);
   if (forget == NULL)
     return FALSE;
   bind_text (forget, 1, translation->source);
   bind_text (forget, 2, translation->source_language);
   bind_text (forget, 3, translation->target_language);
+  sqlite3_bind_int64 (forget, 4, translation->id);
   if (!step_done (forget, error))
     return FALSE;
 
@@ -3565,14 +3567,17 @@ add_translation_job (ConfabStore  *self,
 /**
  * confab_store_add_translation_async:
  * @self: a #ConfabStore
- * @translation: the translation; its id and time are ignored
+ * @translation: the translation; its time is ignored, and its id, when
+ *   not 0, is a recent translation it replaces
  * @cancellable: (nullable): a #GCancellable
  * @callback: (nullable): called when it is saved
  * @user_data: data for @callback
  *
  * Keeps a translation among the recent ones. @translation is copied. An
- * older one of the same source between the same languages is dropped,
- * and only the newest %CONFAB_STORE_MAX_TRANSLATIONS are kept.
+ * older one of the same source between the same languages is dropped, as
+ * is the one @translation's id names (the translation of a text that was
+ * still being typed), and only the newest %CONFAB_STORE_MAX_TRANSLATIONS
+ * are kept.
  */
 void
 confab_store_add_translation_async (ConfabStore                   *self,
