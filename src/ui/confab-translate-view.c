@@ -18,6 +18,14 @@
 /* A text longer than this goes as several requests, cut at paragraphs:
  * each reply then stays within what models write in one go. */
 #define PIECE_BYTES 6000
+/* Translating as you type waits for this pause in the typing (ms): long
+ * enough not to send a request for each word typed at a usual pace, short
+ * enough to feel immediate. */
+#define TYPING_PAUSE_MS 700
+/* The recent translations the popover lists, and how many characters of
+ * each text a row shows. */
+#define RECENT_SHOWN 50
+#define SNIPPET_CHARS 60
 
 struct _ConfabTranslateView
 {
@@ -33,6 +41,11 @@ struct _ConfabTranslateView
   GtkLabel    *status_label;
   GtkWidget   *stop_button;
   GtkWidget   *translate_button;
+  GtkCheckButton *as_you_type_button;
+  GtkPopover  *recent_popover;
+  GtkStack    *recent_stack;
+  GtkListBox  *recent_list;
+  GtkWidget   *clear_history_button;
 
   /* owned */
   ConfabClient  *client;
@@ -40,17 +53,36 @@ struct _ConfabTranslateView
   GCancellable  *cancellable;
   GPtrArray     *pieces;
   ConfabMessage *reply;
+  ConfabStore   *store;
+  GSettings     *settings;
+  /* the recent translations listed, in the order of the rows */
+  GPtrArray     *recent;
+  GCancellable  *recent_cancellable;
+  /* what the translation under way translates, to keep it when done */
+  ConfabStoredTranslation *current;
+
+  /* source ids */
+  guint typing_id;
 
   /* plain state */
   /* each translation's number: a reply of an older one is dropped */
   guint generation;
   guint piece;
   gsize shown;
+  /* text put in the source by the view itself, not typed */
+  gboolean quiet;
+  /* whether the translation under way was started by a pause in typing */
+  gboolean typed;
+  /* the typing that goes on: its translations replace each other in the
+   * recent ones; anything else starts another */
+  guint  typing_session;
+  gint64 typed_row_id;
 };
 
 G_DEFINE_FINAL_TYPE (ConfabTranslateView, confab_translate_view, GTK_TYPE_WIDGET)
 
-static void translate_piece (ConfabTranslateView *self);
+static void translate_piece  (ConfabTranslateView *self);
+static void save_translation (ConfabTranslateView *self);
 
 /* The source list has "Detect automatically" first, then the languages;
  * the target list the languages alone. These take and give the source
@@ -154,6 +186,52 @@ typedef struct
 } Pending;
 
 static void
+saved_cb (GObject      *object,
+          GAsyncResult *result,
+          gpointer      user_data)
+{
+  Pending *pending = user_data;
+  g_autoptr(ConfabTranslateView) self = pending->self;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(ConfabStoredTranslation) saved = NULL;
+  guint session = pending->generation;
+
+  g_free (pending);
+  saved = confab_store_add_translation_finish (CONFAB_STORE (object), result, &error);
+  if (saved == NULL)
+    {
+      /* The translation is on screen still; only the list misses it. */
+      g_debug ("translation not kept: %s %d", g_quark_to_string (error->domain), error->code);
+      return;
+    }
+
+  if (session == self->typing_session)
+    self->typed_row_id = saved->id;
+}
+
+/* A finished translation joins the recent ones. While the user types, each
+ * pause's translation replaces the one before it. */
+static void
+save_translation (ConfabTranslateView *self)
+{
+  g_autofree char *target = NULL;
+  Pending *pending;
+
+  if (self->store == NULL || self->current == NULL)
+    return;
+
+  target = buffer_text (self->target_view);
+  g_free (self->current->target);
+  self->current->target = g_steal_pointer (&target);
+  self->current->id = self->typed ? self->typed_row_id : 0;
+
+  pending = g_new0 (Pending, 1);
+  pending->self = g_object_ref (self);
+  pending->generation = self->typed ? self->typing_session : 0;
+  confab_store_add_translation_async (self->store, self->current, NULL, saved_cb, pending);
+}
+
+static void
 finished_cb (GObject      *object,
              GAsyncResult *result,
              gpointer      user_data)
@@ -198,6 +276,7 @@ finished_cb (GObject      *object,
 
   set_busy (self, FALSE);
   gtk_label_set_label (self->status_label, "");
+  save_translation (self);
 }
 
 static void
@@ -240,6 +319,56 @@ translate_piece (ConfabTranslateView *self)
                               finished_cb, pending);
 }
 
+/* Whatever the user does next starts another set of recent translations
+ * than the one the typing made. */
+static void
+end_typing (ConfabTranslateView *self)
+{
+  g_clear_handle_id (&self->typing_id, g_source_remove);
+  self->typing_session++;
+  self->typed_row_id = 0;
+}
+
+static void
+start_translation (ConfabTranslateView *self,
+                   gboolean             typed)
+{
+  g_autofree char *text = NULL;
+  g_autofree char *stripped = NULL;
+  guint from = gtk_drop_down_get_selected (self->from_dropdown);
+  guint to = gtk_drop_down_get_selected (self->to_dropdown);
+
+  if (!typed)
+    end_typing (self);
+
+  text = buffer_text (self->source_view);
+  stripped = g_strstrip (g_strdup (text));
+  if (*stripped == '\0' || self->client == NULL)
+    {
+      /* A pause in typing after the text was erased is no mistake. */
+      if (!typed)
+        gtk_label_set_label (self->status_label, _("Type or paste the text to translate."));
+      return;
+    }
+
+  /* The translation under way is stopped, and any late reply of it is
+   * dropped by its generation. */
+  confab_translate_view_stop (self);
+  self->generation++;
+  self->typed = typed;
+  g_clear_pointer (&self->current, confab_stored_translation_free);
+  self->current = confab_stored_translation_new (text, "", code_at (from), code_at (to + 1),
+                                                 self->model);
+  g_clear_object (&self->cancellable);
+  self->cancellable = g_cancellable_new ();
+  g_clear_pointer (&self->pieces, g_ptr_array_unref);
+  self->pieces = confab_translation_split (text, PIECE_BYTES);
+  self->piece = 0;
+  gtk_text_buffer_set_text (gtk_text_view_get_buffer (self->target_view), "", 0);
+  set_busy (self, TRUE);
+  translate_piece (self);
+}
+
 /**
  * confab_translate_view_translate:
  * @self: a #ConfabTranslateView
@@ -250,29 +379,42 @@ translate_piece (ConfabTranslateView *self)
 void
 confab_translate_view_translate (ConfabTranslateView *self)
 {
-  g_autofree char *text = NULL;
-  g_autofree char *stripped = NULL;
-
   g_return_if_fail (CONFAB_IS_TRANSLATE_VIEW (self));
 
-  text = buffer_text (self->source_view);
-  stripped = g_strstrip (g_strdup (text));
-  if (*stripped == '\0' || self->client == NULL)
-    {
-      gtk_label_set_label (self->status_label, _("Type or paste the text to translate."));
-      return;
-    }
+  start_translation (self, FALSE);
+}
 
-  confab_translate_view_stop (self);
-  self->generation++;
-  g_clear_object (&self->cancellable);
-  self->cancellable = g_cancellable_new ();
-  g_clear_pointer (&self->pieces, g_ptr_array_unref);
-  self->pieces = confab_translation_split (text, PIECE_BYTES);
-  self->piece = 0;
-  gtk_text_buffer_set_text (gtk_text_view_get_buffer (self->target_view), "", 0);
-  set_busy (self, TRUE);
-  translate_piece (self);
+static gboolean
+typing_paused_cb (gpointer user_data)
+{
+  ConfabTranslateView *self = user_data;
+
+  self->typing_id = 0;
+  start_translation (self, TRUE);
+
+  return G_SOURCE_REMOVE;
+}
+
+/* Each change restarts the wait, so a translation starts only once the
+ * typing pauses. */
+static void
+source_changed_cb (ConfabTranslateView *self)
+{
+  if (self->quiet)
+    return;
+
+  g_clear_handle_id (&self->typing_id, g_source_remove);
+  if (gtk_check_button_get_active (self->as_you_type_button))
+    self->typing_id = g_timeout_add (TYPING_PAUSE_MS, typing_paused_cb, self);
+}
+
+static void
+set_source_quietly (ConfabTranslateView *self,
+                    const char          *text)
+{
+  self->quiet = TRUE;
+  gtk_text_buffer_set_text (gtk_text_view_get_buffer (self->source_view), text, -1);
+  self->quiet = FALSE;
 }
 
 /**
@@ -286,6 +428,7 @@ confab_translate_view_stop (ConfabTranslateView *self)
 {
   g_return_val_if_fail (CONFAB_IS_TRANSLATE_VIEW (self), FALSE);
 
+  g_clear_handle_id (&self->typing_id, g_source_remove);
   if (!gtk_widget_get_visible (self->stop_button))
     return FALSE;
 
@@ -304,7 +447,8 @@ confab_translate_view_set_source (ConfabTranslateView *self,
 {
   g_return_if_fail (CONFAB_IS_TRANSLATE_VIEW (self));
 
-  gtk_text_buffer_set_text (gtk_text_view_get_buffer (self->source_view), text, -1);
+  end_typing (self);
+  set_source_quietly (self, text);
 }
 
 /**
@@ -409,7 +553,8 @@ confab_translate_view_swap (ConfabTranslateView *self)
 
   source = buffer_text (self->source_view);
   target = buffer_text (self->target_view);
-  gtk_text_buffer_set_text (gtk_text_view_get_buffer (self->source_view), target, -1);
+  end_typing (self);
+  set_source_quietly (self, target);
   gtk_text_buffer_set_text (gtk_text_view_get_buffer (self->target_view), source, -1);
 }
 
@@ -423,7 +568,8 @@ confab_translate_view_clear (ConfabTranslateView *self)
   g_return_if_fail (CONFAB_IS_TRANSLATE_VIEW (self));
 
   confab_translate_view_stop (self);
-  gtk_text_buffer_set_text (gtk_text_view_get_buffer (self->source_view), "", 0);
+  end_typing (self);
+  set_source_quietly (self, "");
   gtk_text_buffer_set_text (gtk_text_view_get_buffer (self->target_view), "", 0);
   gtk_label_set_label (self->status_label, "");
   gtk_widget_grab_focus (GTK_WIDGET (self->source_view));
@@ -439,6 +585,190 @@ confab_translate_view_focus_source (ConfabTranslateView *self)
   g_return_if_fail (CONFAB_IS_TRANSLATE_VIEW (self));
 
   gtk_widget_grab_focus (GTK_WIDGET (self->source_view));
+}
+
+/* One line of at most SNIPPET_CHARS characters. */
+static char *
+dup_snippet (const char *text)
+{
+  g_autofree char *line = g_strdup (text);
+  g_autofree char *start = NULL;
+
+  g_strstrip (g_strdelimit (line, "\r\n\t", ' '));
+  if (g_utf8_strlen (line, -1) <= SNIPPET_CHARS)
+    return g_steal_pointer (&line);
+
+  start = g_utf8_substring (line, 0, SNIPPET_CHARS);
+  return g_strconcat (start, "…", NULL);
+}
+
+static GtkWidget *
+snippet_label (const char *text)
+{
+  GtkWidget *label = gtk_label_new (text);
+
+  gtk_label_set_xalign (GTK_LABEL (label), 0);
+  gtk_label_set_ellipsize (GTK_LABEL (label), PANGO_ELLIPSIZE_END);
+  gtk_label_set_single_line_mode (GTK_LABEL (label), TRUE);
+
+  return label;
+}
+
+/* A row shows the start of the source over the start of its translation;
+ * its accessible name has both. */
+static GtkWidget *
+recent_row (const ConfabStoredTranslation *translation)
+{
+  g_autofree char *source = dup_snippet (translation->source);
+  g_autofree char *target = dup_snippet (translation->target);
+  g_autofree char *name = NULL;
+  GtkWidget *row = gtk_list_box_row_new ();
+  GtkWidget *box = gtk_box_new (GTK_ORIENTATION_VERTICAL, 2);
+  GtkWidget *target_label = snippet_label (target);
+
+  gtk_widget_add_css_class (target_label, "dim-label");
+  gtk_box_append (GTK_BOX (box), snippet_label (source));
+  gtk_box_append (GTK_BOX (box), target_label);
+  gtk_widget_set_margin_top (box, 6);
+  gtk_widget_set_margin_bottom (box, 6);
+  gtk_widget_set_margin_start (box, 6);
+  gtk_widget_set_margin_end (box, 6);
+  gtk_list_box_row_set_child (GTK_LIST_BOX_ROW (row), box);
+
+  /* Translators: a recent translation in a list: the start of the text,
+   * then the start of its translation */
+  name = g_strdup_printf (_("%s → %s"), source, target);
+  gtk_accessible_update_property (GTK_ACCESSIBLE (row), GTK_ACCESSIBLE_PROPERTY_LABEL, name, -1);
+  gtk_widget_set_tooltip_text (row, translation->source);
+
+  return row;
+}
+
+static void
+show_recent (ConfabTranslateView *self,
+             GPtrArray           *recent)
+{
+  GtkListBoxRow *row;
+
+  while ((row = gtk_list_box_get_row_at_index (self->recent_list, 0)) != NULL)
+    gtk_list_box_remove (self->recent_list, GTK_WIDGET (row));
+
+  g_clear_pointer (&self->recent, g_ptr_array_unref);
+  if (recent != NULL)
+    self->recent = g_ptr_array_ref (recent);
+
+  for (guint i = 0; recent != NULL && i < recent->len; i++)
+    gtk_list_box_append (self->recent_list, recent_row (recent->pdata[i]));
+
+  gtk_stack_set_visible_child_name (self->recent_stack,
+                                    recent != NULL && recent->len > 0 ? "list" : "empty");
+  gtk_widget_set_sensitive (self->clear_history_button, recent != NULL && recent->len > 0);
+
+  /* The rows come after the popover took the focus: Enter then restores
+   * the newest translation, rather than pressing Clear History. */
+  if (recent != NULL && recent->len > 0 &&
+      gtk_widget_get_visible (GTK_WIDGET (self->recent_popover)))
+    gtk_widget_grab_focus (GTK_WIDGET (gtk_list_box_get_row_at_index (self->recent_list, 0)));
+}
+
+static void
+recent_listed_cb (GObject      *object,
+                  GAsyncResult *result,
+                  gpointer      user_data)
+{
+  g_autoptr(ConfabTranslateView) self = user_data;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GPtrArray) recent = NULL;
+
+  recent = confab_store_list_translations_finish (CONFAB_STORE (object), result, &error);
+  if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+    return;
+  if (recent == NULL)
+    g_debug ("recent translations not read: %s %d", g_quark_to_string (error->domain),
+             error->code);
+
+  show_recent (self, recent);
+}
+
+static void
+load_recent (ConfabTranslateView *self)
+{
+  g_cancellable_cancel (self->recent_cancellable);
+  g_clear_object (&self->recent_cancellable);
+
+  if (self->store == NULL)
+    {
+      show_recent (self, NULL);
+      return;
+    }
+
+  self->recent_cancellable = g_cancellable_new ();
+  confab_store_list_translations_async (self->store, RECENT_SHOWN, self->recent_cancellable,
+                                        recent_listed_cb, g_object_ref (self));
+}
+
+static void
+recent_shown_cb (ConfabTranslateView *self)
+{
+  load_recent (self);
+}
+
+/* A recent translation comes back as it was, languages included, without
+ * asking the model again. */
+static void
+recent_activated_cb (ConfabTranslateView *self,
+                     GtkListBoxRow       *row)
+{
+  int index = gtk_list_box_row_get_index (row);
+  const ConfabStoredTranslation *translation;
+
+  if (self->recent == NULL || index < 0 || (guint)index >= self->recent->len)
+    return;
+
+  translation = self->recent->pdata[index];
+  confab_translate_view_stop (self);
+  /* What the stopped translation would still say is not this one's. */
+  self->generation++;
+  set_busy (self, FALSE);
+  end_typing (self);
+  confab_translate_view_set_languages (self,
+                                       translation->source_language != NULL
+                                       ? translation->source_language : "auto",
+                                       translation->target_language);
+  set_source_quietly (self, translation->source);
+  gtk_text_buffer_set_text (gtk_text_view_get_buffer (self->target_view), translation->target,
+                            -1);
+  gtk_label_set_label (self->status_label, "");
+  gtk_popover_popdown (self->recent_popover);
+  gtk_widget_grab_focus (GTK_WIDGET (self->source_view));
+}
+
+static void
+history_cleared_cb (GObject      *object,
+                    GAsyncResult *result,
+                    gpointer      user_data)
+{
+  g_autoptr(ConfabTranslateView) self = user_data;
+  g_autoptr(GError) error = NULL;
+
+  if (!confab_store_clear_translations_finish (CONFAB_STORE (object), result, &error))
+    {
+      gtk_label_set_label (self->status_label, error->message);
+      return;
+    }
+
+  end_typing (self);
+  load_recent (self);
+}
+
+static void
+clear_history_cb (ConfabTranslateView *self)
+{
+  if (self->store == NULL)
+    return;
+
+  confab_store_clear_translations_async (self->store, NULL, history_cleared_cb,
+                                         g_object_ref (self));
 }
 
 static void
@@ -483,13 +813,20 @@ confab_translate_view_dispose (GObject *object)
   ConfabTranslateView *self = CONFAB_TRANSLATE_VIEW (object);
 
   g_cancellable_cancel (self->cancellable);
+  g_cancellable_cancel (self->recent_cancellable);
+  g_clear_handle_id (&self->typing_id, g_source_remove);
   if (self->reply != NULL)
     g_signal_handlers_disconnect_by_data (self->reply, self);
   gtk_widget_dispose_template (GTK_WIDGET (self), CONFAB_TYPE_TRANSLATE_VIEW);
   g_clear_object (&self->reply);
   g_clear_object (&self->cancellable);
+  g_clear_object (&self->recent_cancellable);
   g_clear_object (&self->client);
+  g_clear_object (&self->store);
+  g_clear_object (&self->settings);
   g_clear_pointer (&self->pieces, g_ptr_array_unref);
+  g_clear_pointer (&self->recent, g_ptr_array_unref);
+  g_clear_pointer (&self->current, confab_stored_translation_free);
 
   G_OBJECT_CLASS (confab_translate_view_parent_class)->dispose (object);
 }
@@ -528,6 +865,15 @@ confab_translate_view_class_init (ConfabTranslateViewClass *klass)
   gtk_widget_class_bind_template_child (widget_class, ConfabTranslateView, status_label);
   gtk_widget_class_bind_template_child (widget_class, ConfabTranslateView, stop_button);
   gtk_widget_class_bind_template_child (widget_class, ConfabTranslateView, translate_button);
+  gtk_widget_class_bind_template_child (widget_class, ConfabTranslateView, as_you_type_button);
+  gtk_widget_class_bind_template_child (widget_class, ConfabTranslateView, recent_popover);
+  gtk_widget_class_bind_template_child (widget_class, ConfabTranslateView, recent_stack);
+  gtk_widget_class_bind_template_child (widget_class, ConfabTranslateView, recent_list);
+  gtk_widget_class_bind_template_child (widget_class, ConfabTranslateView,
+                                        clear_history_button);
+  gtk_widget_class_bind_template_callback (widget_class, recent_shown_cb);
+  gtk_widget_class_bind_template_callback (widget_class, recent_activated_cb);
+  gtk_widget_class_bind_template_callback (widget_class, clear_history_cb);
 
   for (guint i = 0; i < G_N_ELEMENTS (actions); i++)
     gtk_widget_class_install_action (widget_class, actions[i], NULL, action_cb);
@@ -586,6 +932,9 @@ confab_translate_view_init (ConfabTranslateView *self)
   gtk_string_list_append (tones, C_("tone", "Casual"));
   gtk_drop_down_set_model (self->tone_dropdown, G_LIST_MODEL (tones));
   g_object_unref (tones);
+
+  g_signal_connect_object (gtk_text_view_get_buffer (self->source_view), "changed",
+                           G_CALLBACK (source_changed_cb), self, G_CONNECT_SWAPPED);
 }
 
 /**
@@ -615,4 +964,43 @@ confab_translate_view_set_model (ConfabTranslateView *self,
 
   g_free (self->model);
   self->model = g_strdup (model);
+}
+
+/**
+ * confab_translate_view_set_store:
+ * @self: a #ConfabTranslateView
+ * @store: (nullable): where the recent translations are kept
+ */
+void
+confab_translate_view_set_store (ConfabTranslateView *self,
+                                 ConfabStore         *store)
+{
+  g_return_if_fail (CONFAB_IS_TRANSLATE_VIEW (self));
+  g_return_if_fail (!store || CONFAB_IS_STORE (store));
+
+  g_set_object (&self->store, store);
+}
+
+/**
+ * confab_translate_view_set_settings:
+ * @self: a #ConfabTranslateView
+ * @settings: (nullable): the application's settings, whose
+ *   translate-as-you-type key the view follows and sets
+ */
+void
+confab_translate_view_set_settings (ConfabTranslateView *self,
+                                    GSettings           *settings)
+{
+  g_return_if_fail (CONFAB_IS_TRANSLATE_VIEW (self));
+  g_return_if_fail (!settings || G_IS_SETTINGS (settings));
+
+  if (self->settings == settings)
+    return;
+
+  if (self->settings != NULL)
+    g_settings_unbind (self->as_you_type_button, "active");
+  g_set_object (&self->settings, settings);
+  if (settings != NULL)
+    g_settings_bind (settings, "translate-as-you-type", self->as_you_type_button, "active",
+                     G_SETTINGS_BIND_DEFAULT);
 }

@@ -8,6 +8,7 @@
 #include <gtk/gtk.h>
 
 #include "confab-client.h"
+#include "confab-store.h"
 
 G_BEGIN_DECLS
 
@@ -19,6 +20,10 @@ void     confab_translate_view_set_client      (ConfabTranslateView *self,
                                                 ConfabClient        *client);
 void     confab_translate_view_set_model       (ConfabTranslateView *self,
                                                 const char          *model);
+void     confab_translate_view_set_store       (ConfabTranslateView *self,
+                                                ConfabStore         *store);
+void     confab_translate_view_set_settings    (ConfabTranslateView *self,
+                                                GSettings           *settings);
 void     confab_translate_view_set_source      (ConfabTranslateView *self,
                                                 const char          *text);
 void     confab_translate_view_set_languages   (ConfabTranslateView *self,

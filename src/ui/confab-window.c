@@ -912,6 +912,7 @@ store_ready_cb (ConfabWindow *self)
     return;
 
   confab_sidebar_set_store (self->sidebar, store);
+  confab_translate_view_set_store (self->translate_view, store);
   confab_conversation_load_latest_async (confab_application_get_client (app), store,
                                          self->cancellable, latest_loaded_cb,
                                          g_object_ref (self));
@@ -2101,6 +2102,8 @@ confab_window_new (ConfabApplication *application)
    * construct property, only after that. */
   new_conversation (self);
   confab_composer_grab_focus (self->composer);
+  confab_translate_view_set_settings (self->translate_view,
+                                      confab_application_get_settings (application));
 
   g_signal_connect_object (application, "notify::store-ready", G_CALLBACK (store_ready_cb),
                            self, G_CONNECT_SWAPPED);

@@ -214,6 +214,85 @@ def test_dbus_action(s):
           "sent another text")
 
 
+def test_as_you_type_late_reply(s):
+    # The first pause's request stalls after a word; typing on sends a
+    # second one, whose reply shows; the first, released late, never does.
+    s.server.scripts.append(Script(writes=sse_reply("古い訳", pieces=3, delay=0.01)[:2],
+                                   stall=True))
+    s.server.scripts.append(Script(writes=sse_reply(TRANSLATION, pieces=4, delay=0.02)))
+    s.start_app()
+    open_translate(s)
+    toggle = wait_until(lambda: s.find(name="Translate as you type", role="check box"),
+                        what="the as-you-type switch")
+    s.click(toggle)
+    wait_until(lambda: toggle.getState().contains(s.pyatspi.STATE_CHECKED), what="it on")
+    s.click(s.find(name="Text to translate", role="text"))
+    s.type_ascii("annyeong")
+    wait_until(lambda: len(s.server.requests) == 1, what="the request of the first pause")
+    check(s.server.requests[0]["body"]["messages"][1]["content"] == "annyeong",
+          f"sent {s.server.requests[0]['body']['messages'][1]!r}")
+    wait_translation(s, "古", what="the first reply's start")
+    s.type_ascii(" haseyo")
+    wait_translation(s, TRANSLATION, what="the second translation")
+    check(s.server.requests[1]["body"]["messages"][1]["content"] == "annyeong haseyo",
+          f"sent {s.server.requests[1]['body']['messages'][1]!r}")
+    s.server.release.set()
+    time.sleep(0.8)
+    check(view_text(s, "Translation") == TRANSLATION,
+          f"the late reply showed: {view_text(s, 'Translation')!r}")
+    # One request a pause, not one a key.
+    check(len(s.server.requests) == 2, f"{len(s.server.requests)} requests")
+
+
+def recent_rows(s):
+    # The popover is not under the window in the accessible tree.
+    return s.find_all(lambda n: n.getRoleName() == "list item" and " → " in (n.name or ""),
+                      root=s.window.parent)
+
+
+def open_recent(s):
+    s.click(wait_until(lambda: next(iter(s.find_all(
+        lambda n: n.name == "Recent translations" and s.is_button(n))), None),
+        what="the Recent button"))
+
+
+def test_recent_after_restart(s):
+    s.server.scripts.append(Script(writes=sse_reply(TRANSLATION, pieces=3, delay=0.01)))
+    s.start_app()
+    open_translate(s)
+    s.set_clipboard(SOURCE)
+    s.key("ctrl+shift+v")
+    wait_translation(s, TRANSLATION)
+    # Quitting closes the history, which finishes its writes first.
+    s.key("ctrl+q")
+    wait_until(lambda: s.app.poll() is not None, what="the app to quit")
+
+    s.start_app()
+    open_translate(s)
+    open_recent(s)
+    rows = wait_until(lambda: recent_rows(s), what="the recent translations")
+    check(len(rows) == 1, f"{len(rows)} rows")
+    check(rows[0].name == f"{SOURCE} → {TRANSLATION}", f"the row says {rows[0].name!r}")
+    s.screenshot(os.environ.get("CONFAB_TRANSLATE_SHOT", "/dev/null")) \
+        if os.environ.get("CONFAB_TRANSLATE_SHOT") else None
+    # The keyboard reaches it: the newest row has the focus; Enter.
+    wait_until(lambda: rows[0].getState().contains(s.pyatspi.STATE_FOCUSED),
+               what="the focus on the newest row")
+    s.key("Return")
+    wait_until(lambda: view_text(s, "Text to translate") == SOURCE and
+               view_text(s, "Translation") == TRANSLATION, what="the translation restored")
+    check(len(s.server.requests) == 1, "the restored translation was asked again")
+
+    open_recent(s)
+    s.press(None, wait_until(lambda: next(iter(s.find_all(
+        lambda n: s.is_button(n) and n.name == "Clear History" and s.sensitive(n),
+        root=s.window.parent)), None), what="Clear History"))
+    wait_until(lambda: not recent_rows(s) and s.find_all(
+        lambda n: n.getRoleName() == "label" and n.name == "No recent translations",
+        root=s.window.parent),
+               what="the history cleared")
+
+
 TESTS = [
     ("clipboard-in-translation-out", test_clipboard_in_translation_out),
     ("empty-source-sends-nothing", test_empty_source_sends_nothing),
@@ -223,6 +302,8 @@ TESTS = [
     ("command-line-clipboard", test_command_line_clipboard),
     ("command-line-bad-language", test_command_line_bad_language),
     ("dbus-action", test_dbus_action),
+    ("as-you-type-late-reply", test_as_you_type_late_reply),
+    ("recent-after-restart", test_recent_after_restart),
 ]
 
 if __name__ == "__main__":
