@@ -255,7 +255,7 @@ class Session:
         os.environ["DBUS_SESSION_BUS_ADDRESS"] = address
         os.environ["DISPLAY"] = self.display
 
-    def start_app(self, extra_env=None):
+    def start_app(self, extra_env=None, args=()):
         env = dict(self.env)
         env.update({
             "GDK_BACKEND": "x11",
@@ -277,7 +277,8 @@ class Session:
         self.app_env_full = env
         for attempt in range(3):
             self.log = open(os.path.join(self.tmp, "confab.log"), "w")
-            self.app = subprocess.Popen([binary], env=env, stdout=self.log, stderr=self.log)
+            self.app = subprocess.Popen([binary, *args], env=env, stdout=self.log,
+                                        stderr=self.log)
             self.procs.append(self.app)
             # Seen in a loaded CI run: a fresh Xvfb that answered xdotool
             # still refused the app. Another server on another display

@@ -163,6 +163,16 @@ def test_command_line_to_running_instance(s):
     check(s.app.poll() is None, "the first instance ended")
 
 
+def test_command_line_starts_the_app(s):
+    # With no instance running, `confab --translate` starts one, showing
+    # the Translate view at work.
+    s.server.scripts.append(Script(writes=sse_reply(TRANSLATION, pieces=4, delay=0.02)))
+    s.start_app(args=["--translate", "--from", "ko", "--to", "ja", SOURCE])
+    wait_translation(s, TRANSLATION)
+    check(view_text(s, "Text to translate") == SOURCE, "the source is not the text given")
+    check(len(s.server.requests) == 1, f"{len(s.server.requests)} requests")
+
+
 def test_command_line_clipboard(s):
     s.server.scripts.append(Script(writes=sse_reply(TRANSLATION, pieces=4, delay=0.02)))
     s.start_app()
@@ -244,6 +254,42 @@ def test_as_you_type_late_reply(s):
     check(len(s.server.requests) == 2, f"{len(s.server.requests)} requests")
 
 
+def test_long_text_in_parts(s):
+    # About 100 KB in paragraphs goes as several requests, cut between
+    # paragraphs, with the part under way said; the window answers all
+    # along (the accessibility calls below would time out otherwise).
+    paragraph = "오늘은 날씨가 참 좋아서 공원에 산책을 나갔습니다. " * 20
+    paragraphs = [f"{i}. {paragraph.strip()}" for i in range(75)]
+    source = "\n\n".join(paragraphs)
+    check(len(source.encode()) > 100_000, f"only {len(source.encode())} bytes")
+    for i in range(40):
+        s.server.scripts.append(Script(writes=sse_reply(f"第{i}部。", pieces=2, delay=0.05)))
+    s.start_app()
+    open_translate(s)
+    s.set_clipboard(source)
+    s.key("ctrl+shift+v")
+    statuses = set()
+
+    def sent():
+        return [r["body"]["messages"][1]["content"] for r in s.server.requests]
+
+    def done():
+        for text in s.labels():
+            if text.startswith("Translating part"):
+                statuses.add(text)
+        n = len(s.server.requests)
+        return ("\n\n".join(p.strip("\n") for p in sent()) == source.strip("\n") and
+                f"第{n - 1}部。" in (view_text(s, "Translation") or ""))
+    wait_until(done, timeout=60, interval=0.05, what="every part translated")
+    n = len(s.server.requests)
+    check(n >= 2, f"{n} requests")
+    check(any(t.endswith(f" of {n}…") for t in statuses), f"no progress said: {statuses!r}")
+    for text in sent():
+        check(text.strip("\n").split("\n\n")[0] in paragraphs, "a part starts inside a paragraph")
+    target = view_text(s, "Translation")
+    check(all(f"第{i}部。" in target for i in range(n)), f"the translation: {target[:200]!r}")
+
+
 def recent_rows(s):
     # The popover is not under the window in the accessible tree.
     return s.find_all(lambda n: n.getRoleName() == "list item" and " → " in (n.name or ""),
@@ -299,11 +345,13 @@ TESTS = [
     ("new-translation-wins", test_new_translation_wins_over_a_late_one),
     ("swap-and-clear", test_swap_and_clear),
     ("command-line-to-running-instance", test_command_line_to_running_instance),
+    ("command-line-starts-the-app", test_command_line_starts_the_app),
     ("command-line-clipboard", test_command_line_clipboard),
     ("command-line-bad-language", test_command_line_bad_language),
     ("dbus-action", test_dbus_action),
     ("as-you-type-late-reply", test_as_you_type_late_reply),
     ("recent-after-restart", test_recent_after_restart),
+    ("long-text-in-parts", test_long_text_in_parts),
 ]
 
 if __name__ == "__main__":
