@@ -185,18 +185,25 @@ typedef struct
   guint                generation;
 } Pending;
 
+typedef struct
+{
+  ConfabTranslateView *self;
+  gboolean             typed;
+  guint                typing_session;
+} Saving;
+
 static void
 saved_cb (GObject      *object,
           GAsyncResult *result,
           gpointer      user_data)
 {
-  Pending *pending = user_data;
-  g_autoptr(ConfabTranslateView) self = pending->self;
+  Saving *saving = user_data;
+  g_autoptr(ConfabTranslateView) self = saving->self;
   g_autoptr(GError) error = NULL;
   g_autoptr(ConfabStoredTranslation) saved = NULL;
-  guint session = pending->generation;
+  gboolean typing_goes_on = saving->typed && saving->typing_session == self->typing_session;
 
-  g_free (pending);
+  g_free (saving);
   saved = confab_store_add_translation_finish (CONFAB_STORE (object), result, &error);
   if (saved == NULL)
     {
@@ -205,7 +212,7 @@ saved_cb (GObject      *object,
       return;
     }
 
-  if (session == self->typing_session)
+  if (typing_goes_on)
     self->typed_row_id = saved->id;
 }
 
@@ -215,20 +222,23 @@ static void
 save_translation (ConfabTranslateView *self)
 {
   g_autofree char *target = NULL;
-  Pending *pending;
+  Saving *saving;
 
-  if (self->store == NULL || self->current == NULL)
+  if (self->current == NULL)
     return;
 
   target = buffer_text (self->target_view);
   g_free (self->current->target);
   self->current->target = g_steal_pointer (&target);
   self->current->id = self->typed ? self->typed_row_id : 0;
+  if (self->store == NULL)
+    return;
 
-  pending = g_new0 (Pending, 1);
-  pending->self = g_object_ref (self);
-  pending->generation = self->typed ? self->typing_session : 0;
-  confab_store_add_translation_async (self->store, self->current, NULL, saved_cb, pending);
+  saving = g_new0 (Saving, 1);
+  saving->self = g_object_ref (self);
+  saving->typed = self->typed;
+  saving->typing_session = self->typing_session;
+  confab_store_add_translation_async (self->store, self->current, NULL, saved_cb, saving);
 }
 
 static void
@@ -329,6 +339,27 @@ end_typing (ConfabTranslateView *self)
   self->typed_row_id = 0;
 }
 
+/* Whether the last translation ended complete, is what the view shows,
+ * and was of @text between these languages. */
+static gboolean
+shows_translation_of (ConfabTranslateView *self,
+                      const char          *text,
+                      const char          *from,
+                      const char          *to)
+{
+  g_autofree char *shown = NULL;
+
+  if (self->current == NULL || *self->current->target == '\0' ||
+      gtk_widget_get_visible (self->stop_button) ||
+      !g_str_equal (self->current->source, text) ||
+      g_strcmp0 (self->current->source_language, from) != 0 ||
+      g_strcmp0 (self->current->target_language, to) != 0)
+    return FALSE;
+
+  shown = buffer_text (self->target_view);
+  return g_str_equal (shown, self->current->target);
+}
+
 static void
 start_translation (ConfabTranslateView *self,
                    gboolean             typed)
@@ -350,6 +381,11 @@ start_translation (ConfabTranslateView *self,
         gtk_label_set_label (self->status_label, _("Type or paste the text to translate."));
       return;
     }
+
+  /* A pause after keys that changed nothing in the end (a letter typed
+   * and erased) asks nothing when the translation shown is of this text. */
+  if (typed && shows_translation_of (self, text, code_at (from), code_at (to + 1)))
+    return;
 
   /* The translation under way is stopped, and any late reply of it is
    * dropped by its generation. */

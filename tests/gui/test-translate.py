@@ -253,6 +253,22 @@ def test_as_you_type_late_reply(s):
     # One request a pause, not one a key.
     check(len(s.server.requests) == 2, f"{len(s.server.requests)} requests")
 
+    # A letter typed and erased changes nothing: nothing is asked again.
+    s.type_ascii("x")
+    s.key("BackSpace")
+    time.sleep(1.5)
+    check(len(s.server.requests) == 2, f"{len(s.server.requests)} requests after x, BackSpace")
+
+    # The typing's translations replace each other among the recent ones.
+    s.server.scripts.append(Script(writes=sse_reply("こんにちは、皆さん", pieces=2,
+                                                    delay=0.01)))
+    s.type_ascii(" yeoreobun")
+    wait_translation(s, "こんにちは、皆さん", what="the third translation")
+    open_recent(s)
+    rows = wait_until(lambda: recent_rows(s), what="the recent translations")
+    check([r.name for r in rows] == ["annyeong haseyo yeoreobun → こんにちは、皆さん"],
+          f"the recent ones: {[r.name for r in rows]!r}")
+
 
 def test_long_text_in_parts(s):
     # About 100 KB in paragraphs goes as several requests, cut between
