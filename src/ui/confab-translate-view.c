@@ -623,19 +623,36 @@ confab_translate_view_focus_source (ConfabTranslateView *self)
   gtk_widget_grab_focus (GTK_WIDGET (self->source_view));
 }
 
-/* One line of at most SNIPPET_CHARS characters. */
+/* One line of at most SNIPPET_CHARS characters, with each run of spaces
+ * and line ends as one space: paragraphs follow each other in it. */
 static char *
 dup_snippet (const char *text)
 {
-  g_autofree char *line = g_strdup (text);
-  g_autofree char *start = NULL;
+  g_autoptr(GString) line = g_string_new (NULL);
+  glong n_chars = 0;
 
-  g_strstrip (g_strdelimit (line, "\r\n\t", ' '));
-  if (g_utf8_strlen (line, -1) <= SNIPPET_CHARS)
-    return g_steal_pointer (&line);
+  for (const char *p = text; *p != '\0' && n_chars <= SNIPPET_CHARS; p = g_utf8_next_char (p))
+    {
+      gunichar c = g_utf8_get_char (p);
 
-  start = g_utf8_substring (line, 0, SNIPPET_CHARS);
-  return g_strconcat (start, "…", NULL);
+      if (g_unichar_isspace (c))
+        {
+          if (line->len == 0 || line->str[line->len - 1] == ' ')
+            continue;
+          c = ' ';
+        }
+      g_string_append_unichar (line, c);
+      n_chars++;
+    }
+
+  if (n_chars > SNIPPET_CHARS)
+    {
+      g_autofree char *start = g_utf8_substring (line->str, 0, SNIPPET_CHARS);
+
+      return g_strconcat (g_strchomp (start), "…", NULL);
+    }
+
+  return g_strchomp (g_string_free (g_steal_pointer (&line), FALSE));
 }
 
 static GtkWidget *
