@@ -42,6 +42,7 @@ struct _ConfabTranslateView
   GtkWidget   *stop_button;
   GtkWidget   *translate_button;
   GtkCheckButton *as_you_type_button;
+  GtkMenuButton *recent_button;
   GtkPopover  *recent_popover;
   GtkStack    *recent_stack;
   GtkListBox  *recent_list;
@@ -843,6 +844,8 @@ action_cb (GtkWidget  *widget,
     confab_translate_view_clear (self);
   else if (g_str_equal (action_name, "translate.stop"))
     confab_translate_view_stop (self);
+  else if (g_str_equal (action_name, "translate.recent"))
+    gtk_menu_button_popup (self->recent_button);
 }
 
 static GListModel *
@@ -901,7 +904,7 @@ confab_translate_view_class_init (ConfabTranslateViewClass *klass)
   GtkWidgetClass *widget_class = GTK_WIDGET_CLASS (klass);
   static const char * const actions[] = {
     "translate.translate", "translate.paste", "translate.copy", "translate.swap",
-    "translate.clear", "translate.stop",
+    "translate.clear", "translate.stop", "translate.recent",
   };
 
   object_class->dispose = confab_translate_view_dispose;
@@ -919,6 +922,7 @@ confab_translate_view_class_init (ConfabTranslateViewClass *klass)
   gtk_widget_class_bind_template_child (widget_class, ConfabTranslateView, stop_button);
   gtk_widget_class_bind_template_child (widget_class, ConfabTranslateView, translate_button);
   gtk_widget_class_bind_template_child (widget_class, ConfabTranslateView, as_you_type_button);
+  gtk_widget_class_bind_template_child (widget_class, ConfabTranslateView, recent_button);
   gtk_widget_class_bind_template_child (widget_class, ConfabTranslateView, recent_popover);
   gtk_widget_class_bind_template_child (widget_class, ConfabTranslateView, recent_stack);
   gtk_widget_class_bind_template_child (widget_class, ConfabTranslateView, recent_list);
@@ -954,6 +958,7 @@ confab_translate_view_init (ConfabTranslateView *self)
     { GDK_KEY_c, GDK_CONTROL_MASK | GDK_SHIFT_MASK, "translate.copy" },
     { GDK_KEY_s, GDK_CONTROL_MASK, "translate.swap" },
     { GDK_KEY_d, GDK_CONTROL_MASK, "translate.clear" },
+    { GDK_KEY_h, GDK_CONTROL_MASK, "translate.recent" },
     { GDK_KEY_Escape, 0, "translate.stop" },
   };
   GtkEventController *shortcuts = gtk_shortcut_controller_new ();

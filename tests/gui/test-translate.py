@@ -331,7 +331,8 @@ def test_recent_after_restart(s):
 
     s.start_app()
     open_translate(s)
-    open_recent(s)
+    # From the keyboard, as the shortcuts window says.
+    s.key("ctrl+h")
     rows = wait_until(lambda: recent_rows(s), what="the recent translations")
     check(len(rows) == 1, f"{len(rows)} rows")
     check(rows[0].name == f"{SOURCE} → {TRANSLATION}", f"the row says {rows[0].name!r}")
