@@ -284,17 +284,17 @@ preferences_action (GSimpleAction *action,
   confab_application_show_preferences (self, NULL);
 }
 
-/* The window a translation asked from outside goes to: the one in use,
- * or a new one. */
+/* The window a translation asked from outside goes to: the main window
+ * used last, or a new one. The active window may be Preferences or About,
+ * so the list is searched; it is in the order of use. */
 static ConfabWindow *
 ensure_window (ConfabApplication *self)
 {
-  GtkWindow *window = gtk_application_get_active_window (GTK_APPLICATION (self));
+  for (GList *l = gtk_application_get_windows (GTK_APPLICATION (self)); l != NULL; l = l->next)
+    if (CONFAB_IS_WINDOW (l->data))
+      return l->data;
 
-  if (window == NULL)
-    window = GTK_WINDOW (confab_window_new (self));
-
-  return CONFAB_WINDOW (window);
+  return confab_window_new (self);
 }
 
 static void
