@@ -99,7 +99,8 @@ class FakeServer:
         # The GET requests, apart from the chat requests above.
         self.gets = []
         self.release = threading.Event()
-        # A write whose delay is GATE waits until the test opens the gate:
+        # A write whose delay is a threading.Event waits until the test
+        # sets it, and one whose delay is GATE for this shared one:
         # a test can look at a state that lasts only until then.
         self.gate = threading.Event()
         server = self
@@ -144,6 +145,8 @@ class FakeServer:
                     for data, delay in script.writes:
                         if delay == GATE:
                             server.gate.wait(60)
+                        elif isinstance(delay, threading.Event):
+                            delay.wait(60)
                         elif delay:
                             time.sleep(delay)
                         self.wfile.write(b"%x\r\n%s\r\n" % (len(data), data))

@@ -7,6 +7,7 @@ import json
 import os
 import socket
 import sys
+import threading
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
@@ -32,7 +33,15 @@ def composer_text(s):
 
 
 def test_korean_prompt_streams_and_copies(s):
-    s.server.scripts.append(Script(writes=sse_reply(ANSWER, pieces=len(ANSWER), delay=0.06)))
+    # Three points of the reply wait until the test has seen the text
+    # change on screen since the one before, so that a slow poll on a
+    # loaded machine still sees it grow in stages.
+    writes = sse_reply(ANSWER, pieces=len(ANSWER), delay=0.06)
+    gates = [threading.Event() for _ in range(3)]
+    for n, gate in enumerate(gates, 1):
+        at = len(writes) * n // 4
+        writes[at] = (writes[at][0], gate)
+    s.server.scripts.append(Script(writes=writes))
     s.start_app()
     s.type_text(PROMPT)
     wait_until(lambda: composer_text(s) == PROMPT,
@@ -42,11 +51,15 @@ def test_korean_prompt_streams_and_copies(s):
     # The answer visibly grows: several distinct prefixes, each a prefix
     # of the final text, before it is complete.
     seen = set()
+    opened = 0
     end = time.monotonic() + 20
     while time.monotonic() < end:
         text = reply_text(s)
         if text:
             check(ANSWER.startswith(text), f"reply {text!r} is not a prefix of the answer")
+            if text not in seen and opened < len(gates):
+                gates[opened].set()
+                opened += 1
             seen.add(text)
             if text == ANSWER:
                 break
