@@ -11,6 +11,8 @@
 
 #include "confab-client.h"
 #include "confab-inspector.h"
+#include "confab-markdown-view.h"
+#include "confab-markdown.h"
 
 #include <glib/gi18n.h>
 #include <string.h>
@@ -25,6 +27,8 @@ struct _ConfabMessageRow
   GtkSpinner  *spinner;
   GtkLabel    *status_label;
   GtkButton   *copy_button;
+  /* Copy as Plain Text, for a reply shown as Markdown */
+  GtkWidget   *plain_button;
 
   /* children made when needed, NULL until then */
   GtkWidget   *error_box;
@@ -46,9 +50,15 @@ struct _ConfabMessageRow
   /* owned */
   ConfabMessage *message;
   GtkAdjustment *vadjustment;
+  ConfabMarkdownStream *md_stream;
+  /* the widgets of the unfinished part of a Markdown reply, after md_last
+   * (borrowed: children of the row) */
+  GPtrArray     *md_tail;
 
   /* borrowed: the block that grows, a child of the row */
   GtkTextView *last_block;
+  /* borrowed: the last widget that shows finished Markdown blocks */
+  GtkWidget   *md_last;
 
   /* source ids and handlers */
   guint  tick_id;
@@ -73,6 +83,14 @@ struct _ConfabMessageRow
   gboolean last;
   /* drawn as nothing, out of view */
   gboolean culled;
+  gboolean constructed;
+  /* the reply is shown as Markdown: asked for, and an assistant's */
+  gboolean render_markdown;
+  gboolean markdown;
+  /* where, in md_last's text, the unfinished part begins (-1: not
+   * there), and how big md_last was without it */
+  int      md_tail_start;
+  gsize    md_last_size;
 };
 
 G_DEFINE_FINAL_TYPE (ConfabMessageRow, confab_message_row, GTK_TYPE_WIDGET)
@@ -80,6 +98,7 @@ G_DEFINE_FINAL_TYPE (ConfabMessageRow, confab_message_row, GTK_TYPE_WIDGET)
 enum {
   PROP_0,
   PROP_MESSAGE,
+  PROP_RENDER_MARKDOWN,
   N_PROPS
 };
 
@@ -137,6 +156,21 @@ find_soft_break (const char *text,
 static void copy_clipboard_cb (ConfabMessageRow *self,
                                GtkTextView      *text_view);
 
+/* The widgets that show the text: the blocks of a plain message, or what
+ * shows a Markdown reply. */
+static gboolean
+is_block (GtkWidget *widget)
+{
+  return g_object_get_data (G_OBJECT (widget), "confab-block") != NULL;
+}
+
+/* New blocks go after the text, before the figures and the error. */
+static GtkWidget *
+content_end (ConfabMessageRow *self)
+{
+  return self->stats_label != NULL ? GTK_WIDGET (self->stats_label) : self->error_box;
+}
+
 static void
 add_block (ConfabMessageRow *self)
 {
@@ -148,6 +182,7 @@ add_block (ConfabMessageRow *self)
                                   NULL);
 
   gtk_widget_add_css_class (view, "message-text");
+  g_object_set_data (G_OBJECT (view), "confab-block", GINT_TO_POINTER (TRUE));
   gtk_text_buffer_create_tag (gtk_text_view_get_buffer (GTK_TEXT_VIEW (view)), "soft-break",
                               NULL);
   g_signal_connect_object (view, "copy-clipboard", G_CALLBACK (copy_clipboard_cb),
@@ -156,9 +191,7 @@ add_block (ConfabMessageRow *self)
                                   GTK_ACCESSIBLE_PROPERTY_LABEL,
                                   gtk_label_get_label (self->author_label),
                                   -1);
-  gtk_widget_insert_before (view, GTK_WIDGET (self),
-                            self->stats_label != NULL ? GTK_WIDGET (self->stats_label)
-                                                      : self->error_box);
+  gtk_widget_insert_before (view, GTK_WIDGET (self), content_end (self));
 
   self->last_block = GTK_TEXT_VIEW (view);
   self->block_len = 0;
@@ -175,13 +208,16 @@ remove_blocks (ConfabMessageRow *self)
     {
       GtkWidget *next = gtk_widget_get_next_sibling (child);
 
-      if (GTK_IS_TEXT_VIEW (child))
+      if (is_block (child))
         gtk_widget_unparent (child);
       child = next;
     }
 
   self->last_block = NULL;
   self->n_blocks = 0;
+  self->md_last = NULL;
+  self->md_tail_start = -1;
+  g_ptr_array_set_size (self->md_tail, 0);
 }
 
 static void
@@ -221,6 +257,190 @@ end_paragraph (ConfabMessageRow *self,
   self->paragraph_len = 0;
 }
 
+static void
+insert_md_widget (ConfabMessageRow *self,
+                  GtkWidget        *widget,
+                  GtkWidget        *before)
+{
+  g_object_set_data (G_OBJECT (widget), "confab-block", GINT_TO_POINTER (TRUE));
+  if (GTK_IS_TEXT_VIEW (widget))
+    {
+      g_signal_connect_object (widget, "copy-clipboard", G_CALLBACK (copy_clipboard_cb),
+                               self, G_CONNECT_SWAPPED);
+      gtk_accessible_update_property (GTK_ACCESSIBLE (widget), GTK_ACCESSIBLE_PROPERTY_LABEL,
+                                      gtk_label_get_label (self->author_label), -1);
+    }
+  gtk_widget_insert_before (widget, GTK_WIDGET (self), before);
+  self->n_blocks++;
+}
+
+static void
+remove_md_tail_after (ConfabMessageRow *self,
+                      guint             keep)
+{
+  while (self->md_tail->len > keep)
+    {
+      gtk_widget_unparent (g_ptr_array_index (self->md_tail, self->md_tail->len - 1));
+      g_ptr_array_set_size (self->md_tail, self->md_tail->len - 1);
+      self->n_blocks--;
+    }
+}
+
+/* Whether @block goes on in @widget, which shows blocks before it. */
+static gboolean
+goes_on_in (GtkWidget                 *widget,
+            const ConfabMarkdownBlock *block)
+{
+  ConfabMarkdownViewKind kind = confab_markdown_view_kind_for_block (block);
+
+  if (widget == NULL || confab_markdown_view_get_kind (widget) != kind ||
+      confab_markdown_view_get_size (widget) >= BLOCK_AFTER)
+    return FALSE;
+
+  return kind == CONFAB_MARKDOWN_VIEW_TEXT ||
+         (kind == CONFAB_MARKDOWN_VIEW_CODE &&
+          block->continues != CONFAB_MARKDOWN_CONTINUES_NOT);
+}
+
+/* Takes the unfinished part back out of md_last. */
+static void
+cut_md_tail (ConfabMessageRow *self)
+{
+  if (self->md_tail_start < 0)
+    return;
+
+  confab_markdown_view_truncate (self->md_last, self->md_tail_start, self->md_last_size);
+  self->md_tail_start = -1;
+}
+
+/* A finished block is shown once, after those before it, and never
+ * touched again. */
+static void
+append_finished (ConfabMessageRow          *self,
+                 const ConfabMarkdownBlock *block)
+{
+  GtkWidget *widget;
+
+  if (goes_on_in (self->md_last, block))
+    {
+      confab_markdown_view_append (self->md_last, block);
+      return;
+    }
+
+  /* The first widget of the unfinished part, which showed this block a
+   * frame ago, shows it for good: making a new one and dropping that
+   * would shrink the conversation for a frame and move the view. */
+  widget = self->md_tail->len > 0 ? g_ptr_array_index (self->md_tail, 0) : NULL;
+  if (widget != NULL &&
+      confab_markdown_view_get_kind (widget) == confab_markdown_view_kind_for_block (block) &&
+      confab_markdown_view_get_kind (widget) != CONFAB_MARKDOWN_VIEW_TABLE)
+    {
+      g_ptr_array_remove_index (self->md_tail, 0);
+      confab_markdown_view_clear (widget);
+    }
+  else
+    {
+      widget = confab_markdown_view_new (block);
+      insert_md_widget (self, widget,
+                        self->md_tail->len > 0 ? g_ptr_array_index (self->md_tail, 0)
+                                               : content_end (self));
+    }
+  confab_markdown_view_append (widget, block);
+  self->md_last = widget;
+}
+
+/* The unfinished blocks, shown again in each frame: at the end of
+ * md_last when they go on there, else in widgets of their own, kept from
+ * frame to frame while their kinds stay the same. */
+static void
+render_md_tail (ConfabMessageRow *self,
+                GPtrArray        *blocks)
+{
+  guint i = 0;
+  guint used = 0;
+
+  cut_md_tail (self);
+
+  if (blocks->len > 0 && goes_on_in (self->md_last, g_ptr_array_index (blocks, 0)))
+    {
+      gboolean text = confab_markdown_view_get_kind (self->md_last) == CONFAB_MARKDOWN_VIEW_TEXT;
+
+      self->md_last_size = confab_markdown_view_get_size (self->md_last);
+      self->md_tail_start = confab_markdown_view_get_char_count (self->md_last);
+      confab_markdown_view_append (self->md_last, g_ptr_array_index (blocks, i++));
+      while (text && i < blocks->len &&
+             confab_markdown_view_kind_for_block (g_ptr_array_index (blocks, i)) ==
+             CONFAB_MARKDOWN_VIEW_TEXT)
+        confab_markdown_view_append (self->md_last, g_ptr_array_index (blocks, i++));
+    }
+
+  while (i < blocks->len)
+    {
+      const ConfabMarkdownBlock *block = g_ptr_array_index (blocks, i++);
+      ConfabMarkdownViewKind kind = confab_markdown_view_kind_for_block (block);
+      GtkWidget *widget = used < self->md_tail->len ? g_ptr_array_index (self->md_tail, used)
+                                                     : NULL;
+
+      /* A table is made again: it is short while it streams. */
+      if (widget != NULL &&
+          (confab_markdown_view_get_kind (widget) != kind || kind == CONFAB_MARKDOWN_VIEW_TABLE))
+        {
+          remove_md_tail_after (self, used);
+          widget = NULL;
+        }
+
+      if (widget == NULL)
+        {
+          widget = confab_markdown_view_new (block);
+          insert_md_widget (self, widget, content_end (self));
+          g_ptr_array_add (self->md_tail, widget);
+        }
+      else
+        {
+          confab_markdown_view_clear (widget);
+        }
+      confab_markdown_view_append (widget, block);
+      while (kind == CONFAB_MARKDOWN_VIEW_TEXT && i < blocks->len &&
+             confab_markdown_view_kind_for_block (g_ptr_array_index (blocks, i)) == kind)
+        confab_markdown_view_append (widget, g_ptr_array_index (blocks, i++));
+      used++;
+    }
+
+  remove_md_tail_after (self, used);
+}
+
+/* A reply shown as Markdown: the blocks finished since the last frame go
+ * in once, and the unfinished part, which the stream keeps under a few
+ * kilobytes, is parsed and shown again. A frame's cost does not grow with
+ * the reply. */
+static void
+flush_markdown (ConfabMessageRow *self)
+{
+  const char *content = confab_message_get_content (self->message);
+  gsize len = confab_message_get_content_length (self->message);
+  g_autoptr(GPtrArray) finished = NULL;
+  g_autoptr(GPtrArray) tail = NULL;
+
+  if (len == self->shown)
+    return;
+
+  self->shown = len;
+  gtk_widget_set_visible (GTK_WIDGET (self->copy_button), TRUE);
+  if (self->plain_button != NULL)
+    gtk_widget_set_visible (self->plain_button, TRUE);
+
+  finished = confab_markdown_stream_update (self->md_stream, content, len);
+  if (finished->len > 0)
+    {
+      cut_md_tail (self);
+      for (guint i = 0; i < finished->len; i++)
+        append_finished (self, g_ptr_array_index (finished, i));
+    }
+
+  tail = confab_markdown_stream_parse_tail (self->md_stream, content, len);
+  render_md_tail (self, tail);
+}
+
 /* Inserts what arrived since the last frame in one go. Its cost is that
  * of the new text plus the relayout of a paragraph of bounded length in a
  * block of bounded size, never that of the whole reply. */
@@ -229,6 +449,12 @@ flush_pending (ConfabMessageRow *self)
 {
   const char *p = confab_message_get_content (self->message) + self->shown;
   gsize n = confab_message_get_content_length (self->message) - self->shown;
+
+  if (self->markdown)
+    {
+      flush_markdown (self);
+      return;
+    }
 
   if (n == 0)
     return;
@@ -437,14 +663,27 @@ delta_appended_cb (ConfabMessageRow *self,
   self->tick_id = gtk_widget_add_tick_callback (GTK_WIDGET (self), tick_cb, NULL, NULL);
 }
 
+/* Shows the text from the start again, as Markdown or not. */
+static void
+reset_text (ConfabMessageRow *self)
+{
+  remove_blocks (self);
+  g_clear_pointer (&self->md_stream, confab_markdown_stream_free);
+  self->shown = 0;
+  self->held_newline = FALSE;
+  self->markdown = self->render_markdown &&
+                   confab_message_get_role (self->message) == CONFAB_MESSAGE_ROLE_ASSISTANT;
+  if (self->markdown)
+    self->md_stream = confab_markdown_stream_new ();
+  else
+    add_block (self);
+}
+
 static void
 text_cleared_cb (ConfabMessageRow *self,
                  ConfabMessage    *message)
 {
-  remove_blocks (self);
-  add_block (self);
-  self->shown = 0;
-  self->held_newline = FALSE;
+  reset_text (self);
 
   if (self->thinking != NULL)
     {
@@ -793,6 +1032,9 @@ show_state (ConfabMessageRow *self,
 
   gtk_widget_set_visible (GTK_WIDGET (self->copy_button),
                           confab_message_get_content_length (self->message) > 0);
+  if (self->plain_button != NULL)
+    gtk_widget_set_visible (self->plain_button,
+                            self->markdown && confab_message_get_content_length (self->message) > 0);
   if (note)
     ensure_error_box (self);
   if (self->error_box != NULL)
@@ -825,8 +1067,9 @@ show_state (ConfabMessageRow *self,
     }
   update_stats (self);
   update_controls (self);
-  gtk_widget_set_visible (GTK_WIDGET (self->last_block),
-                          !failed || confab_message_get_content_length (self->message) > 0);
+  if (self->last_block != NULL)
+    gtk_widget_set_visible (GTK_WIDGET (self->last_block),
+                            !failed || confab_message_get_content_length (self->message) > 0);
 
   if (failed)
     gtk_widget_add_css_class (GTK_WIDGET (self), "failed");
@@ -865,7 +1108,7 @@ update_author (ConfabMessageRow *self)
   for (GtkWidget *child = gtk_widget_get_first_child (GTK_WIDGET (self));
        child != NULL;
        child = gtk_widget_get_next_sibling (child))
-    if (GTK_IS_TEXT_VIEW (child))
+    if (is_block (child) && GTK_IS_TEXT_VIEW (child))
       gtk_accessible_update_property (GTK_ACCESSIBLE (child),
                                       GTK_ACCESSIBLE_PROPERTY_LABEL, author,
                                       -1);
@@ -888,6 +1131,17 @@ copy_clicked_cb (ConfabMessageRow *self,
   confab_message_row_copy (self);
 }
 
+static void
+copy_plain_clicked_cb (ConfabMessageRow *self,
+                       GtkButton        *button)
+{
+  g_autofree char *plain = NULL;
+
+  plain = confab_markdown_to_plain_text (confab_message_get_content (self->message),
+                                         confab_message_get_content_length (self->message));
+  gdk_clipboard_set_text (gtk_widget_get_clipboard (GTK_WIDGET (self)), plain);
+}
+
 /* A text view that gets its text before its first allocation (a row made
  * for a stored message) lays it out inside that allocation, and GTK 4.8
  * drops the resize it queues from there: the row stayed as high as an
@@ -905,7 +1159,7 @@ resize_tick_cb (GtkWidget     *widget,
   for (GtkWidget *child = gtk_widget_get_first_child (widget);
        child != NULL;
        child = gtk_widget_get_next_sibling (child))
-    if (GTK_IS_TEXT_VIEW (child))
+    if (is_block (child))
       gtk_widget_queue_resize (child);
 
   if (--self->resize_frames > 0)
@@ -963,7 +1217,7 @@ confab_message_row_snapshot (GtkWidget   *widget,
     {
       graphene_rect_t bounds;
 
-      if (cull && self->n_blocks > 1 && GTK_IS_TEXT_VIEW (child) &&
+      if (cull && self->n_blocks > 1 && is_block (child) &&
           gtk_widget_compute_bounds (child, widget, &bounds) &&
           !graphene_rect_intersection (&bounds, &visible, NULL))
         continue;
@@ -1009,6 +1263,9 @@ confab_message_row_map (GtkWidget *widget)
       self->scrolled_id = g_signal_connect_swapped (self->vadjustment, "value-changed",
                                                     G_CALLBACK (scrolled_cb), self);
     }
+
+  if (self->markdown)
+    confab_markdown_view_update_style (widget);
 
   /* What came while the row was not mapped, or all of a stored message's
    * text: the views are realized now. */
@@ -1095,6 +1352,31 @@ set_message (ConfabMessageRow *self,
     }
 
   update_author (self);
+}
+
+static void
+confab_message_row_constructed (GObject *object)
+{
+  ConfabMessageRow *self = (ConfabMessageRow *)object;
+
+  G_OBJECT_CLASS (confab_message_row_parent_class)->constructed (object);
+
+  g_assert (self->message != NULL);
+
+  if (confab_message_get_role (self->message) == CONFAB_MESSAGE_ROLE_ASSISTANT)
+    {
+      self->plain_button = icon_button_new ("format-text-plaintext-symbolic", NULL,
+                                            _("Copy as Plain Text"), _("Copy as plain text"));
+      gtk_widget_set_visible (self->plain_button, FALSE);
+      g_signal_connect_object (self->plain_button, "clicked", G_CALLBACK (copy_plain_clicked_cb),
+                               self, G_CONNECT_SWAPPED);
+      gtk_box_append (GTK_BOX (self->header), self->plain_button);
+    }
+
+  /* As Markdown or not: render-markdown is set by now. */
+  reset_text (self);
+  self->constructed = TRUE;
+
   /* The text of a stored message goes in once the row is mapped (see
    * confab_message_row_map ()), not now: a text view realized with text
    * in it lays out the paragraph of its cursor at once, at no width,
@@ -1128,6 +1410,9 @@ confab_message_row_dispose (GObject *object)
   while ((child = gtk_widget_get_first_child (GTK_WIDGET (self))) != NULL)
     gtk_widget_unparent (child);
   self->last_block = NULL;
+  self->md_last = NULL;
+  g_clear_pointer (&self->md_tail, g_ptr_array_unref);
+  g_clear_pointer (&self->md_stream, confab_markdown_stream_free);
   g_clear_object (&self->message);
 
   G_OBJECT_CLASS (confab_message_row_parent_class)->dispose (object);
@@ -1145,6 +1430,10 @@ confab_message_row_get_property (GObject    *object,
     {
     case PROP_MESSAGE:
       g_value_set_object (value, self->message);
+      break;
+
+    case PROP_RENDER_MARKDOWN:
+      g_value_set_boolean (value, self->render_markdown);
       break;
 
     default:
@@ -1166,6 +1455,10 @@ confab_message_row_set_property (GObject      *object,
       set_message (self, g_value_get_object (value));
       break;
 
+    case PROP_RENDER_MARKDOWN:
+      confab_message_row_set_render_markdown (self, g_value_get_boolean (value));
+      break;
+
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
     }
@@ -1177,6 +1470,7 @@ confab_message_row_class_init (ConfabMessageRowClass *klass)
   GObjectClass *object_class = G_OBJECT_CLASS (klass);
   GtkWidgetClass *widget_class = GTK_WIDGET_CLASS (klass);
 
+  object_class->constructed = confab_message_row_constructed;
   object_class->dispose = confab_message_row_dispose;
   object_class->get_property = confab_message_row_get_property;
   object_class->set_property = confab_message_row_set_property;
@@ -1187,6 +1481,16 @@ confab_message_row_class_init (ConfabMessageRowClass *klass)
   properties[PROP_MESSAGE] =
     g_param_spec_object ("message", NULL, NULL, CONFAB_TYPE_MESSAGE,
                          G_PARAM_READWRITE | G_PARAM_CONSTRUCT_ONLY | G_PARAM_STATIC_STRINGS);
+  /**
+   * ConfabMessageRow:render-markdown:
+   *
+   * Whether a reply is shown as Markdown. A user's message is always
+   * shown as written.
+   */
+  properties[PROP_RENDER_MARKDOWN] =
+    g_param_spec_boolean ("render-markdown", NULL, NULL, FALSE,
+                          G_PARAM_READWRITE | G_PARAM_CONSTRUCT | G_PARAM_EXPLICIT_NOTIFY |
+                          G_PARAM_STATIC_STRINGS);
   g_object_class_install_properties (object_class, N_PROPS, properties);
 
   gtk_widget_class_set_template_from_resource (widget_class,
@@ -1226,7 +1530,8 @@ confab_message_row_init (ConfabMessageRow *self)
   gtk_orientable_set_orientation (GTK_ORIENTABLE (layout), GTK_ORIENTATION_VERTICAL);
 
   gtk_widget_init_template (GTK_WIDGET (self));
-  add_block (self);
+  self->md_tail = g_ptr_array_new ();
+  self->md_tail_start = -1;
 }
 
 /**
@@ -1316,7 +1621,7 @@ confab_message_row_get_block (ConfabMessageRow *self,
   for (GtkWidget *child = gtk_widget_get_first_child (GTK_WIDGET (self));
        child != NULL;
        child = gtk_widget_get_next_sibling (child))
-    if (GTK_IS_TEXT_VIEW (child) && index-- == 0)
+    if (is_block (child) && GTK_IS_TEXT_VIEW (child) && index-- == 0)
       return GTK_TEXT_VIEW (child);
 
   return NULL;
@@ -1348,8 +1653,19 @@ confab_message_row_dup_shown_text (ConfabMessageRow *self)
       GtkTextTag *soft_break;
       GtkTextIter iter;
 
-      if (!GTK_IS_TEXT_VIEW (child))
+      if (!is_block (child))
         continue;
+
+      /* As Markdown, the widgets' text, one after the other. */
+      if (self->markdown)
+        {
+          g_autofree char *piece = confab_markdown_view_dup_text (child);
+
+          if (text->len > 0)
+            g_string_append_c (text, '\n');
+          g_string_append (text, piece);
+          continue;
+        }
 
       buffer = gtk_text_view_get_buffer (GTK_TEXT_VIEW (child));
       soft_break = gtk_text_tag_table_lookup (gtk_text_buffer_get_tag_table (buffer),
@@ -1383,4 +1699,53 @@ confab_message_row_copy (ConfabMessageRow *self)
 
   gdk_clipboard_set_text (gtk_widget_get_clipboard (GTK_WIDGET (self)),
                           confab_message_get_content (self->message));
+}
+
+/**
+ * confab_message_row_set_render_markdown:
+ * @self: a #ConfabMessageRow
+ * @render_markdown: whether to show a reply as Markdown
+ *
+ * Shows the reply again, as Markdown or as written.
+ */
+void
+confab_message_row_set_render_markdown (ConfabMessageRow *self,
+                                        gboolean          render_markdown)
+{
+  g_return_if_fail (CONFAB_IS_MESSAGE_ROW (self));
+
+  render_markdown = !!render_markdown;
+  if (self->render_markdown == render_markdown)
+    return;
+
+  self->render_markdown = render_markdown;
+  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_RENDER_MARKDOWN]);
+
+  /* While constructed, the text is shown once the message is known. */
+  if (!self->constructed ||
+      confab_message_get_role (self->message) != CONFAB_MESSAGE_ROLE_ASSISTANT)
+    return;
+
+  reset_text (self);
+  if (gtk_widget_get_mapped (GTK_WIDGET (self)))
+    {
+      if (self->markdown)
+        confab_markdown_view_update_style (GTK_WIDGET (self));
+      flush_pending (self);
+    }
+  show_state (self, FALSE);
+}
+
+/**
+ * confab_message_row_get_render_markdown:
+ * @self: a #ConfabMessageRow
+ *
+ * Returns: whether a reply is shown as Markdown
+ */
+gboolean
+confab_message_row_get_render_markdown (ConfabMessageRow *self)
+{
+  g_return_val_if_fail (CONFAB_IS_MESSAGE_ROW (self), FALSE);
+
+  return self->render_markdown;
 }

@@ -25,5 +25,8 @@ char          *confab_message_row_dup_shown_text (ConfabMessageRow *self) G_GNUC
 void           confab_message_row_copy          (ConfabMessageRow *self);
 void           confab_message_row_set_last      (ConfabMessageRow *self,
                                                  gboolean          last);
+void           confab_message_row_set_render_markdown (ConfabMessageRow *self,
+                                                       gboolean          render_markdown);
+gboolean       confab_message_row_get_render_markdown (ConfabMessageRow *self);
 
 G_END_DECLS

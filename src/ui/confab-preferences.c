@@ -23,6 +23,8 @@ struct _ConfabPreferences
   GtkListBox  *profile_list;
   GtkListBox  *preset_list;
   GtkPopover  *add_popover;
+  GtkWidget   *replies_group;
+  GtkWidget   *markdown_switch;
 
   /* owned */
   ConfabProfiles *profiles;
@@ -730,6 +732,8 @@ confab_preferences_class_init (ConfabPreferencesClass *klass)
   gtk_widget_class_bind_template_child (widget_class, ConfabPreferences, profile_list);
   gtk_widget_class_bind_template_child (widget_class, ConfabPreferences, preset_list);
   gtk_widget_class_bind_template_child (widget_class, ConfabPreferences, add_popover);
+  gtk_widget_class_bind_template_child (widget_class, ConfabPreferences, replies_group);
+  gtk_widget_class_bind_template_child (widget_class, ConfabPreferences, markdown_switch);
   gtk_widget_class_bind_template_callback (widget_class, profile_activated_cb);
   gtk_widget_class_bind_template_callback (widget_class, preset_activated_cb);
 
@@ -739,8 +743,19 @@ confab_preferences_class_init (ConfabPreferencesClass *klass)
 static void
 confab_preferences_init (ConfabPreferences *self)
 {
+  GApplication *app = g_application_get_default ();
+  GSettings *settings = CONFAB_IS_APPLICATION (app)
+                        ? confab_application_get_settings (CONFAB_APPLICATION (app)) : NULL;
+
   self->cancellable = g_cancellable_new ();
   gtk_widget_init_template (GTK_WIDGET (self));
+
+  /* Without the schema there is nothing to keep the choice in. */
+  if (settings != NULL)
+    g_settings_bind (settings, "render-markdown", self->markdown_switch, "active",
+                     G_SETTINGS_BIND_DEFAULT);
+  else
+    gtk_widget_set_visible (self->replies_group, FALSE);
 }
 
 /**

@@ -42,3 +42,24 @@ confab_toast_error (GtkWidget    *widget,
   adw_toast_set_timeout (toast, ERROR_TIMEOUT_SECONDS);
   adw_toast_overlay_add_toast (ADW_TOAST_OVERLAY (overlay), toast);
 }
+
+/**
+ * confab_toast_show:
+ * @widget: a toast overlay, or a widget inside one
+ * @text: the sentence for the user
+ *
+ * Shows @text in a toast, for a moment.
+ */
+void
+confab_toast_show (GtkWidget  *widget,
+                   const char *text)
+{
+  GtkWidget *overlay;
+
+  g_return_if_fail (GTK_IS_WIDGET (widget));
+  g_return_if_fail (text != NULL);
+
+  overlay = gtk_widget_get_ancestor (widget, ADW_TYPE_TOAST_OVERLAY);
+  if (overlay != NULL)
+    adw_toast_overlay_add_toast (ADW_TOAST_OVERLAY (overlay), adw_toast_new (text));
+}

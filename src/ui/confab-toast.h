@@ -13,5 +13,7 @@ void confab_toast_error (GtkWidget    *widget,
                          const GError *error,
                          const char   *format,
                          ...) G_GNUC_PRINTF (3, 4);
+void confab_toast_show  (GtkWidget    *widget,
+                         const char   *text);
 
 G_END_DECLS

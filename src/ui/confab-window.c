@@ -97,6 +97,8 @@ struct _ConfabWindow
   guint    last_row;
   /* where the anchor was in the box before rows came above it */
   double   anchor_y;
+  /* replies are shown as Markdown (the render-markdown setting) */
+  gboolean render_markdown;
 };
 
 G_DEFINE_FINAL_TYPE (ConfabWindow, confab_window, ADW_TYPE_APPLICATION_WINDOW)
@@ -274,7 +276,10 @@ add_rows (ConfabWindow *self,
   for (guint i = 0; i < n; i++)
     {
       g_autoptr(ConfabMessage) message = g_list_model_get_item (model, position + i);
-      GtkWidget *row = confab_message_row_new (message);
+      GtkWidget *row = g_object_new (CONFAB_TYPE_MESSAGE_ROW,
+                                     "message", message,
+                                     "render-markdown", self->render_markdown,
+                                     NULL);
 
       g_signal_connect_object (row, "edit-requested", G_CALLBACK (edit_requested_cb), self,
                                G_CONNECT_SWAPPED);
@@ -2064,6 +2069,18 @@ confab_window_class_init (ConfabWindowClass *klass)
                                        "chat.export-current-json", NULL);
 }
 
+/* The setting changed: the rows made show their replies again. */
+static void
+render_markdown_cb (ConfabWindow *self,
+                    const char   *key,
+                    GSettings    *settings)
+{
+  self->render_markdown = g_settings_get_boolean (settings, "render-markdown");
+  for (GtkWidget *child = gtk_widget_get_first_child (self->message_box); child != NULL;
+       child = gtk_widget_get_next_sibling (child))
+    confab_message_row_set_render_markdown (CONFAB_MESSAGE_ROW (child), self->render_markdown);
+}
+
 static void
 confab_window_init (ConfabWindow *self)
 {
@@ -2073,6 +2090,7 @@ confab_window_init (ConfabWindow *self)
   folded_cb (self);
 
   self->stick_to_bottom = TRUE;
+  self->render_markdown = TRUE;
   self->cancellable = g_cancellable_new ();
   self->unsaved = g_ptr_array_new_with_free_func (g_object_unref);
   self->models = g_hash_table_new_full (g_str_hash, g_str_equal, g_free,
@@ -2098,6 +2116,13 @@ confab_window_new (ConfabApplication *application)
   g_return_val_if_fail (CONFAB_IS_APPLICATION (application), NULL);
 
   self = g_object_new (CONFAB_TYPE_WINDOW, "application", application, NULL);
+  if (confab_application_get_settings (application) != NULL)
+    {
+      g_signal_connect_object (confab_application_get_settings (application),
+                               "changed::render-markdown", G_CALLBACK (render_markdown_cb),
+                               self, G_CONNECT_SWAPPED);
+      render_markdown_cb (self, "render-markdown", confab_application_get_settings (application));
+    }
   /* Not in constructed (): GObject sets "application", which is not a
    * construct property, only after that. */
   new_conversation (self);

@@ -89,7 +89,9 @@ def test_stop_then_continue_appends_to_the_reply(s):
                                    stall=True))
     s.type_text(PROMPT)
     s.key("Return")
-    wait_until(lambda: texts(s)[-1:] == [partial], what="the partial reply")
+    # Shown as Markdown, a paragraph's last space is not shown.
+    wait_until(lambda: [t.rstrip() for t in texts(s)[-1:]] == [partial.rstrip()],
+               what="the partial reply")
     s.key("Escape")
     wait_until(lambda: "You stopped this reply." in s.labels(), what="the reply stopped")
     s.server.release.set()

@@ -1,0 +1,15 @@
+/*
+ * SPDX-FileCopyrightText: 2026 The Confab authors
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ */
+
+#pragma once
+
+#include <gtk/gtk.h>
+
+G_BEGIN_DECLS
+
+void confab_compat_show_uri (GtkWidget  *widget,
+                             const char *uri);
+
+G_END_DECLS
