@@ -537,6 +537,26 @@ confab_markdown_parse (const char *text,
 }
 
 /**
+ * confab_markdown_block_dup_marker:
+ * @block: a list item
+ *
+ * Returns: (transfer full): what shows before a list item's text: its
+ *   number, or a bullet for its depth, and a space
+ */
+char *
+confab_markdown_block_dup_marker (const ConfabMarkdownBlock *block)
+{
+  static const char *bullets[] = { "•", "◦", "▪" };
+
+  g_return_val_if_fail (block != NULL, NULL);
+
+  if (block->number > 0)
+    return g_strdup_printf ("%u. ", block->number);
+
+  return g_strdup_printf ("%s ", bullets[(MAX (block->list_depth, 1) - 1) % 3]);
+}
+
+/**
  * confab_markdown_block_dup_plain_text:
  * @block: a block
  *
@@ -554,13 +574,14 @@ confab_markdown_block_dup_plain_text (const ConfabMarkdownBlock *block)
   switch (block->kind)
     {
     case CONFAB_MARKDOWN_BLOCK_LIST_ITEM:
-      for (guint i = 1; i < block->list_depth; i++)
-        g_string_append (out, "  ");
-      if (block->number > 0)
-        g_string_append_printf (out, "%u. ", block->number);
-      else
-        g_string_append (out, "• ");
-      g_string_append_len (out, block->text->str, block->text->len);
+      {
+        g_autofree char *marker = confab_markdown_block_dup_marker (block);
+
+        for (guint i = 1; i < block->list_depth; i++)
+          g_string_append (out, "  ");
+        g_string_append (out, marker);
+        g_string_append_len (out, block->text->str, block->text->len);
+      }
       break;
     case CONFAB_MARKDOWN_BLOCK_TABLE:
       for (guint i = 0; block->cells != NULL && i < block->cells->len; i++)

@@ -82,6 +82,7 @@ void       confab_markdown_block_free  (ConfabMarkdownBlock *block);
 GPtrArray *confab_markdown_parse       (const char          *text,
                                         gsize                len) G_GNUC_WARN_UNUSED_RESULT;
 char      *confab_markdown_block_dup_plain_text (const ConfabMarkdownBlock *block) G_GNUC_WARN_UNUSED_RESULT;
+char      *confab_markdown_block_dup_marker     (const ConfabMarkdownBlock *block) G_GNUC_WARN_UNUSED_RESULT;
 
 typedef struct _ConfabMarkdownStream ConfabMarkdownStream;
 

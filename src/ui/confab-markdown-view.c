@@ -120,7 +120,9 @@ restyle_cb (gpointer user_data)
 /* The style sheet of the new style is in place once the change is
  * handled: the colours are looked up after that. */
 static void
-style_changed_cb (void)
+style_changed_cb (AdwStyleManager *manager,
+                  GParamSpec      *pspec,
+                  gpointer         user_data)
 {
   g_idle_add (restyle_cb, NULL);
 }
@@ -300,12 +302,7 @@ append_text_block (GtkTextView               *view,
   start = gtk_text_iter_get_offset (&end);
   if (block->kind == CONFAB_MARKDOWN_BLOCK_LIST_ITEM)
     {
-      static const char *bullets[] = { "•", "◦", "▪" };
-
-      if (block->number > 0)
-        marker = g_strdup_printf ("%u. ", block->number);
-      else
-        marker = g_strdup_printf ("%s ", bullets[(MAX (block->list_depth, 1) - 1) % 3]);
+      marker = confab_markdown_block_dup_marker (block);
       gtk_text_buffer_insert (buffer, &end, marker, -1);
     }
   text_start = gtk_text_iter_get_offset (&end);

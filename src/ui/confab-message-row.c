@@ -57,8 +57,10 @@ struct _ConfabMessageRow
 
   /* borrowed: the block that grows, a child of the row */
   GtkTextView *last_block;
-  /* borrowed: the last widget that shows finished Markdown blocks */
+  /* borrowed: the last widget that shows finished Markdown blocks, and
+   * the page it is in, which the unfinished part's widgets follow it in */
   GtkWidget   *md_last;
+  GtkWidget   *md_page;
 
   /* source ids and handlers */
   guint  tick_id;
@@ -91,6 +93,9 @@ struct _ConfabMessageRow
    * there), and how big md_last was without it */
   int      md_tail_start;
   gsize    md_last_size;
+  /* what the last page holds: widgets, and bytes of finished text */
+  guint    md_page_count;
+  gsize    md_page_size;
 };
 
 G_DEFINE_FINAL_TYPE (ConfabMessageRow, confab_message_row, GTK_TYPE_WIDGET)
@@ -216,6 +221,7 @@ remove_blocks (ConfabMessageRow *self)
   self->last_block = NULL;
   self->n_blocks = 0;
   self->md_last = NULL;
+  self->md_page = NULL;
   self->md_tail_start = -1;
   g_ptr_array_set_size (self->md_tail, 0);
 }
@@ -257,12 +263,52 @@ end_paragraph (ConfabMessageRow *self,
   self->paragraph_len = 0;
 }
 
+/* A Markdown reply's widgets go in pages of a few, each a child of the
+ * row: the row lays out and draws its children in every frame it grows,
+ * and a long reply with code blocks made thousands of them (110 ms a
+ * frame at the end of a 1 MB reply). A full page is not touched again. */
+#define PAGE_WIDGETS 16
+
+static void
+new_md_page (ConfabMessageRow *self)
+{
+  GtkWidget *page = gtk_box_new (GTK_ORIENTATION_VERTICAL, 0);
+  GtkWidget *previous = self->md_page;
+
+  g_object_set_data (G_OBJECT (page), "confab-block", GINT_TO_POINTER (TRUE));
+  gtk_widget_insert_before (page, GTK_WIDGET (self), content_end (self));
+  self->n_blocks++;
+  self->md_page = page;
+  self->md_page_count = 0;
+  self->md_page_size = 0;
+
+  /* The unfinished part's widgets come after everything finished. */
+  for (guint i = 0; previous != NULL && i < self->md_tail->len; i++)
+    {
+      GtkWidget *widget = g_object_ref (g_ptr_array_index (self->md_tail, i));
+
+      gtk_widget_unparent (widget);
+      gtk_box_append (GTK_BOX (page), widget);
+      g_object_unref (widget);
+      self->md_page_count++;
+    }
+}
+
+static gboolean
+md_page_full (ConfabMessageRow *self)
+{
+  return self->md_page == NULL || self->md_page_count >= PAGE_WIDGETS ||
+         self->md_page_size >= BLOCK_AFTER;
+}
+
 static void
 insert_md_widget (ConfabMessageRow *self,
                   GtkWidget        *widget,
                   GtkWidget        *before)
 {
-  g_object_set_data (G_OBJECT (widget), "confab-block", GINT_TO_POINTER (TRUE));
+  if (self->md_page == NULL)
+    new_md_page (self);
+
   if (GTK_IS_TEXT_VIEW (widget))
     {
       g_signal_connect_object (widget, "copy-clipboard", G_CALLBACK (copy_clipboard_cb),
@@ -270,8 +316,8 @@ insert_md_widget (ConfabMessageRow *self,
       gtk_accessible_update_property (GTK_ACCESSIBLE (widget), GTK_ACCESSIBLE_PROPERTY_LABEL,
                                       gtk_label_get_label (self->author_label), -1);
     }
-  gtk_widget_insert_before (widget, GTK_WIDGET (self), before);
-  self->n_blocks++;
+  gtk_widget_insert_before (widget, self->md_page, before);
+  self->md_page_count++;
 }
 
 static void
@@ -282,7 +328,7 @@ remove_md_tail_after (ConfabMessageRow *self,
     {
       gtk_widget_unparent (g_ptr_array_index (self->md_tail, self->md_tail->len - 1));
       g_ptr_array_set_size (self->md_tail, self->md_tail->len - 1);
-      self->n_blocks--;
+      self->md_page_count--;
     }
 }
 
@@ -321,6 +367,7 @@ append_finished (ConfabMessageRow          *self,
 {
   GtkWidget *widget;
 
+  self->md_page_size += block->text->len;
   if (goes_on_in (self->md_last, block))
     {
       confab_markdown_view_append (self->md_last, block);
@@ -340,10 +387,11 @@ append_finished (ConfabMessageRow          *self,
     }
   else
     {
+      if (md_page_full (self))
+        new_md_page (self);
       widget = confab_markdown_view_new (block);
       insert_md_widget (self, widget,
-                        self->md_tail->len > 0 ? g_ptr_array_index (self->md_tail, 0)
-                                               : content_end (self));
+                        self->md_tail->len > 0 ? g_ptr_array_index (self->md_tail, 0) : NULL);
     }
   confab_markdown_view_append (widget, block);
   self->md_last = widget;
@@ -392,7 +440,7 @@ render_md_tail (ConfabMessageRow *self,
       if (widget == NULL)
         {
           widget = confab_markdown_view_new (block);
-          insert_md_widget (self, widget, content_end (self));
+          insert_md_widget (self, widget, NULL);
           g_ptr_array_add (self->md_tail, widget);
         }
       else
@@ -1108,10 +1156,21 @@ update_author (ConfabMessageRow *self)
   for (GtkWidget *child = gtk_widget_get_first_child (GTK_WIDGET (self));
        child != NULL;
        child = gtk_widget_get_next_sibling (child))
-    if (is_block (child) && GTK_IS_TEXT_VIEW (child))
-      gtk_accessible_update_property (GTK_ACCESSIBLE (child),
-                                      GTK_ACCESSIBLE_PROPERTY_LABEL, author,
-                                      -1);
+    {
+      if (is_block (child) && GTK_IS_TEXT_VIEW (child))
+        gtk_accessible_update_property (GTK_ACCESSIBLE (child),
+                                        GTK_ACCESSIBLE_PROPERTY_LABEL, author,
+                                        -1);
+      /* A Markdown page's text views. */
+      if (is_block (child) && GTK_IS_BOX (child))
+        for (GtkWidget *view = gtk_widget_get_first_child (child);
+             view != NULL;
+             view = gtk_widget_get_next_sibling (view))
+          if (GTK_IS_TEXT_VIEW (view))
+            gtk_accessible_update_property (GTK_ACCESSIBLE (view),
+                                            GTK_ACCESSIBLE_PROPERTY_LABEL, author,
+                                            -1);
+    }
   gtk_accessible_update_property (GTK_ACCESSIBLE (self),
                                   GTK_ACCESSIBLE_PROPERTY_LABEL, author,
                                   -1);
@@ -1159,8 +1218,20 @@ resize_tick_cb (GtkWidget     *widget,
   for (GtkWidget *child = gtk_widget_get_first_child (widget);
        child != NULL;
        child = gtk_widget_get_next_sibling (child))
-    if (is_block (child))
-      gtk_widget_queue_resize (child);
+    {
+      if (is_block (child))
+        gtk_widget_queue_resize (child);
+      /* A Markdown page's widgets, and a code block's text view. */
+      if (is_block (child) && GTK_IS_BOX (child))
+        for (GtkWidget *part = gtk_widget_get_first_child (child);
+             part != NULL;
+             part = gtk_widget_get_next_sibling (part))
+          {
+            gtk_widget_queue_resize (part);
+            if (gtk_widget_get_last_child (part) != NULL)
+              gtk_widget_queue_resize (gtk_widget_get_last_child (part));
+          }
+    }
 
   if (--self->resize_frames > 0)
     return G_SOURCE_CONTINUE;
@@ -1656,14 +1727,19 @@ confab_message_row_dup_shown_text (ConfabMessageRow *self)
       if (!is_block (child))
         continue;
 
-      /* As Markdown, the widgets' text, one after the other. */
+      /* As Markdown, the text of the pages' widgets, one after the other. */
       if (self->markdown)
         {
-          g_autofree char *piece = confab_markdown_view_dup_text (child);
+          for (GtkWidget *part = gtk_widget_get_first_child (child);
+               part != NULL;
+               part = gtk_widget_get_next_sibling (part))
+            {
+              g_autofree char *piece = confab_markdown_view_dup_text (part);
 
-          if (text->len > 0)
-            g_string_append_c (text, '\n');
-          g_string_append (text, piece);
+              if (text->len > 0)
+                g_string_append_c (text, '\n');
+              g_string_append (text, piece);
+            }
           continue;
         }
 

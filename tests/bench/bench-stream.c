@@ -28,6 +28,7 @@
 #include "bench-window.h"
 #include "confab-application.h"
 #include "confab-conversation.h"
+#include "confab-markdown.h"
 #include "confab-message-row.h"
 #include "confab-message.h"
 #include "confab-window.h"
@@ -64,6 +65,7 @@ static const RunSpec specs[] = {
   { "5000/s", 5000, REPLY_BYTES, 0, BENCH_NEWLINES_PARAGRAPHS, TRUE },
   { "20000/s", 20000, REPLY_BYTES, 0, BENCH_NEWLINES_PARAGRAPHS, TRUE },
   { "50 KB para 5000/s", 5000, PARAGRAPH_BYTES, 0, BENCH_NEWLINES_NONE, FALSE },
+  { "markdown 5000/s", 5000, REPLY_BYTES, 0, BENCH_NEWLINES_MARKDOWN, FALSE },
 };
 
 /* Shared by the main thread, which says what the next reply is, and the
@@ -551,6 +553,18 @@ cost_between (Bench  *self,
   *mean = n > 0 ? sum / n : 0;
 }
 
+static char *
+strip_spaces (const char *text)
+{
+  GString *out = g_string_new (NULL);
+
+  for (const char *p = text; *p != '\0'; p++)
+    if (!g_ascii_isspace (*p))
+      g_string_append_c (out, *p);
+
+  return g_string_free (out, FALSE);
+}
+
 static gboolean
 check_reply (Bench         *self,
              const RunSpec *spec)
@@ -611,7 +625,22 @@ check_reply (Bench         *self,
     }
 
   shown = confab_message_row_dup_shown_text (row);
-  if (strcmp (shown, content) != 0)
+  if (confab_message_row_get_render_markdown (row))
+    {
+      /* As Markdown, the view shows the text without its markup, with
+       * its own breaks: the characters other than spaces must be those. */
+      g_autofree char *plain = confab_markdown_to_plain_text (content, len);
+      g_autofree char *a = strip_spaces (plain);
+      g_autofree char *b = strip_spaces (shown);
+
+      if (strcmp (a, b) != 0)
+        {
+          g_printerr ("stream: %s: the view shows %zu characters, not the reply's %zu\n",
+                      spec->name, strlen (b), strlen (a));
+          ok = FALSE;
+        }
+    }
+  else if (strcmp (shown, content) != 0)
     {
       g_printerr ("stream: %s: the view shows %zu bytes, not the reply's %zu\n", spec->name,
                   strlen (shown), len);
@@ -905,6 +934,14 @@ activate_cb (GApplication *app,
   self->window = GTK_WIDGET (gtk_application_get_active_window (GTK_APPLICATION (app)));
   if (self->window == NULL)
     g_error ("stream: the application has no window");
+
+  /* BENCH_MARKDOWN=0 measures the replies shown as written. */
+  if (g_strcmp0 (g_getenv ("BENCH_MARKDOWN"), "0") == 0 &&
+      confab_application_get_settings (CONFAB_APPLICATION (app)) != NULL)
+    g_settings_set_boolean (confab_application_get_settings (CONFAB_APPLICATION (app)),
+                            "render-markdown", FALSE);
+  g_print ("stream: replies shown %s\n",
+           g_strcmp0 (g_getenv ("BENCH_MARKDOWN"), "0") == 0 ? "as written" : "as Markdown");
 
   g_idle_add (run_all_cb, self);
 }

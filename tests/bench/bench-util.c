@@ -56,6 +56,7 @@ struct BenchTextGen
   const char   *cursor[N_LANGUAGES];
   gsize         line_bytes;
   gsize         line_limit;
+  gboolean      in_code;
 };
 
 /**
@@ -129,6 +130,34 @@ bench_text_gen_next (BenchTextGen *self,
 
       g_string_append (text, e->text);
       g_string_append (json, e->json);
+    }
+
+  if (self->newlines == BENCH_NEWLINES_MARKDOWN)
+    {
+      self->line_bytes += text->len - start;
+      if (self->line_bytes >= self->line_limit)
+        {
+          /* What comes after the line: Markdown's constructs, as a model
+           * mixes them, with a code block open about one line in six. */
+          static const char *next[] = {
+            "\n\n## ", "\n- ", "\n1. ", "\n\n", "\n> ", NULL, "\n  - ", " **bold** ",
+          };
+          guint pick = g_rand_int_range (self->rand, 0, G_N_ELEMENTS (next));
+          const char *markup = next[pick];
+          g_autofree char *json_markup = NULL;
+
+          if (self->in_code)
+            markup = "\n```\n\n";
+          else if (markup == NULL)
+            markup = "\n\n```c\n";
+          self->in_code = markup != NULL && strstr (markup, "```c") != NULL;
+
+          json_markup = g_strescape (markup, NULL);
+          g_string_append (text, markup);
+          g_string_append (json, json_markup);
+          self->line_bytes = 0;
+          self->line_limit = g_rand_int_range (self->rand, 200, 401);
+        }
     }
 
   if (self->newlines == BENCH_NEWLINES_PARAGRAPHS)

@@ -19,6 +19,9 @@ typedef enum
   BENCH_NEWLINES_PARAGRAPHS,
   /* Never: one endless paragraph. */
   BENCH_NEWLINES_NONE,
+  /* Paragraphs as Markdown: headings, lists, quotes, code blocks and
+   * bold words between them. */
+  BENCH_NEWLINES_MARKDOWN,
 } BenchNewlines;
 
 typedef struct BenchTextGen BenchTextGen;
