@@ -8,6 +8,7 @@
 #include <adwaita.h>
 #include <string.h>
 
+#include "confab-markdown.h"
 #include "confab-message-row.h"
 
 /* The row shows a long paragraph as several (GtkTextView relays a whole
@@ -191,6 +192,75 @@ test_retry_clears (void)
   g_assert_finalize_object (g_steal_pointer (&message));
 }
 
+static char *
+without_spaces (const char *text)
+{
+  GString *out = g_string_new (NULL);
+
+  for (const char *p = text; *p != '\0'; p++)
+    if (!g_ascii_isspace (*p))
+      g_string_append_c (out, *p);
+
+  return g_string_free (out, FALSE);
+}
+
+/* A reply shown as Markdown, streamed in pieces: the view shows the text
+ * without markup, in a number of the row's children that grows with the
+ * text as plain text's blocks do, and as written once turned off. */
+static void
+test_markdown (void)
+{
+  g_autoptr(ConfabMessage) message = confab_message_new (CONFAB_MESSAGE_ROLE_ASSISTANT, NULL);
+  g_autoptr(GString) text = g_string_new (NULL);
+  g_autofree char *plain = NULL;
+  g_autofree char *shown = NULL;
+  g_autofree char *a = NULL;
+  g_autofree char *b = NULL;
+  GtkWidget *window = gtk_window_new ();
+  GtkWidget *row = g_object_new (CONFAB_TYPE_MESSAGE_ROW,
+                                 "message", message,
+                                 "render-markdown", TRUE,
+                                 NULL);
+  gsize fed = 0;
+
+  for (guint i = 0; i < 300; i++)
+    g_string_append_printf (text, "## Part %u\n\nSome **bold** text, `code` and a "
+                            "[link](https://example.invalid/%u).\n\n- one\n- two\n\n"
+                            "```c\nint x = %u;\n```\n\n| a | b |\n|---|---|\n| 1 | 2 |\n\n",
+                            i, i, i);
+
+  gtk_window_set_child (GTK_WINDOW (window), row);
+  gtk_window_present (GTK_WINDOW (window));
+  confab_message_set_state (message, CONFAB_MESSAGE_STATE_STREAMING);
+  for (guint i = 0; fed < text->len; i++)
+    {
+      gsize n = MIN (text->len - fed, 1 + (i * 37) % 300);
+
+      confab_message_append (message, CONFAB_MESSAGE_PART_CONTENT, text->str + fed, n);
+      fed += n;
+      /* A state change flushes pending text at once, as a frame would. */
+      confab_message_set_state (message, CONFAB_MESSAGE_STATE_PENDING);
+      confab_message_set_state (message, CONFAB_MESSAGE_STATE_STREAMING);
+    }
+  confab_message_set_state (message, CONFAB_MESSAGE_STATE_COMPLETE);
+
+  plain = confab_markdown_to_plain_text (text->str, text->len);
+  shown = confab_message_row_dup_shown_text (CONFAB_MESSAGE_ROW (row));
+  a = without_spaces (plain);
+  b = without_spaces (shown);
+  g_assert_cmpstr (b, ==, a);
+  g_assert_null (strstr (shown, "**"));
+  /* 300 code blocks and tables, in pages of 16 widgets at most. */
+  g_assert_cmpuint (confab_message_row_get_n_blocks (CONFAB_MESSAGE_ROW (row)), <=, 1200 / 16 + 2);
+
+  confab_message_row_set_render_markdown (CONFAB_MESSAGE_ROW (row), FALSE);
+  g_clear_pointer (&shown, g_free);
+  shown = confab_message_row_dup_shown_text (CONFAB_MESSAGE_ROW (row));
+  g_assert_cmpstr (shown, ==, text->str);
+
+  gtk_window_destroy (GTK_WINDOW (window));
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -206,6 +276,7 @@ main (int   argc,
       g_test_add_data_func (path, &long_cases[i], test_long_paragraph);
     }
   g_test_add_func ("/confab/message-row/retry-clears", test_retry_clears);
+  g_test_add_func ("/confab/message-row/markdown", test_markdown);
 
   return g_test_run ();
 }

@@ -52,7 +52,7 @@ struct _ConfabMessageRow
   GtkAdjustment *vadjustment;
   ConfabMarkdownStream *md_stream;
   /* the widgets of the unfinished part of a Markdown reply, after md_last
-   * (borrowed: children of the row) */
+   * in the last page (the array is owned, the widgets borrowed) */
   GPtrArray     *md_tail;
 
   /* borrowed: the block that grows, a child of the row */
