@@ -305,6 +305,43 @@ test_deep_nesting (void)
     }
 }
 
+/* A table longer than a part is carried on, under its header again. */
+static void
+test_long_table (void)
+{
+  g_autoptr(GString) text = g_string_new ("| n | square |\n|---|---:|\n");
+  g_autofree char *whole = NULL;
+  g_autofree char *bytes = NULL;
+  g_autoptr(ConfabMarkdownStream) stream = confab_markdown_stream_new ();
+  g_autoptr(GPtrArray) blocks = NULL;
+  g_autoptr(GPtrArray) tail = NULL;
+  guint rows = 0;
+
+  for (guint i = 0; i < 1000; i++)
+    g_string_append_printf (text, "| %u | %u |\n", i, i * i);
+  g_string_append (text, "\nafter");
+
+  blocks = confab_markdown_stream_update (stream, text->str, text->len);
+  tail = confab_markdown_stream_parse_tail (stream, text->str, text->len);
+  g_ptr_array_extend_and_steal (blocks, g_steal_pointer (&tail));
+  g_assert_cmpuint (blocks->len, >, 2);
+  for (guint i = 0; i + 1 < blocks->len; i++)
+    {
+      ConfabMarkdownBlock *block = g_ptr_array_index (blocks, i);
+
+      g_assert_cmpint (block->kind, ==, CONFAB_MARKDOWN_BLOCK_TABLE);
+      g_assert_cmpuint (block->n_columns, ==, 2);
+      g_assert_cmpuint (block->n_header_rows, ==, 1);
+      g_assert_cmpstr (g_ptr_array_index (block->cells, 0), ==, "n");
+      rows += block->cells->len / 2 - 1;
+    }
+  g_assert_cmpuint (rows, ==, 1000);
+
+  whole = render_stream (text->str, text->len, 0);
+  bytes = render_stream (text->str, text->len, 1);
+  g_assert_cmpstr (bytes, ==, whole);
+}
+
 static void
 test_unclosed_fence (void)
 {
@@ -372,6 +409,7 @@ main (int   argc,
   g_test_add_func ("/confab/markdown/deep-nesting", test_deep_nesting);
   g_test_add_func ("/confab/markdown/unclosed-fence", test_unclosed_fence);
   g_test_add_func ("/confab/markdown/long-fence", test_long_fence);
+  g_test_add_func ("/confab/markdown/long-table", test_long_table);
 
   return g_test_run ();
 }

@@ -612,6 +612,12 @@ struct _ConfabMarkdownStream
   gsize                    chunk_start;
   ConfabMarkdownContinues  chunk_continues;
   GString                 *chunk_prefix;
+  /* the first line of the top-level block being read, how many lines it
+   * has, and, inside a table, its header and delimiter rows, which a
+   * part cut inside the table is parsed after */
+  GString                 *block_first;
+  guint                    block_lines;
+  GString                 *table;
   /* the start of the line not read to its end yet */
   gsize                    line_start;
   /* the previous line was blank */
@@ -636,6 +642,8 @@ confab_markdown_stream_new (void)
 
   self->fence = g_string_new (NULL);
   self->chunk_prefix = g_string_new (NULL);
+  self->block_first = g_string_new (NULL);
+  self->table = g_string_new (NULL);
   self->after_blank = TRUE;
 
   return self;
@@ -649,6 +657,8 @@ confab_markdown_stream_free (ConfabMarkdownStream *self)
 
   g_string_free (self->fence, TRUE);
   g_string_free (self->chunk_prefix, TRUE);
+  g_string_free (self->block_first, TRUE);
+  g_string_free (self->table, TRUE);
   g_free (self);
 }
 
@@ -804,10 +814,13 @@ split (ConfabMarkdownStream    *self,
                self->chunk_prefix->str, out);
   self->chunk_start = at;
   self->chunk_continues = continues;
-  /* A part that begins inside a fence is parsed after its opening line. */
+  /* A part that begins inside a fence is parsed after its opening line,
+   * one inside a table after its header. */
   g_string_truncate (self->chunk_prefix, 0);
-  if (continues != CONFAB_MARKDOWN_CONTINUES_NOT)
+  if (continues != CONFAB_MARKDOWN_CONTINUES_NOT && self->fence->len > 0)
     g_string_append_len (self->chunk_prefix, self->fence->str, self->fence->len);
+  else if (continues != CONFAB_MARKDOWN_CONTINUES_NOT)
+    g_string_append_len (self->chunk_prefix, self->table->str, self->table->len);
 }
 
 /* Where to cut a line that is too long: after the last space in the
@@ -832,6 +845,56 @@ find_cut (ConfabMarkdownStream *self,
   return limit;
 }
 
+/* GFM: a table's second line is its delimiter row, "|---|:-:|". */
+static gboolean
+is_delimiter_row (const char *line,
+                  const char *end)
+{
+  gboolean dash = FALSE;
+
+  for (const char *p = line; p < end; p++)
+    {
+      if (*p == '-')
+        dash = TRUE;
+      else if (*p != '|' && *p != ':' && *p != ' ' && *p != '\t' && *p != '\r')
+        return FALSE;
+    }
+
+  return dash;
+}
+
+/* Keeps the header of the table being read, if it is one. */
+static void
+track_table (ConfabMarkdownStream *self,
+             const char           *line,
+             const char           *line_end,
+             gboolean              blank,
+             gboolean              begins)
+{
+  if (blank || begins)
+    {
+      g_string_truncate (self->table, 0);
+      g_string_truncate (self->block_first, 0);
+      self->block_lines = blank ? 0 : 1;
+      /* A header longer than a part is not carried on. */
+      if (begins && line_end - line < SPLIT_FORCE / 2)
+        g_string_append_len (self->block_first, line, line_end - line);
+      return;
+    }
+
+  if (self->block_lines == 1 && self->block_first->len > 0 &&
+      memchr (self->block_first->str, '|', self->block_first->len) != NULL &&
+      is_delimiter_row (line, line_end) && line_end - line < SPLIT_FORCE / 2)
+    {
+      g_string_append_len (self->table, self->block_first->str, self->block_first->len);
+      g_string_append_c (self->table, '\n');
+      g_string_append_len (self->table, line, line_end - line);
+      g_string_append_c (self->table, '\n');
+    }
+  if (self->block_lines < G_MAXUINT)
+    self->block_lines++;
+}
+
 static void
 read_line (ConfabMarkdownStream *self,
            const char           *text,
@@ -842,6 +905,7 @@ read_line (ConfabMarkdownStream *self,
   const char *line = text + start;
   const char *line_end = text + end;
   gboolean blank = is_blank (line, line_end);
+  gboolean begins;
   char c;
   gsize n;
 
@@ -855,8 +919,10 @@ read_line (ConfabMarkdownStream *self,
       return;
     }
 
-  if (start > self->chunk_start && starts_block (self, line, line_end))
+  begins = starts_block (self, line, line_end);
+  if (start > self->chunk_start && begins)
     split (self, text, start, CONFAB_MARKDOWN_CONTINUES_NOT, out);
+  track_table (self, line, line_end, blank, begins);
 
   if (!blank && count_indent (line, line_end) < 4 && is_fence (line, line_end, &c, &n))
     {
