@@ -390,6 +390,31 @@ test_long_fence (void)
                    ==, CONFAB_MARKDOWN_BLOCK_PARAGRAPH);
 }
 
+static gboolean
+first_extends (const char *text,
+               const char *before)
+{
+  g_autoptr(GPtrArray) a = confab_markdown_parse (text, strlen (text));
+  g_autoptr(GPtrArray) b = confab_markdown_parse (before, strlen (before));
+
+  return confab_markdown_block_extends (g_ptr_array_index (a, 0), g_ptr_array_index (b, 0));
+}
+
+/* A streaming block that only grew is shown by adding to it. */
+static void
+test_extends (void)
+{
+  g_assert_true (first_extends ("Hello there", "Hello"));
+  g_assert_true (first_extends ("Hello", "Hello"));
+  g_assert_true (first_extends ("a **b** c *d*", "a **b** c"));
+  g_assert_true (first_extends ("```py\nx = 1\ny", "```py\nx = 1"));
+  /* Emphasis closed: the text shown before had its asterisks. */
+  g_assert_false (first_extends ("Hello **world**", "Hello **wor"));
+  g_assert_false (first_extends ("# Hello", "Hello"));
+  g_assert_false (first_extends ("Hello", "Hello there"));
+  g_assert_false (first_extends ("```sh\nx", "```py\nx"));
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -410,6 +435,7 @@ main (int   argc,
   g_test_add_func ("/confab/markdown/unclosed-fence", test_unclosed_fence);
   g_test_add_func ("/confab/markdown/long-fence", test_long_fence);
   g_test_add_func ("/confab/markdown/long-table", test_long_table);
+  g_test_add_func ("/confab/markdown/extends", test_extends);
 
   return g_test_run ();
 }

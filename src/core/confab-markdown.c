@@ -536,6 +536,66 @@ confab_markdown_parse (const char *text,
   return parse.blocks;
 }
 
+static gboolean
+span_equal (const ConfabMarkdownSpan *a,
+            const ConfabMarkdownSpan *b)
+{
+  return a->start == b->start && a->end == b->end && a->style == b->style &&
+         a->openable == b->openable && g_strcmp0 (a->url, b->url) == 0;
+}
+
+static gboolean
+cells_equal (const ConfabMarkdownBlock *a,
+             const ConfabMarkdownBlock *b)
+{
+  if (a->cells == NULL || b->cells == NULL)
+    return a->cells == b->cells;
+  if (a->cells->len != b->cells->len)
+    return FALSE;
+  for (guint i = 0; i < a->cells->len; i++)
+    if (strcmp (g_ptr_array_index (a->cells, i), g_ptr_array_index (b->cells, i)) != 0)
+      return FALSE;
+
+  return TRUE;
+}
+
+/**
+ * confab_markdown_block_extends:
+ * @block: a block
+ * @before: the same block, parsed from less of the text
+ *
+ * Whether @block is @before with more text at its end and perhaps more
+ * spans after @before's: then it can be shown by adding to what shows
+ * @before, rather than again. Equal blocks extend each other.
+ *
+ * Returns: %TRUE if @block extends @before
+ */
+gboolean
+confab_markdown_block_extends (const ConfabMarkdownBlock *block,
+                               const ConfabMarkdownBlock *before)
+{
+  g_return_val_if_fail (block != NULL, FALSE);
+  g_return_val_if_fail (before != NULL, FALSE);
+
+  if (block->kind != before->kind || block->continues != before->continues ||
+      block->level != before->level || block->quote_depth != before->quote_depth ||
+      block->list_depth != before->list_depth || block->number != before->number ||
+      g_strcmp0 (block->language, before->language) != 0 ||
+      block->n_columns != before->n_columns || block->n_header_rows != before->n_header_rows ||
+      !cells_equal (block, before) ||
+      block->text->len < before->text->len ||
+      memcmp (block->text->str, before->text->str, before->text->len) != 0 ||
+      block->spans->len < before->spans->len)
+    return FALSE;
+
+  for (guint i = 0; i < before->spans->len; i++)
+    if (!span_equal (&g_array_index (block->spans, ConfabMarkdownSpan, i),
+                     &g_array_index (before->spans, ConfabMarkdownSpan, i)))
+      return FALSE;
+
+  return TRUE;
+}
+
 /**
  * confab_markdown_block_dup_marker:
  * @block: a list item

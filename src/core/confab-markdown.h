@@ -83,6 +83,8 @@ GPtrArray *confab_markdown_parse       (const char          *text,
                                         gsize                len) G_GNUC_WARN_UNUSED_RESULT;
 char      *confab_markdown_block_dup_plain_text (const ConfabMarkdownBlock *block) G_GNUC_WARN_UNUSED_RESULT;
 char      *confab_markdown_block_dup_marker     (const ConfabMarkdownBlock *block) G_GNUC_WARN_UNUSED_RESULT;
+gboolean   confab_markdown_block_extends        (const ConfabMarkdownBlock *block,
+                                                 const ConfabMarkdownBlock *before);
 
 typedef struct _ConfabMarkdownStream ConfabMarkdownStream;
 

@@ -363,6 +363,64 @@ append_text_block (GtkTextView               *view,
     }
 }
 
+/* Adds what @block has more than @before, which @view shows last. */
+static void
+extend_text_block (GtkTextView               *view,
+                   const ConfabMarkdownBlock *block,
+                   const ConfabMarkdownBlock *before)
+{
+  GtkTextBuffer *buffer = gtk_text_view_get_buffer (view);
+  GArray *links = g_object_get_data (G_OBJECT (buffer), "confab-links");
+  guint depth = MIN (block->quote_depth + block->list_depth, CONFAB_MARKDOWN_MAX_DEPTH * 2);
+  int end_before = gtk_text_buffer_get_char_count (buffer);
+  int text_start = end_before - (int)g_utf8_strlen (before->text->str, before->text->len);
+  GtkTextIter end;
+  int block_end;
+
+  gtk_text_buffer_get_end_iter (buffer, &end);
+  gtk_text_buffer_insert (buffer, &end, block->text->str + before->text->len,
+                          block->text->len - before->text->len);
+  block_end = gtk_text_iter_get_offset (&end);
+
+  if (depth > 0)
+    {
+      g_autofree char *indent = g_strdup_printf ("indent-%u", depth);
+
+      apply_tag (buffer, indent, end_before, block_end);
+    }
+  if (block->quote_depth > 0)
+    apply_tag (buffer, "quote", end_before, block_end);
+  if (block->kind == CONFAB_MARKDOWN_BLOCK_HEADING)
+    {
+      g_autofree char *name = g_strdup_printf ("h%u", CLAMP (block->level, 1, 6));
+
+      apply_tag (buffer, name, end_before, block_end);
+    }
+
+  for (guint i = before->spans->len; i < block->spans->len; i++)
+    {
+      const ConfabMarkdownSpan *span = &g_array_index (block->spans, ConfabMarkdownSpan, i);
+      int a = text_start + (int)g_utf8_strlen (block->text->str, span->start);
+      int b = a + (int)g_utf8_strlen (block->text->str + span->start, span->end - span->start);
+
+      if (span->style & CONFAB_MARKDOWN_STYLE_BOLD)
+        apply_tag (buffer, "bold", a, b);
+      if (span->style & CONFAB_MARKDOWN_STYLE_ITALIC)
+        apply_tag (buffer, "italic", a, b);
+      if (span->style & CONFAB_MARKDOWN_STYLE_STRIKETHROUGH)
+        apply_tag (buffer, "strikethrough", a, b);
+      if (span->style & CONFAB_MARKDOWN_STYLE_CODE)
+        apply_tag (buffer, "code", a, b);
+      if ((span->style & CONFAB_MARKDOWN_STYLE_LINK) && span->url != NULL)
+        {
+          Link link = { a, b, g_strdup (span->url), span->openable };
+
+          apply_tag (buffer, "link", a, b);
+          g_array_append_val (links, link);
+        }
+    }
+}
+
 /* Code blocks */
 
 static GtkTextView *
@@ -816,4 +874,55 @@ confab_markdown_view_truncate (GtkWidget *widget,
          g_array_index (links, Link, links->len - 1).end > offset)
     g_array_set_size (links, links->len - 1);
   set_size (widget, size);
+}
+
+/**
+ * confab_markdown_view_extend:
+ * @widget: a text view or a code block that shows @before last
+ * @block: @before with more text (see confab_markdown_block_extends ())
+ * @before: the block @widget shows last
+ *
+ * Shows @block in place of @before by adding what it has more: a
+ * streaming paragraph or code block grows as plain text does, without
+ * showing its start again in each frame.
+ *
+ * Returns: %FALSE if it could not, and nothing changed
+ */
+gboolean
+confab_markdown_view_extend (GtkWidget                 *widget,
+                             const ConfabMarkdownBlock *block,
+                             const ConfabMarkdownBlock *before)
+{
+  gsize added;
+
+  g_return_val_if_fail (GTK_IS_WIDGET (widget), FALSE);
+  g_return_val_if_fail (block != NULL && before != NULL, FALSE);
+
+  if (!confab_markdown_block_extends (block, before) ||
+      confab_markdown_view_get_kind (widget) != confab_markdown_view_kind_for_block (block))
+    return FALSE;
+
+  added = block->text->len - before->text->len;
+  switch (confab_markdown_view_get_kind (widget))
+    {
+    case CONFAB_MARKDOWN_VIEW_TEXT:
+      extend_text_block (GTK_TEXT_VIEW (widget), block, before);
+      break;
+    case CONFAB_MARKDOWN_VIEW_CODE:
+      {
+        GtkTextBuffer *buffer = gtk_text_view_get_buffer (code_view (widget));
+        GtkTextIter end;
+
+        gtk_text_buffer_get_end_iter (buffer, &end);
+        gtk_text_buffer_insert (buffer, &end, block->text->str + before->text->len, added);
+      }
+      break;
+    case CONFAB_MARKDOWN_VIEW_TABLE:
+    case CONFAB_MARKDOWN_VIEW_RULE:
+    default:
+      return FALSE;
+    }
+
+  set_size (widget, confab_markdown_view_get_size (widget) + added);
+  return TRUE;
 }

@@ -30,6 +30,9 @@ gsize                   confab_markdown_view_get_size       (GtkWidget          
 char                   *confab_markdown_view_dup_text       (GtkWidget                 *widget) G_GNUC_WARN_UNUSED_RESULT;
 void                    confab_markdown_view_update_style   (GtkWidget                 *widget);
 int                     confab_markdown_view_get_char_count (GtkWidget                 *widget);
+gboolean                confab_markdown_view_extend         (GtkWidget                 *widget,
+                                                             const ConfabMarkdownBlock *block,
+                                                             const ConfabMarkdownBlock *before);
 void                    confab_markdown_view_truncate       (GtkWidget                 *widget,
                                                              int                        offset,
                                                              gsize                      size);

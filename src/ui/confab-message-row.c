@@ -54,6 +54,10 @@ struct _ConfabMessageRow
   /* the widgets of the unfinished part of a Markdown reply, after md_last
    * in the last page (the array is owned, the widgets borrowed) */
   GPtrArray     *md_tail;
+  /* the unfinished blocks shown, and the widget that shows the last of
+   * them at its end (borrowed), or NULL */
+  GPtrArray     *md_tail_blocks;
+  GtkWidget     *md_tail_end;
 
   /* borrowed: the block that grows, a child of the row */
   GtkTextView *last_block;
@@ -224,6 +228,8 @@ remove_blocks (ConfabMessageRow *self)
   self->md_page = NULL;
   self->md_tail_start = -1;
   g_ptr_array_set_size (self->md_tail, 0);
+  g_clear_pointer (&self->md_tail_blocks, g_ptr_array_unref);
+  self->md_tail_end = NULL;
 }
 
 static void
@@ -400,6 +406,34 @@ append_finished (ConfabMessageRow          *self,
 /* The unfinished blocks, shown again in each frame: at the end of
  * md_last when they go on there, else in widgets of their own, kept from
  * frame to frame while their kinds stay the same. */
+/* Whether the unfinished blocks are those shown, the last one grown
+ * perhaps: then what it has more is added, as plain text is, and
+ * nothing is shown again. */
+static gboolean
+extend_md_tail (ConfabMessageRow *self,
+                GPtrArray        *blocks)
+{
+  GPtrArray *before = self->md_tail_blocks;
+
+  if (before == NULL || self->md_tail_end == NULL || blocks->len == 0 ||
+      blocks->len != before->len)
+    return FALSE;
+
+  for (guint i = 0; i + 1 < blocks->len; i++)
+    {
+      const ConfabMarkdownBlock *a = g_ptr_array_index (blocks, i);
+      const ConfabMarkdownBlock *b = g_ptr_array_index (before, i);
+
+      if (a->text->len != b->text->len || !confab_markdown_block_extends (a, b) ||
+          a->spans->len != b->spans->len)
+        return FALSE;
+    }
+
+  return confab_markdown_view_extend (self->md_tail_end,
+                                      g_ptr_array_index (blocks, blocks->len - 1),
+                                      g_ptr_array_index (before, blocks->len - 1));
+}
+
 static void
 render_md_tail (ConfabMessageRow *self,
                 GPtrArray        *blocks)
@@ -407,7 +441,16 @@ render_md_tail (ConfabMessageRow *self,
   guint i = 0;
   guint used = 0;
 
+  if (extend_md_tail (self, blocks))
+    {
+      g_clear_pointer (&self->md_tail_blocks, g_ptr_array_unref);
+      self->md_tail_blocks = g_ptr_array_ref (blocks);
+      return;
+    }
+
   cut_md_tail (self);
+  g_clear_pointer (&self->md_tail_blocks, g_ptr_array_unref);
+  self->md_tail_end = NULL;
 
   if (blocks->len > 0 && goes_on_in (self->md_last, g_ptr_array_index (blocks, 0)))
     {
@@ -420,6 +463,7 @@ render_md_tail (ConfabMessageRow *self,
              confab_markdown_view_kind_for_block (g_ptr_array_index (blocks, i)) ==
              CONFAB_MARKDOWN_VIEW_TEXT)
         confab_markdown_view_append (self->md_last, g_ptr_array_index (blocks, i++));
+      self->md_tail_end = self->md_last;
     }
 
   while (i < blocks->len)
@@ -451,10 +495,12 @@ render_md_tail (ConfabMessageRow *self,
       while (kind == CONFAB_MARKDOWN_VIEW_TEXT && i < blocks->len &&
              confab_markdown_view_kind_for_block (g_ptr_array_index (blocks, i)) == kind)
         confab_markdown_view_append (widget, g_ptr_array_index (blocks, i++));
+      self->md_tail_end = widget;
       used++;
     }
 
   remove_md_tail_after (self, used);
+  self->md_tail_blocks = g_ptr_array_ref (blocks);
 }
 
 /* A reply shown as Markdown: the blocks finished since the last frame go
@@ -480,6 +526,9 @@ flush_markdown (ConfabMessageRow *self)
   finished = confab_markdown_stream_update (self->md_stream, content, len);
   if (finished->len > 0)
     {
+      /* What the unfinished part showed is shown again after these. */
+      g_clear_pointer (&self->md_tail_blocks, g_ptr_array_unref);
+      self->md_tail_end = NULL;
       cut_md_tail (self);
       for (guint i = 0; i < finished->len; i++)
         append_finished (self, g_ptr_array_index (finished, i));
@@ -1483,6 +1532,8 @@ confab_message_row_dispose (GObject *object)
   self->last_block = NULL;
   self->md_last = NULL;
   g_clear_pointer (&self->md_tail, g_ptr_array_unref);
+  g_clear_pointer (&self->md_tail_blocks, g_ptr_array_unref);
+  self->md_tail_end = NULL;
   g_clear_pointer (&self->md_stream, confab_markdown_stream_free);
   g_clear_object (&self->message);
 
