@@ -415,6 +415,37 @@ test_extends (void)
   g_assert_false (first_extends ("```sh\nx", "```py\nx"));
 }
 
+/* Found by fuzz-markdown: md4c 0.4.8 read past the end of a part that
+ * ends inside a link's parenthesised destination, and went on until a
+ * NUL; here the text goes on after the part, as a streamed reply's does.
+ * Every prefix is parsed from a buffer exactly as long, so ASan in the
+ * sanitizer build sees any read past it. */
+static void
+test_link_cut_in_parentheses (void)
+{
+  const char *text = "[x](javascript:alert(1)) and [y](https://example.invalid/a_(b)) []() "
+                     "[z]() end";
+  gsize len = strlen (text);
+
+  for (gsize k = 0; k <= len; k++)
+    {
+      g_autofree char *exact = g_memdup2 (text, k);
+      g_autoptr(GPtrArray) blocks = confab_markdown_parse (exact, k);
+      g_autoptr(GPtrArray) inside = confab_markdown_parse (text, k);
+      g_autofree char *a = NULL;
+      g_autofree char *b = NULL;
+
+      g_assert_nonnull (blocks);
+      g_assert_cmpuint (blocks->len, ==, inside->len);
+      if (blocks->len == 0)
+        continue;
+      a = confab_markdown_block_dup_plain_text (g_ptr_array_index (blocks, 0));
+      b = confab_markdown_block_dup_plain_text (g_ptr_array_index (inside, 0));
+      g_assert_cmpstr (a, ==, b);
+      g_assert_cmpuint (strlen (a), <=, k);
+    }
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -436,6 +467,7 @@ main (int   argc,
   g_test_add_func ("/confab/markdown/long-fence", test_long_fence);
   g_test_add_func ("/confab/markdown/long-table", test_long_table);
   g_test_add_func ("/confab/markdown/extends", test_extends);
+  g_test_add_func ("/confab/markdown/link-cut-in-parentheses", test_link_cut_in_parentheses);
 
   return g_test_run ();
 }

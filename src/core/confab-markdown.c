@@ -411,7 +411,10 @@ enter_span_cb (MD_SPANTYPE  type,
         gsize size = a->href.size;
 
         span.style = CONFAB_MARKDOWN_STYLE_LINK;
-        span.url = g_utf8_make_valid (a->href.text, MIN (size, MAX_URL));
+        /* md4c gives an empty target ("[x]()") no text at all. */
+        span.url = size > 0 && a->href.text != NULL
+                   ? g_utf8_make_valid (a->href.text, MIN (size, MAX_URL))
+                   : g_strdup ("");
         /* Only the web opens: not file:, javascript:, data: or a name
          * the desktop would hand to some other program. A target with a
          * space or a control character is not one either. */
@@ -522,9 +525,20 @@ confab_markdown_parse (const char *text,
   parse.lists = g_array_new (FALSE, FALSE, sizeof (OpenList));
   parse.spans = g_array_new (FALSE, FALSE, sizeof (OpenSpan));
 
-  /* md4c counts in unsigned ints; the stream hands it short parts. */
+  /* md4c counts in unsigned ints; the stream hands it short parts. And
+   * md4c 0.4.8 reads past the end of what it is given when a link's
+   * destination is cut inside parentheses ("[x](a(b)" then more text):
+   * it stops only at a NUL. The stream gives it parts of a longer text,
+   * so it always gets a copy that ends in one. */
   if (len <= G_MAXUINT)
-    md_parse (text != NULL ? text : "", (MD_SIZE)len, &parser, &parse);
+    {
+      g_autofree char *copy = g_malloc (len + 1);
+
+      if (len > 0)
+        memcpy (copy, text, len);
+      copy[len] = '\0';
+      md_parse (copy, (MD_SIZE)len, &parser, &parse);
+    }
 
   for (guint i = 0; i < parse.spans->len; i++)
     g_free (g_array_index (parse.spans, OpenSpan, i).url);
