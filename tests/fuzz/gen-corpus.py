@@ -150,7 +150,12 @@ def main():
     models = [s for s in read('test-models.c') if is_json(s)]
     transfer = [s for s in read('test-transfer.c') if is_json(s)]
 
+    # The Markdown fuzzer's first byte chooses the streaming step.
+    texts = [s for s in read('test-markdown.c') if len(s) > 1]
+    markdown = [headers[i % len(headers)][:1] + s for i, s in enumerate(texts)]
+
     counts = {
+        'markdown': write(outdir, 'markdown', markdown),
         'sse-chunk': write(outdir, 'sse-chunk', sse),
         'models': write(outdir, 'models', models),
         'transfer': write(outdir, 'transfer', transfer),
