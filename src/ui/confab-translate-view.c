@@ -867,6 +867,7 @@ static void
 confab_translate_view_dispose (GObject *object)
 {
   ConfabTranslateView *self = CONFAB_TRANSLATE_VIEW (object);
+  GtkWidget *child;
 
   g_cancellable_cancel (self->cancellable);
   g_cancellable_cancel (self->recent_cancellable);
@@ -874,6 +875,9 @@ confab_translate_view_dispose (GObject *object)
   if (self->reply != NULL)
     g_signal_handlers_disconnect_by_data (self->reply, self);
   gtk_widget_dispose_template (GTK_WIDGET (self), CONFAB_TYPE_TRANSLATE_VIEW);
+  /* The template's top box, which C does not bind: GTK 4.8 leaves it. */
+  while ((child = gtk_widget_get_first_child (GTK_WIDGET (self))) != NULL)
+    gtk_widget_unparent (child);
   g_clear_object (&self->reply);
   g_clear_object (&self->cancellable);
   g_clear_object (&self->recent_cancellable);
