@@ -12,7 +12,9 @@ top = pathlib.Path(sys.argv[1])
 listed = {line.strip() for line in (top / "po" / "POTFILES.in").read_text().splitlines()
           if line.strip() and not line.startswith("#")}
 marker = re.compile(r'(?<![A-Za-z0-9_])(_|N_|C_|ngettext)\s*\(\s*"|translatable="yes"|'
-                    r'<(summary|description)>|^(Name|GenericName|Comment|Keywords)=', re.M)
+                    r'<(summary|description)>', re.M)
+# Keys a desktop file translates; a D-Bus service file has a Name too.
+desktop_marker = re.compile(r'^(Name|GenericName|Comment|Keywords)=', re.M)
 
 problems = []
 for path in sorted(listed):
@@ -26,7 +28,10 @@ for folder in ("src", "data"):
         relative = path.relative_to(top).as_posix()
         if relative.endswith(".gresource.xml"):
             continue
-        if marker.search(path.read_text(encoding="utf-8")) and relative not in listed:
+        text = path.read_text(encoding="utf-8")
+        translatable = marker.search(text) or ("[Desktop Entry]" in text and
+                                               desktop_marker.search(text))
+        if translatable and relative not in listed:
             problems.append(f"translatable strings in {relative}, which POTFILES.in lacks")
 
 for problem in problems:
