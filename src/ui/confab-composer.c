@@ -165,12 +165,6 @@ confab_composer_set_property (GObject      *object,
     }
 }
 
-static gboolean
-confab_composer_grab_focus_vfunc (GtkWidget *widget)
-{
-  return gtk_widget_grab_focus (GTK_WIDGET (CONFAB_COMPOSER (widget)->text_view));
-}
-
 static void
 confab_composer_class_init (ConfabComposerClass *klass)
 {
@@ -180,7 +174,9 @@ confab_composer_class_init (ConfabComposerClass *klass)
   object_class->dispose = confab_composer_dispose;
   object_class->get_property = confab_composer_get_property;
   object_class->set_property = confab_composer_set_property;
-  widget_class->grab_focus = confab_composer_grab_focus_vfunc;
+  /* No grab_focus vfunc that hands the focus to the text view: GTK 4.8's
+   * Shift+Tab out of the text view asks the composer to take the focus,
+   * and so it never left. confab_composer_grab_focus () is the way in. */
 
   properties[PROP_STREAMING] =
     g_param_spec_boolean ("streaming", NULL, NULL, FALSE,
