@@ -11,7 +11,9 @@
 
 #include <stdio.h>
 
-/* API newer than the version floor (STYLE.md §10) lives here only. */
+/* What differs between the GTK Confab is built with and the newest: API
+ * above the version floor (STYLE.md §10) and work-arounds for the floor's
+ * bugs. */
 
 #if GTK_CHECK_VERSION (4, 10, 0)
 static void
@@ -81,4 +83,65 @@ confab_compat_show_uri (GtkWidget  *widget,
 #else
   gtk_show_uri (GTK_IS_WINDOW (root) ? GTK_WINDOW (root) : NULL, uri, GDK_CURRENT_TIME);
 #endif
+}
+
+static void
+fix_mnemonic_name (GtkLabel *label)
+{
+  GtkWidget *target = gtk_label_get_mnemonic_widget (label);
+
+  if (target == NULL || !gtk_label_get_use_underline (label))
+    return;
+
+  /* GTK 4.8 names the widget a label with a mnemonic is for after the
+   * label twice, the underscore kept in one ("_Test Test"), from the
+   * label's relation. The widget is named once, with the text the label
+   * shows. */
+  gtk_accessible_reset_relation (GTK_ACCESSIBLE (target), GTK_ACCESSIBLE_RELATION_LABELLED_BY);
+  gtk_accessible_update_property (GTK_ACCESSIBLE (target), GTK_ACCESSIBLE_PROPERTY_LABEL,
+                                  gtk_label_get_text (label), -1);
+}
+
+static void
+fix_icon_button_name (GtkButton *button)
+{
+  GtkWidget *child = gtk_button_get_child (button);
+  const char *tooltip = gtk_widget_get_tooltip_text (GTK_WIDGET (button));
+
+  if (!GTK_IS_IMAGE (child) || tooltip == NULL)
+    return;
+
+  /* GTK 4.8 names a button that shows only an icon, and has no
+   * accessible label, after the image's type: "GtkImage". libadwaita
+   * 1.2's own (the entry row's Apply, the password row's peek) are
+   * named by their tooltip. */
+  gtk_accessible_update_property (GTK_ACCESSIBLE (button), GTK_ACCESSIBLE_PROPERTY_LABEL,
+                                  tooltip, -1);
+}
+
+/**
+ * confab_compat_fix_accessible_names:
+ * @root: a widget made of widgets GTK 4.8 misnames
+ *
+ * Gives the widgets in @root that GTK 4.8 names wrongly the accessible
+ * name a screen reader should read: each widget named by a label with a
+ * mnemonic (a button with "_Test", an entry after "_Model"), and each
+ * button of libadwaita's with only an icon and a tooltip. Call it once
+ * the labels are set; it replaces an accessible label of such widgets
+ * set before. Confab's own icon buttons have a label already.
+ */
+void
+confab_compat_fix_accessible_names (GtkWidget *root)
+{
+  g_return_if_fail (GTK_IS_WIDGET (root));
+
+  if (GTK_IS_LABEL (root))
+    fix_mnemonic_name (GTK_LABEL (root));
+  else if (GTK_IS_BUTTON (root))
+    fix_icon_button_name (GTK_BUTTON (root));
+
+  for (GtkWidget *child = gtk_widget_get_first_child (root);
+       child != NULL;
+       child = gtk_widget_get_next_sibling (child))
+    confab_compat_fix_accessible_names (child);
 }

@@ -11,5 +11,6 @@ G_BEGIN_DECLS
 
 void confab_compat_show_uri (GtkWidget  *widget,
                              const char *uri);
+void confab_compat_fix_accessible_names (GtkWidget  *root);
 
 G_END_DECLS

@@ -13,6 +13,7 @@
 
 #include "confab-application.h"
 #include "confab-client.h"
+#include "confab-compat.h"
 
 struct _ConfabPreferences
 {
@@ -645,6 +646,7 @@ build_profile_page (ConfabPreferences *self,
   gtk_widget_set_halign (buttons, GTK_ALIGN_CENTER);
   adw_preferences_group_add (ADW_PREFERENCES_GROUP (actions), buttons);
   adw_preferences_page_add (ADW_PREFERENCES_PAGE (prefs), ADW_PREFERENCES_GROUP (actions));
+  confab_compat_fix_accessible_names (prefs);
 
   gtk_widget_set_vexpand (prefs, TRUE);
   gtk_box_append (GTK_BOX (box), prefs);

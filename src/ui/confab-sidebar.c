@@ -12,6 +12,7 @@
 #include <glib/gi18n.h>
 #include <string.h>
 
+#include "confab-compat.h"
 #include "confab-conversation-item.h"
 #include "confab-toast.h"
 
@@ -643,6 +644,7 @@ confab_sidebar_rename (ConfabSidebar *self,
   g_signal_connect_object (entry, "changed", G_CALLBACK (rename_entry_changed_cb), dialog, 0);
   g_signal_connect_data (dialog, "response", G_CALLBACK (rename_response_cb),
                          call_new (self, conversation_id), call_closure_free, 0);
+  confab_compat_fix_accessible_names (GTK_WIDGET (dialog));
   gtk_window_present (GTK_WINDOW (dialog));
   gtk_widget_grab_focus (entry);
 }

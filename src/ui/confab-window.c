@@ -12,6 +12,7 @@
 #include <glib/gi18n.h>
 #include <string.h>
 
+#include "confab-compat.h"
 #include "confab-composer.h"
 #include "confab-message-row.h"
 #include "confab-model-picker.h"
@@ -1150,6 +1151,7 @@ composer_send_cb (ConfabWindow   *self,
   adw_message_dialog_set_close_response (dialog, "cancel");
   g_object_set_data_full (G_OBJECT (dialog), "confab-text", g_strdup (text), g_free);
   g_signal_connect_object (dialog, "response", G_CALLBACK (replace_response_cb), self, 0);
+  confab_compat_fix_accessible_names (GTK_WIDGET (dialog));
   gtk_window_present (GTK_WINDOW (dialog));
 }
 
@@ -1301,6 +1303,7 @@ trust_certificate_action (GtkWidget  *widget,
                           g_free);
   g_signal_connect_object (dialog, "response", G_CALLBACK (trust_response_cb), self,
                            G_CONNECT_SWAPPED);
+  confab_compat_fix_accessible_names (GTK_WIDGET (dialog));
   gtk_window_present (GTK_WINDOW (dialog));
 }
 
@@ -1423,8 +1426,8 @@ settings_action (GtkWidget  *widget,
                                    _("They apply to this chat only."));
 
   gtk_label_set_xalign (GTK_LABEL (model_label), 0);
-  /* The mnemonic label names the field for screen readers too; a label
-   * property as well would have GTK 4.8 say it twice. */
+  /* The mnemonic label names the field for screen readers too, once
+   * confab_compat_fix_accessible_names () has undone GTK 4.8's double. */
   gtk_label_set_mnemonic_widget (GTK_LABEL (model_label), model_entry);
   gtk_editable_set_text (GTK_EDITABLE (model_entry), model != NULL ? model : "");
   gtk_box_append (GTK_BOX (box), model_label);
@@ -1463,6 +1466,7 @@ settings_action (GtkWidget  *widget,
   g_object_set_data (G_OBJECT (dialog), "confab-prompt",
                      gtk_text_view_get_buffer (GTK_TEXT_VIEW (prompt_view)));
   g_signal_connect_object (dialog, "response", G_CALLBACK (settings_response_cb), self, 0);
+  confab_compat_fix_accessible_names (GTK_WIDGET (dialog));
   gtk_window_present (GTK_WINDOW (dialog));
   gtk_widget_grab_focus (model_entry);
 }
