@@ -85,6 +85,113 @@ confab_compat_show_uri (GtkWidget  *widget,
 #endif
 }
 
+/* The description a widget goes back to once an announcement made on it
+ * is over: the one set with this key, or else its tooltip (which GTK
+ * makes its description). */
+#define BASE_DESCRIPTION_KEY "confab-accessible-description"
+#define LEAVE_CONTROLLER_KEY "confab-announcement-leave"
+
+static void
+announcement_leave_cb (GtkEventControllerFocus *controller)
+{
+  GtkWidget *widget = gtk_event_controller_get_widget (GTK_EVENT_CONTROLLER (controller));
+  const char *base = g_object_get_data (G_OBJECT (widget), BASE_DESCRIPTION_KEY);
+
+  if (base == NULL)
+    base = gtk_widget_get_tooltip_text (widget);
+  if (base != NULL)
+    gtk_accessible_update_property (GTK_ACCESSIBLE (widget), GTK_ACCESSIBLE_PROPERTY_DESCRIPTION,
+                                    base, -1);
+  else
+    gtk_accessible_reset_property (GTK_ACCESSIBLE (widget), GTK_ACCESSIBLE_PROPERTY_DESCRIPTION);
+}
+
+/* GTK 4.8 has no announcements and no live regions, and sends AT-SPI
+ * no event when a widget appears or a label's text changes; measured
+ * under Xvfb, the one change it sends for a widget that is not an entry
+ * is its description's ("object:property-change:accessible-description"),
+ * and Orca speaks a new description of the object with the focus. So the
+ * message becomes the description of the focused widget until the focus
+ * leaves it, when the widget's own comes back. It is first emptied, so
+ * that the same message twice is still a change. Moving the focus instead
+ * would take the user away from what they were doing. */
+static void
+describe_focus (GtkWidget  *widget,
+                const char *message)
+{
+  GtkRoot *root = gtk_widget_get_root (widget);
+  GtkWidget *focus = root != NULL ? gtk_root_get_focus (root) : NULL;
+
+  if (focus == NULL)
+    return;
+
+  if (g_object_get_data (G_OBJECT (focus), LEAVE_CONTROLLER_KEY) == NULL)
+    {
+      GtkEventController *controller = gtk_event_controller_focus_new ();
+
+      g_signal_connect (controller, "leave", G_CALLBACK (announcement_leave_cb), NULL);
+      gtk_widget_add_controller (focus, controller);
+      g_object_set_data (G_OBJECT (focus), LEAVE_CONTROLLER_KEY, controller);
+    }
+
+  gtk_accessible_update_property (GTK_ACCESSIBLE (focus), GTK_ACCESSIBLE_PROPERTY_DESCRIPTION,
+                                  "", -1);
+  gtk_accessible_update_property (GTK_ACCESSIBLE (focus), GTK_ACCESSIBLE_PROPERTY_DESCRIPTION,
+                                  message, -1);
+}
+
+/**
+ * confab_compat_announce:
+ * @widget: a widget in the window the message is about
+ * @message: what a screen reader should say
+ *
+ * Asks the screen reader to say @message: with gtk_accessible_announce ()
+ * where GTK has it (4.14), else as the description of the widget with the
+ * focus until the focus leaves it.
+ */
+void
+confab_compat_announce (GtkWidget  *widget,
+                        const char *message)
+{
+  g_return_if_fail (GTK_IS_WIDGET (widget));
+  g_return_if_fail (message != NULL);
+
+#if GTK_CHECK_VERSION (4, 14, 0)
+  /* Built with 4.14 or later, but maybe run with an older GTK. */
+  if (gtk_check_version (4, 14, 0) == NULL)
+    {
+      G_GNUC_BEGIN_IGNORE_DEPRECATIONS
+      gtk_accessible_announce (GTK_ACCESSIBLE (widget), message,
+                               GTK_ACCESSIBLE_ANNOUNCEMENT_PRIORITY_MEDIUM);
+      G_GNUC_END_IGNORE_DEPRECATIONS
+      return;
+    }
+#endif
+
+  describe_focus (widget, message);
+}
+
+/**
+ * confab_compat_set_description:
+ * @widget: a widget
+ * @description: its accessible description
+ *
+ * Sets the accessible description of @widget, and keeps it for
+ * confab_compat_announce () to put back after an announcement.
+ */
+void
+confab_compat_set_description (GtkWidget  *widget,
+                               const char *description)
+{
+  g_return_if_fail (GTK_IS_WIDGET (widget));
+  g_return_if_fail (description != NULL);
+
+  g_object_set_data_full (G_OBJECT (widget), BASE_DESCRIPTION_KEY, g_strdup (description),
+                          g_free);
+  gtk_accessible_update_property (GTK_ACCESSIBLE (widget), GTK_ACCESSIBLE_PROPERTY_DESCRIPTION,
+                                  description, -1);
+}
+
 static void
 fix_mnemonic_name (GtkLabel *label)
 {

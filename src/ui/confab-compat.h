@@ -11,6 +11,10 @@ G_BEGIN_DECLS
 
 void confab_compat_show_uri (GtkWidget  *widget,
                              const char *uri);
+void confab_compat_announce             (GtkWidget  *widget,
+                                         const char *message);
+void confab_compat_set_description      (GtkWidget  *widget,
+                                         const char *description);
 void confab_compat_fix_accessible_names (GtkWidget  *root);
 
 G_END_DECLS

@@ -11,6 +11,8 @@
 
 #include <glib/gi18n.h>
 
+#include "confab-compat.h"
+
 struct _ConfabComposer
 {
   GtkWidget parent_instance;
@@ -216,6 +218,9 @@ confab_composer_init (ConfabComposer *self)
   GtkEventController *controller;
 
   gtk_widget_init_template (GTK_WIDGET (self));
+  /* Here, not in the .ui: an announcement on the composer puts it back. */
+  confab_compat_set_description (GTK_WIDGET (self->text_view),
+                                 _("Enter sends, Shift+Enter starts a new line"));
 
   /* Capture phase: Enter must be seen before the text view inserts a
    * new line for it. */

@@ -571,11 +571,35 @@ items_changed_cb (ConfabWindow *self,
 }
 
 static void
+announce_reply (ConfabWindow  *self,
+                ConfabMessage *reply)
+{
+  switch (confab_message_get_state (reply))
+    {
+    case CONFAB_MESSAGE_STATE_COMPLETE:
+      confab_compat_announce (GTK_WIDGET (self), _("The reply is complete."));
+      break;
+    case CONFAB_MESSAGE_STATE_STOPPED:
+      confab_compat_announce (GTK_WIDGET (self), _("The reply was stopped."));
+      break;
+    case CONFAB_MESSAGE_STATE_FAILED:
+    case CONFAB_MESSAGE_STATE_INTERRUPTED:
+      confab_compat_announce (GTK_WIDGET (self), _("The reply failed."));
+      break;
+    case CONFAB_MESSAGE_STATE_PENDING:
+    case CONFAB_MESSAGE_STATE_STREAMING:
+    default:
+      break;
+    }
+}
+
+static void
 reply_finished_cb (ConfabWindow       *self,
                    ConfabMessage      *reply,
                    ConfabConversation *conversation)
 {
   update_actions (self);
+  announce_reply (self, reply);
   /* Its time moved it to the top. */
   confab_sidebar_reload (self->sidebar);
 }
