@@ -1,0 +1,312 @@
+#!/usr/bin/python3
+# SPDX-FileCopyrightText: 2026 The Confab authors
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""GUI tests: the window with the keyboard alone, as a screen reader hears it.
+
+Tab walks every control the focus reaches, in the main window and in
+Preferences, until the focus comes round again; each must have a name a
+screen reader can say: not empty, not a type name ("GtkImage"), not a
+mnemonic said twice ("_Test Test", which GTK 4.8 makes). A whole chat is
+held with the keyboard alone: type, Enter, hear that the reply is
+complete, reach the reply's Copy button, press it, and the shortcuts
+Ctrl+N, Ctrl+comma, Ctrl+?, Ctrl+W and Ctrl+Q do what they say.
+"""
+
+import os
+import re
+import sys
+import time
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+
+from confabgui import Failure, Script, run, sse_reply, wait_until  # noqa: E402
+
+ANSWER = "Hello! This reply was read without a mouse."
+# Enough steps for every control of a chat with two messages, twice.
+MAX_STEPS = 80
+
+
+def check(condition, message):
+    if not condition:
+        raise Failure(message)
+
+
+def pump():
+    """Lets pyatspi's event listeners run."""
+    from gi.repository import GLib
+    context = GLib.MainContext.default()
+    while context.iteration(False):
+        pass
+
+
+def bad_name(name):
+    """Why @name is no name a screen reader should say, or None."""
+    if not name or not name.strip():
+        return "no name"
+    if re.fullmatch(r"(Gtk|Adw|Confab)[A-Z][A-Za-z]+", name):
+        return "a type name"
+    if re.search(r"(^|\s)_\w", name):
+        return "a mnemonic underscore"
+    return None
+
+
+def app_windows(s):
+    app = s.window.parent
+    return [w for w in (app.getChildAtIndex(i) for i in range(app.childCount)) if w is not None]
+
+
+def focused(s):
+    """The node with the keyboard focus, in any window of the app, or None
+    (GTK 4.8 does not mark the text inside libadwaita's entry rows)."""
+    for window in app_windows(s):
+        nodes = s.find_all(lambda n: n.getState().contains(s.pyatspi.STATE_FOCUSED), root=window)
+        if nodes:
+            return nodes[-1]
+    return None
+
+
+def describe(node):
+    return f"{node.getRoleName()} “{node.name}”"
+
+
+def key_of(node):
+    extents = node.queryComponent().getExtents(1)
+    return (node.getRoleName(), node.name, extents.x, extents.y, extents.width, extents.height)
+
+
+def tab_walk(s, where, first_key="Tab"):
+    """Presses Tab until the focus is back where it was after the first
+    press (or where it is, without @first_key). Returns the (role, name)
+    of each control it reached and the number of steps where AT-SPI
+    marked no focus; fails on a control without a proper name."""
+    if first_key:
+        s.key(first_key)
+    start = wait_until(lambda: focused(s), what=f"the focus in {where}")
+    start_key = key_of(start)
+    seen = [start]
+    unmarked = 0
+    for _ in range(MAX_STEPS):
+        before = key_of(seen[-1]) if seen[-1] is not None else None
+        s.key("Tab")
+        # The focus moves, or lands where AT-SPI shows no focus.
+        try:
+            node = wait_until(lambda: (lambda n: n if n is not None and key_of(n) != before
+                                       else None)(focused(s)), timeout=1.5,
+                              what="the focus to move")
+        except Failure:
+            node = None
+            unmarked += 1
+        if node is not None and key_of(node) == start_key:
+            break
+        seen.append(node)
+    else:
+        raise Failure(f"the focus never came back to {describe(start)} in {where} after "
+                      f"{MAX_STEPS} presses of Tab: {[describe(n) for n in seen if n]}")
+
+    reached = [n for n in seen if n is not None]
+    problems = [f"{describe(n)}: {bad_name(n.name)}" for n in reached if bad_name(n.name)]
+    check(not problems, f"controls in {where} without a proper name:\n" + "\n".join(problems))
+    print(f"# {where}: {len(reached)} controls by Tab, {unmarked} steps where AT-SPI marks "
+          f"no focus", flush=True)
+    return [(n.getRoleName(), n.name) for n in reached], unmarked
+
+
+def check_entry_rows(s, root, where, unmarked):
+    """The steps of a Tab walk where GTK 4.8 marked no focus are libadwaita's
+    entry rows (the text inside them has no node of its own): there must
+    be no more of them than entry rows, and each row needs a proper name."""
+    state = s.pyatspi
+    rows = s.find_all(lambda n: n.getRoleName() == "text" and
+                      n.getState().contains(state.STATE_EDITABLE) and
+                      n.getState().contains(state.STATE_FOCUSABLE), root=root)
+    check(unmarked <= len(rows),
+          f"{unmarked} steps of Tab in {where} reach no control AT-SPI shows, "
+          f"and there are only {len(rows)} entry rows")
+    problems = [f"{describe(n)}: {bad_name(n.name)}" for n in rows if bad_name(n.name)]
+    check(not problems, f"entry rows in {where} without a proper name:\n" + "\n".join(problems))
+
+
+def composer(s):
+    return wait_until(lambda: s.find("Message", "text"), what="the composer")
+
+
+def send_by_keyboard(s, text):
+    box = composer(s)
+    s.type_ascii(text)
+    wait_until(lambda: s.text_of(box) == text,
+               what=f"the prompt in the composer (it holds {s.text_of(box)!r})")
+    s.key("Return")
+
+
+def test_tab_main_window(s):
+    # First empty: no chats in the list, the example prompt.
+    s.server.scripts.append(Script(writes=sse_reply(ANSWER, pieces=4, delay=0.02)))
+    s.start_app()
+    reached, unmarked = tab_walk(s, "the empty main window")
+    check(unmarked == 0, f"{unmarked} steps of Tab in the empty main window reach no control")
+    check("Send the example prompt" in {name for _, name in reached},
+          f"Tab never reaches the example prompt; it reaches {reached}")
+
+    # Then with a question and its reply.
+    s.key("ctrl+n")
+    wait_until(lambda: composer(s).getState().contains(s.pyatspi.STATE_FOCUSED),
+               what="the focus in the composer")
+    send_by_keyboard(s, "Say hello")
+    wait_until(lambda: ANSWER in s.message_texts(),
+               what=f"the reply (the chat shows {s.message_texts()!r})")
+    reached, unmarked = tab_walk(s, "the main window")
+    names = {name for _, name in reached}
+    check(unmarked == 0, f"{unmarked} steps of Tab in the main window reach no control")
+    for wanted in ("Message", "New chat", "Main menu", "Show chats", "Copy message",
+                   "Regenerate reply", "Search all chats", "Edit and resend message"):
+        check(wanted in names, f"Tab never reaches “{wanted}”; it reaches {sorted(names)}")
+
+    # The rows say who wrote them.
+    rows = s.find_all(lambda n: n.getRoleName() in ("grouping", "panel") and
+                      n.name in ("You", "fake-model"))
+    check({"You", "fake-model"} <= {r.name for r in rows},
+          f"the message rows are not named by their author: {[describe(r) for r in rows]}")
+
+
+def test_tab_preferences(s):
+    s.start_app()
+    s.key("ctrl+comma")
+    prefs = wait_until(lambda: next((w for w in app_windows(s) if w.name == "Preferences"),
+                                    None), what="the Preferences window")
+    wait_until(lambda: s.find("Environment", root=prefs), what="the list of providers")
+    reached, unmarked = tab_walk(s, "Preferences")
+    names = {name for _, name in reached}
+    check("Environment" in names, f"Tab never reaches the provider; it reaches {sorted(names)}")
+    check(unmarked == 0, f"{unmarked} steps of Tab in Preferences reach no control")
+
+    # The provider's page, opened from the keyboard.
+    while (lambda n: n is None or n.name != "Environment")(focused(s)):
+        s.key("Tab")
+    s.key("Return")
+    wait_until(lambda: s.find("Connection Test", root=prefs), what="the provider's page")
+    wait_until(lambda: (lambda n: n is not None and n.name == "Back to the providers")(
+        focused(s)), what="the focus on the page's Back button")
+    reached, unmarked = tab_walk(s, "the provider's page", first_key=None)
+    names = {name for _, name in reached}
+    for wanted in ("Back to the providers", "Test", "Use This Provider", "Temperature"):
+        check(wanted in names, f"Tab never reaches “{wanted}”; it reaches {sorted(names)}")
+    check_entry_rows(s, prefs, "the provider's page", unmarked)
+
+
+def test_keyboard_chat(s):
+    s.server.scripts.append(Script(writes=sse_reply(ANSWER, pieces=4, delay=0.05)))
+    s.start_app()
+    from gi.repository import Atspi
+    heard = []
+
+    def description_changed(event):
+        try:
+            heard.append((event.source.name, event.any_data))
+        except Exception:
+            pass
+
+    listener = Atspi.EventListener.new(description_changed)
+    listener.register("object:property-change:accessible-description")
+
+    box = composer(s)
+    check(box.getState().contains(s.pyatspi.STATE_FOCUSED), "the composer has not the focus")
+    send_by_keyboard(s, "Say hello")
+    wait_until(lambda: ANSWER in s.message_texts(), what="the reply")
+
+    # The end of the reply is told to the screen reader: GTK 4.8 has no
+    # announcements, so it comes as the focused composer's description.
+    def announced():
+        pump()
+        return ("Message", "The reply is complete.") in heard
+    wait_until(announced, what=f"the announcement of the reply (heard {heard})")
+
+    # Back from the composer to the reply's Copy button.
+    for _ in range(10):
+        s.key("shift+Tab")
+        node = wait_until(lambda: focused(s), what="the focus")
+        if node.name == "Copy message":
+            break
+    else:
+        raise Failure("shift+Tab from the composer never reaches the reply's Copy button")
+    # It is the reply's: the row around it is named after the model.
+    parent, row = node, None
+    while parent is not None:
+        if parent.name in ("You", "fake-model") and parent.getRoleName() != "text":
+            row = parent
+            break
+        parent = parent.parent
+    check(row is not None and row.name == "fake-model",
+          f"the Copy button reached is not the reply's (its row: {row and describe(row)})")
+    s.set_clipboard("before")
+    s.key("space")
+    wait_until(lambda: s.get_clipboard() == ANSWER,
+               what=f"the reply on the clipboard (it holds {s.get_clipboard()!r})")
+
+    # Ctrl+N: a new, empty chat, ready to type in.
+    s.key("ctrl+n")
+    wait_until(lambda: s.message_texts() == [],
+               what=f"an empty chat (it shows {s.message_texts()!r})")
+    wait_until(lambda: composer(s).getState().contains(s.pyatspi.STATE_FOCUSED),
+               what="the focus in the composer of the new chat")
+
+    # Ctrl+? shows every shortcut; Escape closes it.
+    s.key("ctrl+question")
+    shortcuts = wait_until(lambda: next((w for w in app_windows(s) if w.name != s.window.name),
+                                        None), what="the shortcuts window")
+    wait_until(lambda: s.find("Send the message", root=shortcuts), what="the shortcuts")
+    for title in ("Quit", "Close the window", "New chat", "Preferences",
+                  "Show keyboard shortcuts", "Copy the last reply"):
+        check(s.find(title, root=shortcuts), f"the shortcuts window lacks “{title}”")
+
+    # Ctrl+W closes the window, the last one, so Confab ends.
+    s.key("Escape")
+    wait_until(lambda: len(app_windows(s)) == 1, what="the shortcuts window to close")
+    s.key("ctrl+w")
+    wait_until(lambda: s.app.poll() is not None, what="Confab to end after Ctrl+W")
+    check(s.app.returncode == 0, f"Confab ended with {s.app.returncode}")
+
+
+def test_ctrl_q_and_about(s):
+    s.start_app()
+    # Preferences with Ctrl+comma; Escape closes them.
+    s.key("ctrl+comma")
+    wait_until(lambda: any(w.name == "Preferences" for w in app_windows(s)),
+               what="the Preferences window")
+    s.key("Escape")
+    wait_until(lambda: not any(w.name == "Preferences" for w in app_windows(s)),
+               what="Preferences to close on Escape")
+
+    # The About window from the main menu, with F10 and the arrows.
+    s.key("F10")
+    about = wait_until(lambda: next(iter(s.find_all(
+        lambda n: n.getRoleName() == "menu item" and n.name.replace("_", "") == "About Confab",
+        root=s.window.parent)), None), what="the main menu's About item")
+    for _ in range(12):
+        if about.getState().contains(s.pyatspi.STATE_FOCUSED):
+            break
+        s.key("Up")
+        time.sleep(0.1)
+    check(about.getState().contains(s.pyatspi.STATE_FOCUSED),
+          "the arrows never reach About Confab")
+    s.key("Return")
+    wait_until(lambda: any(w.name == "About" for w in app_windows(s)),
+               what=f"the About window (windows {[w.name for w in app_windows(s)]})")
+
+    # Ctrl+Q quits from the main window, with the About window open.
+    s.key("Escape")
+    wait_until(lambda: len(app_windows(s)) == 1, what="the About window to close")
+    s.key("ctrl+q")
+    wait_until(lambda: s.app.poll() is not None, what="Confab to end after Ctrl+Q")
+    check(s.app.returncode == 0, f"Confab ended with {s.app.returncode}")
+
+
+TESTS = [
+    ("tab-main-window", test_tab_main_window),
+    ("tab-preferences", test_tab_preferences),
+    ("keyboard-chat", test_keyboard_chat),
+    ("ctrl-q-and-about", test_ctrl_q_and_about),
+]
+
+if __name__ == "__main__":
+    only = sys.argv[1:]
+    sys.exit(run([t for t in TESTS if not only or t[0] in only]))
