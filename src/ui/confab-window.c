@@ -57,6 +57,9 @@ struct _ConfabWindow
   AdwWindowTitle    *window_title;
   ConfabModelPicker *model_picker;
   AdwViewStack      *view_stack;
+  AdwSqueezer       *switcher_squeezer;
+  GtkWidget         *header_switcher;
+  AdwViewSwitcherBar *switcher_bar;
   ConfabTranslateView *translate_view;
   GtkStack          *stack;
   GtkLabel          *suggestion_label;
@@ -1119,6 +1122,16 @@ folded_cb (ConfabWindow *self)
   confab_sidebar_set_show_start_buttons (self->sidebar, !folded);
 }
 
+/* The header bar had no room for the view switcher: it shows at the
+ * bottom instead. */
+static void
+squeezed_cb (ConfabWindow *self)
+{
+  GtkWidget *shown = adw_squeezer_get_visible_child (self->switcher_squeezer);
+
+  adw_view_switcher_bar_set_reveal (self->switcher_bar, shown != self->header_switcher);
+}
+
 static void
 resend (ConfabWindow *self,
         const char   *text)
@@ -2024,6 +2037,9 @@ confab_window_class_init (ConfabWindowClass *klass)
   gtk_widget_class_bind_template_child (widget_class, ConfabWindow, window_title);
   gtk_widget_class_bind_template_child (widget_class, ConfabWindow, model_picker);
   gtk_widget_class_bind_template_child (widget_class, ConfabWindow, view_stack);
+  gtk_widget_class_bind_template_child (widget_class, ConfabWindow, switcher_squeezer);
+  gtk_widget_class_bind_template_child (widget_class, ConfabWindow, header_switcher);
+  gtk_widget_class_bind_template_child (widget_class, ConfabWindow, switcher_bar);
   gtk_widget_class_bind_template_child (widget_class, ConfabWindow, translate_view);
   gtk_widget_class_bind_template_child (widget_class, ConfabWindow, stack);
   gtk_widget_class_bind_template_child (widget_class, ConfabWindow, suggestion_label);
@@ -2036,6 +2052,7 @@ confab_window_class_init (ConfabWindowClass *klass)
   gtk_widget_class_bind_template_callback (widget_class, sidebar_deleted_cb);
   gtk_widget_class_bind_template_callback (widget_class, sidebar_renamed_cb);
   gtk_widget_class_bind_template_callback (widget_class, folded_cb);
+  gtk_widget_class_bind_template_callback (widget_class, squeezed_cb);
   gtk_widget_class_bind_template_callback (widget_class, model_chosen_cb);
   gtk_widget_class_bind_template_callback (widget_class, models_wanted_cb);
   gtk_widget_class_bind_template_callback (widget_class, model_picker_done_cb);
