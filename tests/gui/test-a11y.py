@@ -14,6 +14,7 @@ Ctrl+N, Ctrl+comma, Ctrl+?, Ctrl+W and Ctrl+Q do what they say.
 
 import os
 import re
+import subprocess
 import sys
 import time
 
@@ -300,11 +301,41 @@ def test_ctrl_q_and_about(s):
     check(s.app.returncode == 0, f"Confab ended with {s.app.returncode}")
 
 
+def test_narrow_window(s):
+    """At 360 pixels (with GNOME's one Close button), nothing holds the
+    window wider, and the views are still switched and used."""
+    settings = os.path.join(s.env["XDG_CONFIG_HOME"], "gtk-4.0")
+    os.makedirs(settings, exist_ok=True)
+    with open(os.path.join(settings, "settings.ini"), "w") as f:
+        f.write("[Settings]\ngtk-decoration-layout=:close\n")
+    s.server.scripts.append(Script(writes=sse_reply(ANSWER, pieces=4, delay=0.02)))
+    s.start_app()
+    subprocess.run(["xdotool", "windowsize", "--sync", s.window_id, "360", "640"], env=s.env,
+                   check=True)
+
+    def width():
+        out = subprocess.run(["xdotool", "getwindowgeometry", "--shell", s.window_id],
+                             env=s.env, capture_output=True, text=True, check=True).stdout
+        return int(dict(line.split("=", 1) for line in out.split())["WIDTH"])
+    # The X window has GTK's frame around the 360 pixels: 5 on each side
+    # without a compositor.
+    wait_until(lambda: width() <= 372, timeout=5,
+               what=f"the window to be 360 pixels wide (it is {width()})")
+
+    send_by_keyboard(s, "Say hello")
+    wait_until(lambda: ANSWER in s.message_texts(), what="the reply")
+    # The Translate view, from the keyboard, at this width too.
+    s.key("alt+2")
+    wait_until(lambda: s.find("Text to translate", "text"), what="the Translate view")
+    check(width() <= 372, f"the Translate view makes the window {width()} pixels wide")
+
+
 TESTS = [
     ("tab-main-window", test_tab_main_window),
     ("tab-preferences", test_tab_preferences),
     ("keyboard-chat", test_keyboard_chat),
     ("ctrl-q-and-about", test_ctrl_q_and_about),
+    ("narrow-window", test_narrow_window),
 ]
 
 if __name__ == "__main__":
