@@ -54,7 +54,7 @@ struct _ConfabWindow
   ConfabSidebar     *sidebar;
   AdwHeaderBar      *content_header_bar;
   GtkRevealer       *edit_revealer;
-  AdwWindowTitle    *window_title;
+  GtkLabel          *window_title;
   ConfabModelPicker *model_picker;
   AdwViewStack      *view_stack;
   AdwSqueezer       *switcher_squeezer;
@@ -613,8 +613,8 @@ static void
 show_title (ConfabWindow *self,
             const char   *title)
 {
-  adw_window_title_set_title (self->window_title,
-                              title != NULL && *title != '\0' ? title : _("Confab"));
+  gtk_label_set_label (self->window_title,
+                       title != NULL && *title != '\0' ? title : _("Confab"));
 }
 
 static void
