@@ -255,7 +255,7 @@ def test_keyboard_chat(s):
     shortcuts = wait_until(lambda: next((w for w in app_windows(s) if w.name != s.window.name),
                                         None), what="the shortcuts window")
     wait_until(lambda: s.find("Send the message", root=shortcuts), what="the shortcuts")
-    for title in ("Quit", "Close the window", "New chat", "Preferences",
+    for title in ("Quit", "Close the window", "New chat", "Preferences", "Open the main menu",
                   "Show keyboard shortcuts", "Copy the last reply"):
         check(s.find(title, root=shortcuts), f"the shortcuts window lacks “{title}”")
 
