@@ -2,7 +2,11 @@
 # SPDX-FileCopyrightText: 2026 The Confab authors
 # SPDX-License-Identifier: GPL-3.0-or-later
 """Takes the screenshots in data/screenshots/ from the real window under
-Xvfb, against the GUI tests' fake server on 127.0.0.1.
+Xvfb, against the GUI tests' fake server on 127.0.0.1: a Korean prompt
+and its Japanese translation as it streams and once complete, an error,
+the Translate view, in the light and dark styles, and the chat at 360
+pixels wide. The window has GNOME's one Close button; each picture is
+the window alone.
 
     build-aux/screenshots.py [BUILD_DIR [OUTPUT_DIR]]
 """
@@ -29,6 +33,10 @@ REPLY = ("こんにちは。今日は本当にいい天気ですね！☀️\n\n
          "ほかの言い方:\n"
          "- 今日はとても良い天気ですね。\n"
          "- いいお天気ですね！\n")
+SOURCE = ("다음 주 화요일 오후 세 시에 회의실에서 뵙겠습니다. "
+          "자료는 미리 메일로 보내 드릴게요.")
+TRANSLATION = ("来週の火曜日の午後三時に会議室でお会いしましょう。"
+               "資料は事前にメールでお送りします。")
 NOT_FOUND = json.dumps({"error": {
     "message": "The model `gpt-5-mini-preview` does not exist or you do not have access to it.",
     "type": "invalid_request_error", "code": "model_not_found"}}).encode()
@@ -41,14 +49,61 @@ def shoot(session, name):
     print(path)
 
 
+def gnome_title_buttons(session):
+    """GNOME's decoration layout, Close alone: without a settings daemon
+    GTK shows Minimize and Maximize too."""
+    folder = os.path.join(session.env["XDG_CONFIG_HOME"], "gtk-4.0")
+    os.makedirs(folder, exist_ok=True)
+    with open(os.path.join(folder, "settings.ini"), "w") as f:
+        f.write("[Settings]\ngtk-decoration-layout=:close\n")
+
+
+def translate(session, style):
+    session.key("alt+2")
+    g.wait_until(lambda: session.find(name="Text to translate", role="text"),
+                 what="the Translate view")
+    time.sleep(0.4)
+    session.set_clipboard(SOURCE)
+    session.key("ctrl+shift+v")
+    g.wait_until(lambda: session.text_of(session.find(name="Translation", role="text"))
+                 == TRANSLATION, what="the translation")
+    time.sleep(0.4)
+    shoot(session, f"translate-{style}.png")
+    session.key("alt+1")
+
+
+def narrow():
+    session = g.Session()
+    try:
+        gnome_title_buttons(session)
+        session.server.scripts.append(
+            g.Script(writes=g.sse_reply(REPLY, pieces=20, delay=0.01, model="gpt-4o-mini")))
+        session.start_app(extra_env={"OPENAI_DEFAULT_MODEL": "gpt-4o-mini"})
+        subprocess.run(["xdotool", "windowsize", "--sync", session.window_id, "360", "720"],
+                       env=session.env, check=True)
+        session.type_text(PROMPT)
+        session.key("Return")
+        g.wait_until(lambda: REPLY.rstrip() in session.message_texts(), what="the whole reply")
+        time.sleep(0.5)
+        shoot(session, "narrow-light.png")
+    finally:
+        session.close()
+
+
 def scenario(style):
+    if style == "narrow":
+        return narrow()
     dark = style == "dark"
     session = g.Session(dark=dark)
     try:
+        gnome_title_buttons(session)
         session.server.scripts.append(
             g.Script(writes=g.sse_reply(REPLY, pieces=60, delay=0.03, model="gpt-4o-mini")))
         session.server.scripts.append(
             g.Script(status=404, content_type="application/json", writes=[(NOT_FOUND, 0)]))
+        session.server.scripts.append(
+            g.Script(writes=g.sse_reply(TRANSLATION, pieces=30, delay=0.02,
+                                        model="gpt-4o-mini")))
         session.start_app(extra_env={"OPENAI_DEFAULT_MODEL": "gpt-4o-mini"})
         time.sleep(0.8)
         shoot(session, f"welcome-{style}.png")
@@ -59,7 +114,7 @@ def scenario(style):
                      what="the reply to start")
         time.sleep(0.4)
         shoot(session, f"streaming-{style}.png")
-        g.wait_until(lambda: REPLY in session.message_texts(), what="the whole reply")
+        g.wait_until(lambda: REPLY.rstrip() in session.message_texts(), what="the whole reply")
         time.sleep(0.3)
         shoot(session, f"reply-{style}.png")
 
@@ -69,6 +124,8 @@ def scenario(style):
                      what="the error")
         time.sleep(0.3)
         shoot(session, f"error-{style}.png")
+
+        translate(session, style)
     finally:
         session.close()
 
@@ -80,6 +137,6 @@ if __name__ == "__main__":
         scenario(style)
     else:
         # One process per session: pyatspi stays bound to the first bus.
-        for style in ("light", "dark"):
+        for style in ("light", "dark", "narrow"):
             subprocess.run([sys.executable, *sys.argv], check=True,
                            env=dict(os.environ, CONFAB_SCREENSHOT_STYLE=style))
