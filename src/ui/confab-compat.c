@@ -97,6 +97,11 @@ announcement_leave_cb (GtkEventControllerFocus *controller)
   GtkWidget *widget = gtk_event_controller_get_widget (GTK_EVENT_CONTROLLER (controller));
   const char *base = g_object_get_data (G_OBJECT (widget), BASE_DESCRIPTION_KEY);
 
+  /* A widget that goes away loses the focus too: GTK 4.8 would send the
+   * change for an accessible it no longer has on the bus. */
+  if (!gtk_widget_get_mapped (widget))
+    return;
+
   if (base == NULL)
     base = gtk_widget_get_tooltip_text (widget);
   if (base != NULL)
