@@ -83,7 +83,11 @@ def narrow():
                        env=session.env, check=True)
         session.type_text(PROMPT)
         session.key("Return")
-        g.wait_until(lambda: REPLY.rstrip() in session.message_texts(), what="the whole reply")
+        # The reply shows as Markdown: its last list item, without the
+        # dash, ends it.
+        g.wait_until(lambda: any(t.rstrip().endswith("いいお天気ですね！")
+                                 for t in session.message_texts()),
+                     what="the whole reply")
         time.sleep(0.5)
         shoot(session, "narrow-light.png")
     finally:
@@ -114,7 +118,11 @@ def scenario(style):
                      what="the reply to start")
         time.sleep(0.4)
         shoot(session, f"streaming-{style}.png")
-        g.wait_until(lambda: REPLY.rstrip() in session.message_texts(), what="the whole reply")
+        # The reply shows as Markdown: its last list item, without the
+        # dash, ends it.
+        g.wait_until(lambda: any(t.rstrip().endswith("いいお天気ですね！")
+                                 for t in session.message_texts()),
+                     what="the whole reply")
         time.sleep(0.3)
         shoot(session, f"reply-{style}.png")
 
