@@ -276,6 +276,18 @@ class Session:
             env["ADW_DEBUG_COLOR_SCHEME"] = "prefer-dark"
         env.update(self.app_env)
         env.update(extra_env or {})
+        # criticals.so makes every critical but one known one of GTK's
+        # fatal (see criticals.c), as G_DEBUG=fatal-criticals would make
+        # them all; a module the test preloads comes after it.
+        criticals = os.environ.get("CONFAB_CRITICALS_MODULE")
+        if criticals:
+            env["LD_PRELOAD"] = ":".join(p for p in (criticals, env.get("LD_PRELOAD")) if p)
+            env.pop("G_DEBUG", None)
+            asan = env.get("ASAN_OPTIONS")
+            if "verify_asan_link_order" not in (asan or ""):
+                # The module comes before the sanitizer's runtime, which
+                # is fine.
+                env["ASAN_OPTIONS"] = (asan + ":" if asan else "") + "verify_asan_link_order=0"
         binary = os.environ["CONFAB_BINARY"]
         self.app_env_full = env
         for attempt in range(3):
