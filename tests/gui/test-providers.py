@@ -85,7 +85,13 @@ def close_preferences(s):
 
 def send(s, text, answer):
     s.server.scripts.append(Script(writes=sse_reply(answer, pieces=3, delay=0.01)))
+    # Into the composer, clicked first: after Preferences closes, Xvfb
+    # (no window manager) leaves the keyboard where the pointer is.
+    composer = wait_until(lambda: s.find("Message", "text"), what="the composer")
+    s.click(composer)
     s.type_text(text)
+    wait_until(lambda: s.text_of(composer) == text,
+               what=f"the prompt in the composer (it holds {s.text_of(composer)!r})")
     s.key("Return")
     wait_until(lambda: s.message_texts()[-1:] == [answer],
                what=f"the reply (shows {s.message_texts()!r})")
