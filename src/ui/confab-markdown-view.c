@@ -278,68 +278,42 @@ set_size (GtkWidget *widget,
 
 /* Text blocks */
 
+/* The indent, quote and heading of @block, over @start to @end. */
 static void
-append_text_block (GtkTextView               *view,
-                   const ConfabMarkdownBlock *block)
+apply_block_tags (GtkTextBuffer             *buffer,
+                  const ConfabMarkdownBlock *block,
+                  int                        start,
+                  int                        end)
 {
-  GtkTextBuffer *buffer = gtk_text_view_get_buffer (view);
-  GArray *links = g_object_get_data (G_OBJECT (buffer), "confab-links");
-  gboolean first = gtk_text_buffer_get_char_count (buffer) == 0;
   guint depth = MIN (block->quote_depth + block->list_depth, CONFAB_MARKDOWN_MAX_DEPTH * 2);
-  g_autofree char *marker = NULL;
-  GtkTextIter end;
-  int start, text_start, line_end, block_end;
-
-  gtk_text_buffer_get_end_iter (buffer, &end);
-  if (!first)
-    {
-      if (block->continues == CONFAB_MARKDOWN_CONTINUES_INLINE)
-        gtk_text_buffer_insert_with_tags_by_name (buffer, &end, "\n", 1, "soft-break", NULL);
-      else
-        gtk_text_buffer_insert (buffer, &end, "\n", 1);
-    }
-
-  start = gtk_text_iter_get_offset (&end);
-  if (block->kind == CONFAB_MARKDOWN_BLOCK_LIST_ITEM)
-    {
-      marker = confab_markdown_block_dup_marker (block);
-      gtk_text_buffer_insert (buffer, &end, marker, -1);
-    }
-  text_start = gtk_text_iter_get_offset (&end);
-  gtk_text_buffer_insert (buffer, &end, block->text->str, block->text->len);
-  block_end = gtk_text_iter_get_offset (&end);
 
   if (depth > 0)
     {
       g_autofree char *indent = g_strdup_printf ("indent-%u", depth);
 
-      apply_tag (buffer, indent, start, block_end);
+      apply_tag (buffer, indent, start, end);
     }
   if (block->quote_depth > 0)
-    apply_tag (buffer, "quote", start, block_end);
+    apply_tag (buffer, "quote", start, end);
   if (block->kind == CONFAB_MARKDOWN_BLOCK_HEADING)
     {
       g_autofree char *name = g_strdup_printf ("h%u", CLAMP (block->level, 1, 6));
 
-      apply_tag (buffer, name, start, block_end);
+      apply_tag (buffer, name, start, end);
     }
+}
 
-  /* The space above a block goes on its first line only. */
-  if (!first && block->continues == CONFAB_MARKDOWN_CONTINUES_NOT)
-    {
-      const char *newline = memchr (block->text->str, '\n', block->text->len);
+/* The styles and links of @block's spans from @first_span on, its text
+ * starting @text_start characters into @buffer. */
+static void
+apply_span_tags (GtkTextBuffer             *buffer,
+                 const ConfabMarkdownBlock *block,
+                 guint                      first_span,
+                 int                        text_start)
+{
+  GArray *links = g_object_get_data (G_OBJECT (buffer), "confab-links");
 
-      line_end = newline != NULL
-                 ? text_start + (int)g_utf8_strlen (block->text->str, newline - block->text->str)
-                 : block_end;
-      apply_tag (buffer,
-                 block->kind == CONFAB_MARKDOWN_BLOCK_LIST_ITEM ||
-                 (block->list_depth > 0 && block->kind == CONFAB_MARKDOWN_BLOCK_PARAGRAPH)
-                 ? "gap-item" : "gap",
-                 start, MAX (line_end, start + 1));
-    }
-
-  for (guint i = 0; i < block->spans->len; i++)
+  for (guint i = first_span; i < block->spans->len; i++)
     {
       const ConfabMarkdownSpan *span = &g_array_index (block->spans, ConfabMarkdownSpan, i);
       int a = text_start + (int)g_utf8_strlen (block->text->str, span->start);
@@ -363,6 +337,55 @@ append_text_block (GtkTextView               *view,
     }
 }
 
+static void
+append_text_block (GtkTextView               *view,
+                   const ConfabMarkdownBlock *block)
+{
+  GtkTextBuffer *buffer = gtk_text_view_get_buffer (view);
+  gboolean first = gtk_text_buffer_get_char_count (buffer) == 0;
+  g_autofree char *marker = NULL;
+  GtkTextIter end;
+  int start, text_start, line_end, block_end;
+
+  gtk_text_buffer_get_end_iter (buffer, &end);
+  if (!first)
+    {
+      if (block->continues == CONFAB_MARKDOWN_CONTINUES_INLINE)
+        gtk_text_buffer_insert_with_tags_by_name (buffer, &end, "\n", 1, "soft-break", NULL);
+      else
+        gtk_text_buffer_insert (buffer, &end, "\n", 1);
+    }
+
+  start = gtk_text_iter_get_offset (&end);
+  if (block->kind == CONFAB_MARKDOWN_BLOCK_LIST_ITEM)
+    {
+      marker = confab_markdown_block_dup_marker (block);
+      gtk_text_buffer_insert (buffer, &end, marker, -1);
+    }
+  text_start = gtk_text_iter_get_offset (&end);
+  gtk_text_buffer_insert (buffer, &end, block->text->str, block->text->len);
+  block_end = gtk_text_iter_get_offset (&end);
+
+  apply_block_tags (buffer, block, start, block_end);
+
+  /* The space above a block goes on its first line only. */
+  if (!first && block->continues == CONFAB_MARKDOWN_CONTINUES_NOT)
+    {
+      const char *newline = memchr (block->text->str, '\n', block->text->len);
+
+      line_end = newline != NULL
+                 ? text_start + (int)g_utf8_strlen (block->text->str, newline - block->text->str)
+                 : block_end;
+      apply_tag (buffer,
+                 block->kind == CONFAB_MARKDOWN_BLOCK_LIST_ITEM ||
+                 (block->list_depth > 0 && block->kind == CONFAB_MARKDOWN_BLOCK_PARAGRAPH)
+                 ? "gap-item" : "gap",
+                 start, MAX (line_end, start + 1));
+    }
+
+  apply_span_tags (buffer, block, 0, text_start);
+}
+
 /* Adds what @block has more than @before, which @view shows last. */
 static void
 extend_text_block (GtkTextView               *view,
@@ -370,8 +393,6 @@ extend_text_block (GtkTextView               *view,
                    const ConfabMarkdownBlock *before)
 {
   GtkTextBuffer *buffer = gtk_text_view_get_buffer (view);
-  GArray *links = g_object_get_data (G_OBJECT (buffer), "confab-links");
-  guint depth = MIN (block->quote_depth + block->list_depth, CONFAB_MARKDOWN_MAX_DEPTH * 2);
   int end_before = gtk_text_buffer_get_char_count (buffer);
   int text_start = end_before - (int)g_utf8_strlen (before->text->str, before->text->len);
   GtkTextIter end;
@@ -382,43 +403,8 @@ extend_text_block (GtkTextView               *view,
                           block->text->len - before->text->len);
   block_end = gtk_text_iter_get_offset (&end);
 
-  if (depth > 0)
-    {
-      g_autofree char *indent = g_strdup_printf ("indent-%u", depth);
-
-      apply_tag (buffer, indent, end_before, block_end);
-    }
-  if (block->quote_depth > 0)
-    apply_tag (buffer, "quote", end_before, block_end);
-  if (block->kind == CONFAB_MARKDOWN_BLOCK_HEADING)
-    {
-      g_autofree char *name = g_strdup_printf ("h%u", CLAMP (block->level, 1, 6));
-
-      apply_tag (buffer, name, end_before, block_end);
-    }
-
-  for (guint i = before->spans->len; i < block->spans->len; i++)
-    {
-      const ConfabMarkdownSpan *span = &g_array_index (block->spans, ConfabMarkdownSpan, i);
-      int a = text_start + (int)g_utf8_strlen (block->text->str, span->start);
-      int b = a + (int)g_utf8_strlen (block->text->str + span->start, span->end - span->start);
-
-      if (span->style & CONFAB_MARKDOWN_STYLE_BOLD)
-        apply_tag (buffer, "bold", a, b);
-      if (span->style & CONFAB_MARKDOWN_STYLE_ITALIC)
-        apply_tag (buffer, "italic", a, b);
-      if (span->style & CONFAB_MARKDOWN_STYLE_STRIKETHROUGH)
-        apply_tag (buffer, "strikethrough", a, b);
-      if (span->style & CONFAB_MARKDOWN_STYLE_CODE)
-        apply_tag (buffer, "code", a, b);
-      if ((span->style & CONFAB_MARKDOWN_STYLE_LINK) && span->url != NULL)
-        {
-          Link link = { a, b, g_strdup (span->url), span->openable };
-
-          apply_tag (buffer, "link", a, b);
-          g_array_append_val (links, link);
-        }
-    }
+  apply_block_tags (buffer, block, end_before, block_end);
+  apply_span_tags (buffer, block, before->spans->len, text_start);
 }
 
 /* Code blocks */
