@@ -28,6 +28,8 @@ typedef struct
   double          rss_first;
 } Watch;
 
+/* bench_read_memory () is in bench-window.c, which needs Confab's UI;
+ * bench-floor links libadwaita alone, so this reads VmRSS itself. */
 static double
 rss_mb (void)
 {

@@ -347,23 +347,6 @@ typedef struct
   gboolean failed;
 } Run;
 
-static void
-read_memory (double *rss_mb,
-             double *peak_mb)
-{
-  g_autofree char *status = NULL;
-  const char *line;
-
-  *rss_mb = *peak_mb = 0;
-  if (!g_file_get_contents ("/proc/self/status", &status, NULL, NULL))
-    return;
-
-  if ((line = strstr (status, "\nVmRSS:")) != NULL)
-    *rss_mb = g_ascii_strtoull (line + strlen ("\nVmRSS:"), NULL, 10) / 1024.0;
-  if ((line = strstr (status, "\nVmHWM:")) != NULL)
-    *peak_mb = g_ascii_strtoull (line + strlen ("\nVmHWM:"), NULL, 10) / 1024.0;
-}
-
 static double
 ms_between (gint64 from,
             gint64 to)
@@ -892,7 +875,7 @@ measure_open (Run *self)
   double peak;
   guint rows;
 
-  read_memory (&rss_before, &peak);
+  bench_read_memory (&rss_before, &peak);
   self->upper_changed = 0;
   self->open_id = self->long_id;
   self->open_called = g_get_monotonic_time ();
@@ -905,13 +888,13 @@ measure_open (Run *self)
                   DEADLINE_SECONDS);
       return FALSE;
     }
-  read_memory (&rss_open, &peak);
+  bench_read_memory (&rss_open, &peak);
 
   /* Text laid out in idles can grow the view for a while. */
   if (!bench_wait_until (has_settled, self, DEADLINE_SECONDS))
     g_print ("history: run %u: the height of the conversation still changes after %u s\n",
              self->run, DEADLINE_SECONDS);
-  read_memory (&rss, &peak);
+  bench_read_memory (&rss, &peak);
   rows = count_rows (GTK_WIDGET (self->scroller));
 
   set_result (self, "open-shown", ms_between (self->open_called, self->open_shown));
@@ -964,7 +947,7 @@ cycle (Run *self)
         }
       ms[round] = ms_between (started, g_get_monotonic_time ()) / MAX (self->n_cycled, 1);
       bench_wait_until (is_quiet, self, 10);
-      read_memory (&rss[round], &peak);
+      bench_read_memory (&rss[round], &peak);
     }
 
   set_result (self, "cycle-open", ms[1]);
@@ -992,7 +975,7 @@ run_cb (gpointer user_data)
   if (measure_start_up (self) && measure_open (self) && scroll (self, SCROLL_UP, "up") &&
       scroll (self, SCROLL_DOWN, "down"))
     {
-      read_memory (&rss, &peak);
+      bench_read_memory (&rss, &peak);
       set_result (self, "rss-scrolled", rss);
       set_result (self, "peak-scrolled", peak);
       g_print ("history: run %u: memory: RSS %.0f MB after scrolling; peak %.0f MB\n", self->run,

@@ -395,14 +395,11 @@ stall_tick_cb (gpointer user_data)
 static double
 rss_mb (void)
 {
-  g_autofree char *status = NULL;
-  const char *line;
+  double rss;
 
-  if (!g_file_get_contents ("/proc/self/status", &status, NULL, NULL) ||
-      (line = strstr (status, "\nVmRSS:")) == NULL)
-    return 0;
+  bench_read_memory (&rss, NULL);
 
-  return g_ascii_strtoull (line + strlen ("\nVmRSS:"), NULL, 10) / 1024.0;
+  return rss;
 }
 
 /* The naive window's whole rendering: insert, scroll to the end. */

@@ -9,6 +9,8 @@
 
 #include "bench-window.h"
 
+#include <string.h>
+
 #include "confab-message-row.h"
 
 /* Timing the frames of a window */
@@ -166,4 +168,30 @@ GtkScrolledWindow *
 bench_find_scroller (GtkWidget *widget)
 {
   return GTK_SCROLLED_WINDOW (bench_find_widget (widget, is_conversation_scroller, NULL));
+}
+
+/**
+ * bench_read_memory:
+ * @rss_mb: (out): the resident set now, in MB
+ * @peak_mb: (out) (optional): its peak so far, in MB
+ *
+ * Reads this process's memory from /proc/self/status; 0 where it cannot.
+ */
+void
+bench_read_memory (double *rss_mb,
+                   double *peak_mb)
+{
+  g_autofree char *status = NULL;
+  const char *line;
+
+  *rss_mb = 0;
+  if (peak_mb != NULL)
+    *peak_mb = 0;
+  if (!g_file_get_contents ("/proc/self/status", &status, NULL, NULL))
+    return;
+
+  if ((line = strstr (status, "\nVmRSS:")) != NULL)
+    *rss_mb = g_ascii_strtoull (line + strlen ("\nVmRSS:"), NULL, 10) / 1024.0;
+  if (peak_mb != NULL && (line = strstr (status, "\nVmHWM:")) != NULL)
+    *peak_mb = g_ascii_strtoull (line + strlen ("\nVmHWM:"), NULL, 10) / 1024.0;
 }

@@ -41,4 +41,7 @@ GtkWidget         *bench_find_widget      (GtkWidget        *widget,
                                            gpointer          user_data);
 GtkScrolledWindow *bench_find_scroller    (GtkWidget        *widget);
 
+void               bench_read_memory      (double           *rss_mb,
+                                           double           *peak_mb);
+
 G_END_DECLS
