@@ -33,6 +33,9 @@ struct _ConfabApplication
   char         *system_prompt;
   char         *store_problem;
 
+  /* not owned: GTK keeps its toplevels; cleared when it is destroyed */
+  ConfabPreferences *preferences;
+
   /* plain state */
   gboolean store_ready;
 };
@@ -509,6 +512,8 @@ confab_application_dispose (GObject *object)
 {
   ConfabApplication *self = (ConfabApplication *)object;
 
+  if (self->preferences != NULL)
+    gtk_window_destroy (GTK_WINDOW (self->preferences));
   g_cancellable_cancel (self->cancellable);
   g_clear_object (&self->cancellable);
   /* The store finishes the writes queued to it before it goes. */
@@ -731,16 +736,33 @@ void
 confab_application_show_preferences (ConfabApplication *self,
                                      const char        *preset_id)
 {
-  ConfabPreferences *preferences;
+  GtkWindow *parent;
 
   g_return_if_fail (CONFAB_IS_APPLICATION (self));
 
   if (self->profiles == NULL)
     return;
 
-  preferences = confab_preferences_new (gtk_application_get_active_window (GTK_APPLICATION (self)),
-                                        self->profiles);
+  /* One window, hidden on close and shown again. GTK 4.8 answers an
+   * accessibility client's question about a window being destroyed with
+   * a NULL object path and can crash in it (seen with the GUI tests'
+   * AT-SPI client, and Orca asks the same questions); a hidden window's
+   * accessible objects stay valid. */
+  parent = gtk_application_get_active_window (GTK_APPLICATION (self));
+  if (self->preferences == NULL)
+    {
+      self->preferences = confab_preferences_new (parent, self->profiles);
+      g_object_add_weak_pointer (G_OBJECT (self->preferences),
+                                 (gpointer *)&self->preferences);
+    }
+  else
+    {
+      gtk_window_set_transient_for (GTK_WINDOW (self->preferences), parent);
+      gtk_window_set_modal (GTK_WINDOW (self->preferences), parent != NULL);
+      confab_preferences_show_list (self->preferences);
+    }
+
   if (preset_id != NULL)
-    confab_preferences_add_profile (preferences, preset_id);
-  gtk_window_present (GTK_WINDOW (preferences));
+    confab_preferences_add_profile (self->preferences, preset_id);
+  gtk_window_present (GTK_WINDOW (self->preferences));
 }
