@@ -204,6 +204,84 @@ without_spaces (const char *text)
   return g_string_free (out, FALSE);
 }
 
+static void
+after_paint_cb (GdkFrameClock *clock,
+                gboolean      *done)
+{
+  *done = TRUE;
+}
+
+/* Runs the main loop until @widget's window has drawn a frame: the row
+ * shows streamed text in its frames' tick, as in the app. */
+static void
+wait_frame (GtkWidget *widget)
+{
+  GdkFrameClock *clock;
+  gboolean done = FALSE;
+  gulong id;
+
+  while (!gtk_widget_get_mapped (widget))
+    g_main_context_iteration (NULL, TRUE);
+
+  clock = gtk_widget_get_frame_clock (widget);
+  id = g_signal_connect (clock, "after-paint", G_CALLBACK (after_paint_cb), &done);
+  gdk_frame_clock_request_phase (clock, GDK_FRAME_CLOCK_PHASE_PAINT);
+  while (!done)
+    g_main_context_iteration (NULL, TRUE);
+  g_signal_handler_disconnect (clock, id);
+}
+
+/* A window that shows @child scrolled, as the app does: a window as
+ * tall as a long reply is more than X gives. */
+static GtkWidget *
+scrolled_window_new (GtkWidget *child)
+{
+  GtkWidget *window = gtk_window_new ();
+  GtkWidget *scroller = gtk_scrolled_window_new ();
+
+  gtk_scrolled_window_set_child (GTK_SCROLLED_WINDOW (scroller), child);
+  gtk_window_set_default_size (GTK_WINDOW (window), 600, 400);
+  gtk_window_set_child (GTK_WINDOW (window), scroller);
+  gtk_window_present (GTK_WINDOW (window));
+
+  return window;
+}
+
+/* The most text, in bytes, that one of the row's children shows: a page
+ * of a Markdown reply's widgets, or a block of plain text. */
+static gsize
+largest_child (GtkWidget *row)
+{
+  gsize largest = 0;
+
+  for (GtkWidget *child = gtk_widget_get_first_child (row);
+       child != NULL;
+       child = gtk_widget_get_next_sibling (child))
+    {
+      GtkWidget *first = GTK_IS_TEXT_VIEW (child) ? child : gtk_widget_get_first_child (child);
+      gsize size = 0;
+
+      for (GtkWidget *view = first; view != NULL; view = gtk_widget_get_next_sibling (view))
+        {
+          GtkTextBuffer *buffer;
+          g_autofree char *text = NULL;
+          GtkTextIter start, end;
+
+          if (!GTK_IS_TEXT_VIEW (view))
+            continue;
+          buffer = gtk_text_view_get_buffer (GTK_TEXT_VIEW (view));
+          gtk_text_buffer_get_bounds (buffer, &start, &end);
+          text = gtk_text_buffer_get_text (buffer, &start, &end, TRUE);
+          size += strlen (text);
+          if (view == child)
+            break;
+        }
+      largest = MAX (largest, size);
+    }
+
+  return largest;
+}
+
 /* A reply shown as Markdown, streamed in pieces: the view shows the text
  * without markup, in a number of the row's children that grows with the
  * text as plain text's blocks do, and as written once turned off. */
@@ -216,7 +294,7 @@ test_markdown (void)
   g_autofree char *shown = NULL;
   g_autofree char *a = NULL;
   g_autofree char *b = NULL;
-  GtkWidget *window = gtk_window_new ();
+  GtkWidget *window;
   GtkWidget *row = g_object_new (CONFAB_TYPE_MESSAGE_ROW,
                                  "message", message,
                                  "render-markdown", TRUE,
@@ -229,8 +307,7 @@ test_markdown (void)
                             "```c\nint x = %u;\n```\n\n| a | b |\n|---|---|\n| 1 | 2 |\n\n",
                             i, i, i);
 
-  gtk_window_set_child (GTK_WINDOW (window), row);
-  gtk_window_present (GTK_WINDOW (window));
+  window = scrolled_window_new (row);
   confab_message_set_state (message, CONFAB_MESSAGE_STATE_STREAMING);
   for (guint i = 0; fed < text->len; i++)
     {
@@ -238,9 +315,7 @@ test_markdown (void)
 
       confab_message_append (message, CONFAB_MESSAGE_PART_CONTENT, text->str + fed, n);
       fed += n;
-      /* A state change flushes pending text at once, as a frame would. */
-      confab_message_set_state (message, CONFAB_MESSAGE_STATE_PENDING);
-      confab_message_set_state (message, CONFAB_MESSAGE_STATE_STREAMING);
+      wait_frame (row);
     }
   confab_message_set_state (message, CONFAB_MESSAGE_STATE_COMPLETE);
 
@@ -261,6 +336,77 @@ test_markdown (void)
   gtk_window_destroy (GTK_WINDOW (window));
 }
 
+/* A page holds widgets until it has 8 KB, and the last of them may take
+ * 8 KB and a paragraph more, and the unfinished part. */
+#define PAGE_MOST (3 * 8192 + 4096)
+
+/* Prose as models write it, lines ended by one newline and no blank
+ * line: to Markdown one long paragraph. Streamed in pieces, it shows as
+ * it does given at once, and in pages of bounded size, so that only
+ * those in view are drawn: one page grown with the whole reply made
+ * each frame's cost grow with it. */
+static void
+test_markdown_prose (void)
+{
+  g_autoptr(ConfabMessage) message = confab_message_new (CONFAB_MESSAGE_ROLE_ASSISTANT, NULL);
+  g_autoptr(ConfabMessage) whole = confab_message_new (CONFAB_MESSAGE_ROLE_ASSISTANT, NULL);
+  g_autoptr(GString) text = g_string_new (NULL);
+  g_autofree char *shown = NULL;
+  g_autofree char *expected = NULL;
+  GtkWidget *window;
+  GtkWidget *box = gtk_box_new (GTK_ORIENTATION_VERTICAL, 0);
+  GtkWidget *row = g_object_new (CONFAB_TYPE_MESSAGE_ROW,
+                                 "message", message,
+                                 "render-markdown", TRUE,
+                                 NULL);
+  GtkWidget *whole_row = g_object_new (CONFAB_TYPE_MESSAGE_ROW,
+                                       "message", whole,
+                                       "render-markdown", TRUE,
+                                       NULL);
+  gsize fed = 0;
+
+  for (guint i = 0; text->len < 200 * 1024; i++)
+    {
+      g_string_append_printf (text, "Line %u: 오늘은 날씨가 참 좋군요, and *this* line 今日は", i);
+      for (guint j = 0; j < i % 7; j++)
+        g_string_append (text, " いい天気ですね。 more words here");
+      g_string_append_c (text, '\n');
+    }
+
+  gtk_box_append (GTK_BOX (box), row);
+  gtk_box_append (GTK_BOX (box), whole_row);
+  window = scrolled_window_new (box);
+  confab_message_set_state (message, CONFAB_MESSAGE_STATE_STREAMING);
+  for (guint i = 0; fed < text->len; i++)
+    {
+      gsize n = MIN (text->len - fed, 1 + (i * 131) % 600);
+
+      /* Deltas are whole characters. */
+      while (((guchar)text->str[fed + n] & 0xc0) == 0x80)
+        n++;
+
+      confab_message_append (message, CONFAB_MESSAGE_PART_CONTENT, text->str + fed, n);
+      fed += n;
+      wait_frame (row);
+    }
+  /* Checked while it streams, and again once it is complete. */
+  g_assert_cmpuint (largest_child (row), <=, PAGE_MOST);
+  confab_message_set_state (message, CONFAB_MESSAGE_STATE_COMPLETE);
+
+  confab_message_set_state (whole, CONFAB_MESSAGE_STATE_STREAMING);
+  confab_message_append (whole, CONFAB_MESSAGE_PART_CONTENT, text->str, text->len);
+  confab_message_set_state (whole, CONFAB_MESSAGE_STATE_COMPLETE);
+
+  shown = confab_message_row_dup_shown_text (CONFAB_MESSAGE_ROW (row));
+  expected = confab_message_row_dup_shown_text (CONFAB_MESSAGE_ROW (whole_row));
+  g_assert_cmpstr (shown, ==, expected);
+  g_assert_null (strstr (shown, "*this*"));
+  g_assert_cmpuint (largest_child (row), <=, PAGE_MOST);
+  g_assert_cmpuint (largest_child (whole_row), <=, PAGE_MOST);
+
+  gtk_window_destroy (GTK_WINDOW (window));
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -277,6 +423,7 @@ main (int   argc,
     }
   g_test_add_func ("/confab/message-row/retry-clears", test_retry_clears);
   g_test_add_func ("/confab/message-row/markdown", test_markdown);
+  g_test_add_func ("/confab/message-row/markdown-prose", test_markdown_prose);
 
   return g_test_run ();
 }

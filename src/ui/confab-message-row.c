@@ -373,12 +373,19 @@ append_finished (ConfabMessageRow          *self,
 {
   GtkWidget *widget;
 
-  self->md_page_size += block->text->len;
   if (goes_on_in (self->md_last, block))
     {
+      self->md_page_size += block->text->len;
       confab_markdown_view_append (self->md_last, block);
       return;
     }
+
+  /* A full page is left as it is, before the unfinished part's widgets,
+   * which move on to the new page, are kept. Else a reply of one kind of
+   * block would grow a single page, drawn whole in every frame. */
+  if (md_page_full (self))
+    new_md_page (self);
+  self->md_page_size += block->text->len;
 
   /* The first widget of the unfinished part, which showed this block a
    * frame ago, shows it for good: making a new one and dropping that
@@ -393,8 +400,6 @@ append_finished (ConfabMessageRow          *self,
     }
   else
     {
-      if (md_page_full (self))
-        new_md_page (self);
       widget = confab_markdown_view_new (block);
       insert_md_widget (self, widget,
                         self->md_tail->len > 0 ? g_ptr_array_index (self->md_tail, 0) : NULL);
@@ -503,6 +508,48 @@ render_md_tail (ConfabMessageRow *self,
   self->md_tail_blocks = g_ptr_array_ref (blocks);
 }
 
+/* Whether @block, the first finished since the last frame, is the
+ * unfinished part shown then, with more text: then it is finished by
+ * adding that text, not taken out and shown again, which at 20,000
+ * deltas a second meant a few kilobytes deleted and inserted in most
+ * frames. */
+static gboolean
+finish_shown_tail (ConfabMessageRow          *self,
+                   const ConfabMarkdownBlock *block)
+{
+  GPtrArray *before = self->md_tail_blocks;
+  GtkWidget *widget = self->md_tail_end;
+
+  if (before == NULL || before->len != 1 || widget == NULL)
+    return FALSE;
+
+  if (widget == self->md_last && self->md_tail_start >= 0)
+    {
+      /* Shown at the end of md_last, where it stays. */
+      if (!confab_markdown_view_extend (widget, block, g_ptr_array_index (before, 0)))
+        return FALSE;
+      self->md_tail_start = -1;
+      self->md_page_size += block->text->len;
+      return TRUE;
+    }
+
+  if (self->md_tail_start >= 0 || self->md_tail->len != 1 ||
+      g_ptr_array_index (self->md_tail, 0) != widget ||
+      confab_markdown_view_get_kind (widget) == CONFAB_MARKDOWN_VIEW_TABLE)
+    return FALSE;
+
+  /* In a widget of its own, which becomes md_last, on a new page if this
+   * one is full (see append_finished ()). */
+  if (!confab_markdown_view_extend (widget, block, g_ptr_array_index (before, 0)))
+    return FALSE;
+  if (md_page_full (self))
+    new_md_page (self);
+  g_ptr_array_remove_index (self->md_tail, 0);
+  self->md_page_size += block->text->len;
+  self->md_last = widget;
+  return TRUE;
+}
+
 /* A reply shown as Markdown: the blocks finished since the last frame go
  * in once, and the unfinished part, which the stream keeps under a few
  * kilobytes, is parsed and shown again. A frame's cost does not grow with
@@ -526,11 +573,13 @@ flush_markdown (ConfabMessageRow *self)
   finished = confab_markdown_stream_update (self->md_stream, content, len);
   if (finished->len > 0)
     {
+      guint i = finish_shown_tail (self, g_ptr_array_index (finished, 0)) ? 1 : 0;
+
       /* What the unfinished part showed is shown again after these. */
       g_clear_pointer (&self->md_tail_blocks, g_ptr_array_unref);
       self->md_tail_end = NULL;
       cut_md_tail (self);
-      for (guint i = 0; i < finished->len; i++)
+      for (; i < finished->len; i++)
         append_finished (self, g_ptr_array_index (finished, i));
     }
 
