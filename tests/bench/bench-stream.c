@@ -141,6 +141,8 @@ typedef struct
   GArray *intervals;
   GArray *costs;
   GArray *lengths;
+  /* how much of the reply had arrived at the end of each interval */
+  GArray *interval_at;
 
   /* plain state */
   gboolean recording;
@@ -352,6 +354,8 @@ painted_cb (gint64   now,
     {
       value = (now - self->last_paint) / 1000.0;
       g_array_append_val (self->intervals, value);
+      value = confab_message_get_content_length (self->reply);
+      g_array_append_val (self->interval_at, value);
     }
   self->last_paint = now;
 
@@ -504,9 +508,11 @@ reset_probe (Bench *self)
   g_clear_pointer (&self->intervals, g_array_unref);
   g_clear_pointer (&self->costs, g_array_unref);
   g_clear_pointer (&self->lengths, g_array_unref);
+  g_clear_pointer (&self->interval_at, g_array_unref);
   self->intervals = g_array_new (FALSE, FALSE, sizeof (double));
   self->costs = g_array_new (FALSE, FALSE, sizeof (double));
   self->lengths = g_array_new (FALSE, FALSE, sizeof (double));
+  self->interval_at = g_array_new (FALSE, FALSE, sizeof (double));
   self->recording = FALSE;
   self->finished = FALSE;
   self->n_deltas = 0;
@@ -678,6 +684,42 @@ print_result (const RunSpec   *spec,
            spec->name, r->cost_first, r->cost_first_max, r->cost_last, r->cost_last_max);
 }
 
+/* Where in the reply the longest frame intervals came: a p99 over a few
+ * hundred frames is the second or third longest, and the frames that
+ * begin and end a reply do work once. */
+static void
+print_longest (Bench         *self,
+               const RunSpec *spec,
+               gsize          bytes)
+{
+  g_autoptr(GArray) order = g_array_new (FALSE, FALSE, sizeof (guint));
+
+  for (guint i = 0; i < self->intervals->len; i++)
+    g_array_append_val (order, i);
+  for (guint n = 0; n < MIN (3, order->len); n++)
+    for (guint i = n + 1; i < order->len; i++)
+      if (g_array_index (self->intervals, double, g_array_index (order, guint, i)) >
+          g_array_index (self->intervals, double, g_array_index (order, guint, n)))
+        {
+          guint t = g_array_index (order, guint, i);
+
+          g_array_index (order, guint, i) = g_array_index (order, guint, n);
+          g_array_index (order, guint, n) = t;
+        }
+
+  g_print ("stream: %s: longest frame intervals", spec->name);
+  for (guint n = 0; n < MIN (3, order->len); n++)
+    {
+      guint i = g_array_index (order, guint, n);
+
+      g_print ("%s %.1f ms at %.0f%% of the reply (frame %u of %u)", n > 0 ? "," : "",
+               g_array_index (self->intervals, double, i),
+               bytes > 0 ? 100 * g_array_index (self->interval_at, double, i) / bytes : 0,
+               i + 1, self->intervals->len);
+    }
+  g_print ("\n");
+}
+
 static gboolean
 run_one (Bench         *self,
          const RunSpec *spec,
@@ -786,6 +828,7 @@ run_one (Bench         *self,
   if (self->naive_view != NULL)
     g_print ("stream: (naive window)\n");
   print_result (spec, r);
+  print_longest (self, spec, r->bytes);
   if (self->naive_view == NULL)
     g_print ("stream: %s: RSS %.1f MB after the reply\n", spec->name, r->rss);
 
@@ -1020,6 +1063,7 @@ main (int   argc,
   g_clear_pointer (&bench.intervals, g_array_unref);
   g_clear_pointer (&bench.costs, g_array_unref);
   g_clear_pointer (&bench.lengths, g_array_unref);
+  g_clear_pointer (&bench.interval_at, g_array_unref);
   bench_remove_tree (root);
 
   if (status == 0 && bench.failed)

@@ -91,15 +91,26 @@ bench_frame_probe_new (GdkFrameClock  *clock,
   return self;
 }
 
+/* A window's frame clock drops its handlers when the window is hidden
+ * and its surface goes, before the probe may be freed. */
+static void
+disconnect (gulong   *id,
+            gpointer  instance)
+{
+  if (*id != 0 && g_signal_handler_is_connected (instance, *id))
+    g_signal_handler_disconnect (instance, *id);
+  *id = 0;
+}
+
 void
 bench_frame_probe_free (BenchFrameProbe *self)
 {
   if (self == NULL)
     return;
 
-  g_clear_signal_handler (&self->before_paint_id, self->clock);
-  g_clear_signal_handler (&self->update_id, self->clock);
-  g_clear_signal_handler (&self->after_paint_id, self->clock);
+  disconnect (&self->before_paint_id, self->clock);
+  disconnect (&self->update_id, self->clock);
+  disconnect (&self->after_paint_id, self->clock);
   g_clear_object (&self->clock);
   g_free (self);
 }
