@@ -2,10 +2,11 @@
 # SPDX-FileCopyrightText: 2026 The Confab authors
 # SPDX-License-Identifier: GPL-3.0-or-later
 """Takes the screenshots in data/screenshots/ from the real window under
-Xvfb, against the GUI tests' fake server on 127.0.0.1: a Korean prompt
-and its Japanese translation as it streams and once complete, an error,
-the Translate view, in the light and dark styles, and the chat at 360
-pixels wide. The window has GNOME's one Close button; each picture is
+Xvfb, against the GUI tests' fake server on 127.0.0.1: the welcome page
+of a first start and the Preferences it leads to, an empty chat, a
+Korean prompt and its Japanese translation as it streams and once
+complete, an error, the Translate view, in the light and dark styles,
+and the chat at 360 pixels wide. The window has GNOME's one Close button; each picture is
 the window alone.
 
     build-aux/screenshots.py [BUILD_DIR [OUTPUT_DIR]]
@@ -42,11 +43,18 @@ NOT_FOUND = json.dumps({"error": {
     "type": "invalid_request_error", "code": "model_not_found"}}).encode()
 
 
-def shoot(session, name):
+def shoot(session, name, window=None):
     path = os.path.join(out, name)
-    subprocess.run(["import", "-display", session.display, "-window", session.window_id, path],
+    subprocess.run(["import", "-display", session.display, "-window",
+                    window or session.window_id, path],
                    env=session.env, check=True)
     print(path)
+
+
+def x_window_named(session, title):
+    found = subprocess.run(["xdotool", "search", "--onlyvisible", "--name", f"^{title}$"],
+                           env=session.env, capture_output=True, text=True).stdout.split()
+    return found[-1] if found else None
 
 
 def gnome_title_buttons(session):
@@ -94,9 +102,47 @@ def narrow():
         session.close()
 
 
+def all_labels(session):
+    """The labels of every window of the app, Preferences included."""
+    return [session.text_of(n) for n in session.find_all(lambda n: n.getRoleName() == "label",
+                                                         root=session.window.parent)]
+
+
+def first_run(style):
+    """A first start, nothing configured: the welcome page, then the
+    provider it offers, in Preferences, and the list of providers."""
+    session = g.Session(dark=style == "dark")
+    try:
+        gnome_title_buttons(session)
+        session.start_app(extra_env={"OPENAI_BASE_URL": "", "OPENAI_DEFAULT_MODEL": "",
+                                     "OPENAI_API_KEY": "", "GSETTINGS_BACKEND": "keyfile"})
+        g.wait_until(lambda: "Welcome to Confab" in session.labels(), what="the welcome page")
+        time.sleep(0.6)
+        shoot(session, f"welcome-{style}.png")
+
+        session.click(g.wait_until(lambda: session.find(name="llama.cpp on This Computer"),
+                                   what="the llama.cpp choice"))
+        g.wait_until(lambda: "Connection" in all_labels(session), what="the provider's page")
+        window = g.wait_until(lambda: x_window_named(session, "Preferences"),
+                              what="the Preferences window")
+        time.sleep(0.6)
+        shoot(session, f"provider-{style}.png", window)
+
+        session.press(None, g.wait_until(lambda: next(iter(session.find_all(
+            lambda n: session.is_button(n) and n.name == "Back to the providers",
+            root=session.window.parent)), None), what="the Back button"))
+        g.wait_until(lambda: "Connection" not in all_labels(session), what="the providers")
+        time.sleep(0.6)
+        shoot(session, f"preferences-{style}.png", window)
+    finally:
+        session.close()
+
+
 def scenario(style):
     if style == "narrow":
         return narrow()
+    if style.startswith("first-run-"):
+        return first_run(style[len("first-run-"):])
     dark = style == "dark"
     session = g.Session(dark=dark)
     try:
@@ -110,7 +156,7 @@ def scenario(style):
                                         model="gpt-4o-mini")))
         session.start_app(extra_env={"OPENAI_DEFAULT_MODEL": "gpt-4o-mini"})
         time.sleep(0.8)
-        shoot(session, f"welcome-{style}.png")
+        shoot(session, f"empty-chat-{style}.png")
 
         session.type_text(PROMPT)
         session.key("Return")
@@ -145,6 +191,6 @@ if __name__ == "__main__":
         scenario(style)
     else:
         # One process per session: pyatspi stays bound to the first bus.
-        for style in ("light", "dark", "narrow"):
+        for style in ("first-run-light", "first-run-dark", "light", "dark", "narrow"):
             subprocess.run([sys.executable, *sys.argv], check=True,
                            env=dict(os.environ, CONFAB_SCREENSHOT_STYLE=style))
