@@ -476,13 +476,20 @@ raw_text (sqlite3    *db,
   return g_strdup ((const char *)sqlite3_column_text (stmt, 0));
 }
 
-/* The full-text index agrees with the messages, row for row. */
+/* The full-text index agrees with the messages, row for row: every
+ * message that is not streaming is in it once, and none that is. The
+ * streaming ones are indexed for the check, which then compares the
+ * index with all the rows, and taken out again. */
 static void
 assert_index_sound (const char *path)
 {
   g_autoptr(sqlite3) db = raw_open (path);
 
+  raw_exec (db, "BEGIN");
+  raw_exec (db, "INSERT INTO messages_fts (rowid, content) "
+                "SELECT id, content FROM messages WHERE state = 'streaming'");
   raw_exec (db, "INSERT INTO messages_fts (messages_fts, rank) VALUES ('integrity-check', 1)");
+  raw_exec (db, "ROLLBACK");
   raw_exec (db, "PRAGMA foreign_key_check");
 }
 
@@ -1198,17 +1205,42 @@ static const char v3_rows[] =
   "  'llama3.2', 'stop', 5800, 290000, 1100000);"
   "PRAGMA user_version = 3;";
 
+/* Version 4's step, exactly as it was released. */
+static const char v3_to_v4[] =
+  "CREATE TABLE translations ("
+  "  id INTEGER PRIMARY KEY AUTOINCREMENT,"
+  "  source TEXT NOT NULL,"
+  "  target TEXT NOT NULL,"
+  "  source_language TEXT,"
+  "  target_language TEXT NOT NULL,"
+  "  model TEXT,"
+  "  created_at INTEGER NOT NULL"
+  ");";
+
+/* What version 4 wrote on top of that: a reply that was still streaming
+ * when it was killed, indexed for search as version 4 indexed every save,
+ * and a recent translation. */
+static const char v4_rows[] =
+  "INSERT INTO conversations VALUES (10, '途中', 7000, 8000, 'llama3.2', NULL, 0);"
+  "INSERT INTO messages VALUES (70, 10, 0, 'user', '긴 이야기를 해 주세요', '', 'complete',"
+  "  NULL, NULL, NULL, NULL, 7500, 7500, NULL, 0, 1, NULL, NULL);"
+  "INSERT INTO messages VALUES (71, 10, 1, 'assistant', '昔々あるところに', '', 'streaming',"
+  "  NULL, NULL, NULL, 'llama3.2', 7600, 8000, NULL, 0, 1, NULL, NULL);"
+  "INSERT INTO translations VALUES (1, '안녕', 'こんにちは', 'ko', 'ja', 'llama3.2', 7700);"
+  "PRAGMA user_version = 4;";
+
 /* A file as each earlier version left it, by version, each applied in
  * turn. A new schema version adds the file the one before it wrote. */
 static const struct
 {
   const char *name;
   guint       version;
-  const char *sql[5];
+  const char *sql[7];
 } earlier_versions[] = {
   { "v1", 1, { v1_schema, NULL } },
   { "v2", 2, { v1_schema, v1_to_v2, v2_rows, NULL } },
   { "v3", 3, { v1_schema, v1_to_v2, v2_to_v3, v3_rows, NULL } },
+  { "v4", 4, { v1_schema, v1_to_v2, v2_to_v3, v3_to_v4, v4_rows, NULL } },
 };
 
 G_STATIC_ASSERT (G_N_ELEMENTS (earlier_versions) == CONFAB_STORE_SCHEMA_VERSION - 1);
@@ -1333,8 +1365,9 @@ test_migrate_from_earlier (gconstpointer data)
                                       "generation_us IS NOT NULL"),
                          ==, 0);
       }
-    /* Version 4 begins with no recent translation. */
-    g_assert_cmpint (raw_int (db, "SELECT count(*) FROM translations"), ==, 0);
+    /* Version 4 begins with no recent translation; version 4's are kept. */
+    g_assert_cmpint (raw_int (db, "SELECT count(*) FROM translations"), ==,
+                     earlier_versions[i].version >= 4);
   }
   after = rows_since (path, earlier_versions[i].version);
   g_assert_cmpstrv (after, before);
@@ -1395,9 +1428,92 @@ test_migrate_from_earlier (gconstpointer data)
     g_autoptr(ConfabStoredTranslation) saved = add_translation (store, translation);
     g_autoptr(GPtrArray) recent = list_translations (store, 10);
 
-    g_assert_cmpuint (recent->len, ==, 1);
+    g_assert_cmpuint (recent->len, ==, 1 + (earlier_versions[i].version >= 4));
     assert_translation (recent->pdata[0], "안녕하세요", "こんにちは", "ko", "ja");
   }
+
+  /* The reply version 4 left streaming is found once, as interrupted. */
+  if (earlier_versions[i].version >= 4)
+    {
+      g_autoptr(GPtrArray) hits = search (store, "昔々あるところ", 10);
+
+      g_assert_cmpuint (hits->len, ==, 1);
+    }
+
+  g_assert_finalize_object (store);
+  assert_index_sound (path);
+}
+
+/* A reply is searched once it stops streaming: the saves while it
+ * streams leave the index alone, and its final text is found once. */
+static void
+test_search_streaming (void)
+{
+  g_autofree char *path = default_path ();
+  g_autoptr(ConfabStoredConversation) conversation = NULL;
+  g_autoptr(ConfabStoredMessage) message = NULL;
+  g_autoptr(ConfabStoredMessage) saved = NULL;
+  g_autoptr(ConfabStoredMessage) doomed = NULL;
+  g_autoptr(ConfabStoreSnapshot) snapshot = NULL;
+  g_autoptr(GPtrArray) hits = NULL;
+  g_autoptr(GError) error = NULL;
+  ConfabStore *store;
+
+  store = open_store (path);
+  conversation = create_conversation (store, "Streaming");
+  message = stored_reply ("ストリーミング", CONFAB_MESSAGE_STATE_STREAMING, NULL);
+  saved = append_message_full (store, conversation->id, message, &error);
+  g_assert_no_error (error);
+
+  hits = search (store, "ストリーミング", 10);
+  g_assert_cmpuint (hits->len, ==, 0);
+  g_clear_pointer (&hits, g_ptr_array_unref);
+
+  /* Saved again, longer, still streaming. */
+  g_free (saved->content);
+  saved->content = g_strdup ("ストリーミング中の返事です");
+  g_assert_true (update_message (store, saved, &error));
+  g_assert_no_error (error);
+  hits = search (store, "中の返事", 10);
+  g_assert_cmpuint (hits->len, ==, 0);
+  g_clear_pointer (&hits, g_ptr_array_unref);
+  assert_index_sound (path);
+
+  /* Complete: found, once, by any part of its text. */
+  saved->state = CONFAB_MESSAGE_STATE_COMPLETE;
+  g_assert_true (update_message (store, saved, &error));
+  g_assert_no_error (error);
+  hits = search (store, "中の返事", 10);
+  g_assert_cmpuint (hits->len, ==, 1);
+  g_clear_pointer (&hits, g_ptr_array_unref);
+  assert_index_sound (path);
+
+  /* Continued: streaming again, out of the index, then back with more. */
+  saved->state = CONFAB_MESSAGE_STATE_STREAMING;
+  g_assert_true (update_message (store, saved, &error));
+  g_assert_no_error (error);
+  hits = search (store, "中の返事", 10);
+  g_assert_cmpuint (hits->len, ==, 0);
+  g_clear_pointer (&hits, g_ptr_array_unref);
+  g_free (saved->content);
+  saved->content = g_strdup ("ストリーミング中の返事です。続きもあります");
+  saved->state = CONFAB_MESSAGE_STATE_STOPPED;
+  g_assert_true (update_message (store, saved, &error));
+  g_assert_no_error (error);
+  hits = search (store, "続きもあり", 10);
+  g_assert_cmpuint (hits->len, ==, 1);
+  g_clear_pointer (&hits, g_ptr_array_unref);
+  assert_index_sound (path);
+
+  /* Deleted while streaming: nothing of it stays in the index. */
+  doomed = stored_reply ("消える返事", CONFAB_MESSAGE_STATE_STREAMING, NULL);
+  g_clear_pointer (&message, confab_stored_message_free);
+  message = append_message_full (store, conversation->id, doomed, &error);
+  g_assert_no_error (error);
+  snapshot = delete_conversation (store, conversation->id, &error);
+  g_assert_no_error (error);
+  hits = search (store, "ストリーミング", 10);
+  g_assert_cmpuint (hits->len, ==, 0);
 
   g_assert_finalize_object (store);
   assert_index_sound (path);
@@ -3131,6 +3247,7 @@ main (int   argc,
   g_test_add_func ("/confab/store/corrupt-garbage", test_corrupt_garbage);
   g_test_add_func ("/confab/store/corrupt-truncated", test_corrupt_truncated);
   g_test_add_func ("/confab/store/search-cjk", test_search_cjk);
+  g_test_add_func ("/confab/store/search-streaming", test_search_streaming);
   g_test_add_func ("/confab/store/search-long-snippet", test_search_long_snippet);
   g_test_add_func ("/confab/store/search-syntax", test_search_syntax);
   g_test_add_func ("/confab/store/update-coalescing", test_update_coalescing);

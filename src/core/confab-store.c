@@ -140,6 +140,40 @@ static const char * const migrations[] = {
   "  model TEXT,"
   "  created_at INTEGER NOT NULL"
   ");",
+
+  /* 4 → 5: a reply is indexed for search once it stops streaming. Each
+   * save of a streaming reply, once a second, took its whole text out of
+   * the trigram index and put it back: near the end of a 1 MB reply that
+   * was a megabyte tokenized twice a second on the writer thread, which
+   * shares two cores with the window it slowed. A row is in the index
+   * exactly when its state is not 'streaming'; the rows streaming now are
+   * taken out first, while their text is still what was indexed. One
+   * trigger holds both statements of an update, so the old entry always
+   * goes before the new one comes. */
+  "INSERT INTO messages_fts (messages_fts, rowid, content)"
+  "  SELECT 'delete', id, content FROM messages WHERE state = 'streaming';"
+  "DROP TRIGGER messages_fts_insert;"
+  "DROP TRIGGER messages_fts_delete;"
+  "DROP TRIGGER messages_fts_update;"
+  "CREATE TRIGGER messages_fts_insert AFTER INSERT ON messages"
+  "  WHEN new.state != 'streaming' BEGIN"
+  "  INSERT INTO messages_fts (rowid, content) VALUES (new.id, new.content);"
+  "END;"
+  "CREATE TRIGGER messages_fts_delete AFTER DELETE ON messages"
+  "  WHEN old.state != 'streaming' BEGIN"
+  "  INSERT INTO messages_fts (messages_fts, rowid, content)"
+  "    VALUES ('delete', old.id, old.content);"
+  "END;"
+  "CREATE TRIGGER messages_fts_update AFTER UPDATE OF content, state ON messages BEGIN"
+  "  INSERT INTO messages_fts (messages_fts, rowid, content)"
+  "    SELECT 'delete', old.id, old.content"
+  "    WHERE old.state != 'streaming'"
+  "      AND (new.state = 'streaming' OR old.content IS NOT new.content);"
+  "  INSERT INTO messages_fts (rowid, content)"
+  "    SELECT new.id, new.content"
+  "    WHERE new.state != 'streaming'"
+  "      AND (old.state = 'streaming' OR old.content IS NOT new.content);"
+  "END;",
 };
 
 G_STATIC_ASSERT (G_N_ELEMENTS (migrations) == CONFAB_STORE_SCHEMA_VERSION);

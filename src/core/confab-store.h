@@ -38,7 +38,7 @@ typedef enum
 } ConfabStoreError;
 
 /* The schema this build writes, kept in PRAGMA user_version. */
-#define CONFAB_STORE_SCHEMA_VERSION 4
+#define CONFAB_STORE_SCHEMA_VERSION 5
 
 /* The most recent translations kept. */
 #define CONFAB_STORE_MAX_TRANSLATIONS 200
