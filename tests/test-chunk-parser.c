@@ -10,6 +10,8 @@
 #include <glib.h>
 
 #include "confab-chunk-parser.h"
+#include "confab-sse-parser.h"
+#include "test-splits.h"
 
 /* U+FFFD REPLACEMENT CHARACTER, which stands in for every invalid byte. */
 #define FFFD "\xef\xbf\xbd"
@@ -1586,59 +1588,326 @@ test_chunk_clear (void)
   confab_chunk_parser_free (NULL);
 }
 
+/* What a stream adds up to, as the client keeps it. */
+typedef struct
+{
+  GString  *content;
+  GString  *reasoning;
+  char     *finish_reason;
+  gboolean  has_usage;
+  gint64    prompt_tokens;
+  gint64    completion_tokens;
+  gint64    total_tokens;
+  char     *error_message;
+  gboolean  done;
+  guint     n_events;
+  guint     n_malformed;
+} StreamTotals;
+
+static void
+totals_init (StreamTotals *totals)
+{
+  *totals = (StreamTotals) { 0, };
+  totals->content = g_string_new (NULL);
+  totals->reasoning = g_string_new (NULL);
+}
+
+static void
+totals_clear (StreamTotals *totals)
+{
+  if (totals->content != NULL)
+    g_string_free (totals->content, TRUE);
+  if (totals->reasoning != NULL)
+    g_string_free (totals->reasoning, TRUE);
+  g_free (totals->finish_reason);
+  g_free (totals->error_message);
+  *totals = (StreamTotals) { 0, };
+}
+
+G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC (StreamTotals, totals_clear)
+
+static void
+totals_add (StreamTotals      *totals,
+            ConfabChunkParser *parser,
+            ConfabChunk       *chunk,
+            const char        *event_type,
+            const char        *data,
+            gssize             len)
+{
+  g_autoptr(GError) error = NULL;
+
+  /* Nothing follows [DONE]. */
+  g_assert_false (totals->done);
+  totals->n_events++;
+
+  if (!confab_chunk_parser_parse (parser, event_type, data, len, chunk, &error))
+    {
+      g_assert_error (error, CONFAB_CHUNK_ERROR, CONFAB_CHUNK_ERROR_MALFORMED);
+      totals->n_malformed++;
+      return;
+    }
+  g_assert_no_error (error);
+
+  if (chunk->kind == CONFAB_CHUNK_KIND_DONE)
+    totals->done = TRUE;
+  if (chunk->kind == CONFAB_CHUNK_KIND_ERROR)
+    {
+      g_assert_null (totals->error_message);
+      totals->error_message = g_strdup (chunk->error_message);
+    }
+  if (chunk->content != NULL)
+    g_string_append (totals->content, chunk->content);
+  if (chunk->reasoning != NULL)
+    g_string_append (totals->reasoning, chunk->reasoning);
+  if (chunk->finish_reason != NULL)
+    {
+      g_free (totals->finish_reason);
+      totals->finish_reason = g_strdup (chunk->finish_reason);
+    }
+  if (chunk->has_usage)
+    {
+      totals->has_usage = TRUE;
+      totals->prompt_tokens = chunk->prompt_tokens;
+      totals->completion_tokens = chunk->completion_tokens;
+      totals->total_tokens = chunk->total_tokens;
+    }
+}
+
+static gboolean
+totals_equal (const StreamTotals *a,
+              const StreamTotals *b)
+{
+  return g_string_equal (a->content, b->content) &&
+         g_string_equal (a->reasoning, b->reasoning) &&
+         g_strcmp0 (a->finish_reason, b->finish_reason) == 0 &&
+         a->has_usage == b->has_usage &&
+         a->prompt_tokens == b->prompt_tokens &&
+         a->completion_tokens == b->completion_tokens &&
+         a->total_tokens == b->total_tokens &&
+         g_strcmp0 (a->error_message, b->error_message) == 0 &&
+         a->done == b->done &&
+         a->n_events == b->n_events &&
+         a->n_malformed == b->n_malformed;
+}
+
+static void
+assert_same_totals (const StreamTotals *got,
+                    const StreamTotals *want)
+{
+  g_assert_cmpstr (got->content->str, ==, want->content->str);
+  g_assert_cmpstr (got->reasoning->str, ==, want->reasoning->str);
+  g_assert_cmpstr (got->finish_reason, ==, want->finish_reason);
+  g_assert_cmpint (got->has_usage, ==, want->has_usage);
+  g_assert_cmpint (got->prompt_tokens, ==, want->prompt_tokens);
+  g_assert_cmpint (got->completion_tokens, ==, want->completion_tokens);
+  g_assert_cmpint (got->total_tokens, ==, want->total_tokens);
+  g_assert_cmpstr (got->error_message, ==, want->error_message);
+  g_assert_cmpint (got->done, ==, want->done);
+  g_assert_cmpuint (got->n_events, ==, want->n_events);
+  g_assert_cmpuint (got->n_malformed, ==, want->n_malformed);
+}
+
+static void
+assert_totals (const StreamCase   *test,
+               const StreamTotals *totals)
+{
+  g_assert_cmpstr (totals->content->str, ==, test->content);
+  g_assert_cmpstr (totals->reasoning->str, ==, test->reasoning != NULL ? test->reasoning : "");
+  g_assert_cmpstr (totals->finish_reason, ==, test->finish_reason);
+  g_assert_cmpint (totals->total_tokens, ==, test->total_tokens);
+  g_assert_cmpstr (totals->error_message, ==, test->error_message);
+  g_assert_cmpint (totals->done, ==, test->done);
+}
+
+/* Each event parsed on its own, as the SSE parser would hand it over. */
+static void
+parse_events (const StreamCase *test,
+              StreamTotals     *totals)
+{
+  g_autoptr(ConfabChunkParser) parser = confab_chunk_parser_new ();
+  g_auto(ConfabChunk) chunk = { 0, };
+
+  for (guint i = 0; test->events[i].data != NULL; i++)
+    totals_add (totals, parser, &chunk, test->events[i].event_type, test->events[i].data, -1);
+}
+
 static void
 test_chunk_stream (gconstpointer data)
 {
   const StreamCase *test = data;
-  g_autoptr(ConfabChunkParser) parser = confab_chunk_parser_new ();
-  g_autoptr(GString) content = g_string_new (NULL);
-  g_autoptr(GString) reasoning = g_string_new (NULL);
-  g_autofree char *finish_reason = NULL;
-  g_autofree char *error_message = NULL;
-  g_auto(ConfabChunk) chunk = { 0, };
-  gint64 total_tokens = 0;
-  gboolean done = FALSE;
+  g_auto(StreamTotals) totals = { 0, };
+
+  totals_init (&totals);
+  parse_events (test, &totals);
+  assert_totals (test, &totals);
+}
+
+/* How a server writes the events on the wire. */
+typedef struct
+{
+  const char *name;
+  const char *eol;
+  /* ": ", or ":" without the optional space */
+  const char *colon;
+  /* Before the first event, and between events: a BOM, keep-alives */
+  gboolean    bom;
+  const char *comment;
+  /* The JSON of an event across two data lines, which SSE joins with a
+   * newline that JSON reads as white space */
+  gboolean    two_data_lines;
+} SseStyle;
+
+static const SseStyle sse_styles[] = {
+  { .name = "lf", .eol = "\n", .colon = ": " },
+  { .name = "crlf", .eol = "\r\n", .colon = ": ", .two_data_lines = TRUE },
+  { .name = "cr-no-space", .eol = "\r", .colon = ":" },
+  {
+    .name = "keep-alive", .eol = "\r\n", .colon = ": ", .bom = TRUE,
+    .comment = ": OPENROUTER PROCESSING", .two_data_lines = TRUE,
+  },
+};
+
+typedef struct
+{
+  const StreamCase *test;
+  const SseStyle   *style;
+} SseVariant;
+
+static void
+append_field (GString        *out,
+              const SseStyle *style,
+              const char     *name,
+              const char     *value,
+              size_t          len)
+{
+  /* The parser takes one space after the colon away, so a value that
+   * starts with one could not be written without it. */
+  g_assert_true (len == 0 || value[0] != ' ' || g_str_equal (style->colon, ": "));
+  g_assert_null (memchr (value, '\r', len));
+  g_assert_null (memchr (value, '\n', len));
+
+  g_string_append (out, name);
+  g_string_append (out, style->colon);
+  g_string_append_len (out, value, (gssize) len);
+  g_string_append (out, style->eol);
+}
+
+static void
+append_data (GString        *out,
+             const SseStyle *style,
+             const char     *data)
+{
+  size_t len = strlen (data);
+  const char *between = style->two_data_lines ? strstr (data, ",\"") : NULL;
+  size_t first = between != NULL ? (size_t) (between - data) + 1 : len;
+
+  append_field (out, style, "data", data, first);
+  if (first < len)
+    append_field (out, style, "data", data + first, len - first);
+}
+
+static char *
+render_stream (const StreamCase *test,
+               const SseStyle   *style,
+               size_t           *len)
+{
+  GString *out = g_string_new (style->bom ? "\xEF\xBB\xBF" : "");
+
+  /* OpenRouter opens with a comment and a blank line. */
+  if (style->comment != NULL)
+    g_string_append_printf (out, "%s%s%s", style->comment, style->eol, style->eol);
 
   for (guint i = 0; test->events[i].data != NULL; i++)
     {
       const StreamEvent *event = &test->events[i];
-      g_autoptr(GError) error = NULL;
 
-      g_assert_false (done);
-
-      if (!confab_chunk_parser_parse (parser, event->event_type, event->data, -1, &chunk, &error))
-        {
-          g_assert_error (error, CONFAB_CHUNK_ERROR, CONFAB_CHUNK_ERROR_MALFORMED);
-          continue;
-        }
-      g_assert_no_error (error);
-
-      if (chunk.kind == CONFAB_CHUNK_KIND_DONE)
-        done = TRUE;
-      if (chunk.kind == CONFAB_CHUNK_KIND_ERROR)
-        {
-          g_assert_null (error_message);
-          error_message = g_strdup (chunk.error_message);
-        }
-      if (chunk.content != NULL)
-        g_string_append (content, chunk.content);
-      if (chunk.reasoning != NULL)
-        g_string_append (reasoning, chunk.reasoning);
-      if (chunk.finish_reason != NULL)
-        {
-          g_free (finish_reason);
-          finish_reason = g_strdup (chunk.finish_reason);
-        }
-      if (chunk.has_usage)
-        total_tokens = chunk.total_tokens;
+      if (style->comment != NULL && i % 2 == 1)
+        g_string_append_printf (out, "%s%s", style->comment, style->eol);
+      if (event->event_type != NULL)
+        append_field (out, style, "event", event->event_type, strlen (event->event_type));
+      append_data (out, style, event->data);
+      g_string_append (out, style->eol);
     }
 
-  g_assert_cmpstr (content->str, ==, test->content);
-  g_assert_cmpstr (reasoning->str, ==, test->reasoning != NULL ? test->reasoning : "");
-  g_assert_cmpstr (finish_reason, ==, test->finish_reason);
-  g_assert_cmpint (total_tokens, ==, test->total_tokens);
-  g_assert_cmpstr (error_message, ==, test->error_message);
-  g_assert_cmpint (done, ==, test->done);
+  *len = out->len;
+  return g_string_free (out, FALSE);
+}
+
+/* The stream's bytes through the SSE parser, then each event through the
+ * chunk parser, as the client reads a reply. Both parsers are reused for
+ * every way of splitting the bytes, the SSE parser reset in between. */
+typedef struct
+{
+  const char         *name;
+  const char         *input;
+  size_t              len;
+  const StreamTotals *want;
+  ConfabSseParser    *sse;
+  ConfabChunkParser  *chunks;
+  ConfabChunk         chunk;
+  StreamTotals        totals;
+} SseRun;
+
+static void
+sse_event_cb (const ConfabSseEvent *event,
+              gpointer              user_data)
+{
+  SseRun *run = user_data;
+
+  totals_add (&run->totals, run->chunks, &run->chunk, event->type, event->data,
+              (gssize) event->data_len);
+}
+
+static void
+run_split (const size_t *cuts,
+           size_t        n_cuts,
+           gpointer      user_data)
+{
+  SseRun *run = user_data;
+  g_autoptr(GError) error = NULL;
+
+  confab_sse_parser_reset (run->sse);
+  totals_clear (&run->totals);
+  totals_init (&run->totals);
+
+  if (!feed_pieces (run->sse, run->input, run->len, cuts, n_cuts, &error) ||
+      !totals_equal (&run->totals, run->want))
+    {
+      g_autofree char *where = describe_cuts (cuts, n_cuts);
+
+      g_test_message ("%s: %s", run->name, where);
+      g_assert_no_error (error);
+      assert_same_totals (&run->totals, run->want);
+    }
+}
+
+static void
+test_chunk_sse_stream (gconstpointer data)
+{
+  const SseVariant *variant = data;
+  g_auto(StreamTotals) want = { 0, };
+  g_autoptr(ConfabSseParser) sse = NULL;
+  g_autoptr(ConfabChunkParser) chunks = confab_chunk_parser_new ();
+  g_autofree char *input = NULL;
+  SseRun run = { 0, };
+
+  /* What the events give parsed one at a time, which test_chunk_stream ()
+   * checks. */
+  totals_init (&want);
+  parse_events (variant->test, &want);
+  assert_totals (variant->test, &want);
+
+  run.name = variant->test->name;
+  run.input = input = render_stream (variant->test, variant->style, &run.len);
+  run.want = &want;
+  run.sse = sse = confab_sse_parser_new (sse_event_cb, &run);
+  run.chunks = chunks;
+  totals_init (&run.totals);
+
+  for_each_split (run.len, run_split, &run);
+
+  confab_chunk_clear (&run.chunk);
+  totals_clear (&run.totals);
 }
 
 int
@@ -1659,6 +1928,18 @@ main (int   argc,
       g_autofree char *path = g_strdup_printf ("/confab/chunk/stream/%s", stream_cases[i].name);
 
       g_test_add_data_func (path, &stream_cases[i], test_chunk_stream);
+
+      for (guint j = 0; j < G_N_ELEMENTS (sse_styles); j++)
+        {
+          SseVariant *variant = g_new (SseVariant, 1);
+          g_autofree char *sse_path = NULL;
+
+          variant->test = &stream_cases[i];
+          variant->style = &sse_styles[j];
+          sse_path = g_strdup_printf ("/confab/chunk/sse/%s/%s", stream_cases[i].name,
+                                      sse_styles[j].name);
+          g_test_add_data_func_full (sse_path, variant, test_chunk_sse_stream, g_free);
+        }
     }
 
   g_test_add_func ("/confab/chunk/reuse", test_chunk_reuse);
