@@ -674,6 +674,7 @@ static const StreamCase stream_cases[] = {
     .idle_timeout = 0.3,
     .content = "一つ二つ",
     .fails = TRUE, .code = CONFAB_CLIENT_ERROR_TIMED_OUT,
+    .error_has = { "The server 127.0.0.1 sent nothing for 0.3 seconds." },
   },
   {
     .name = "slow-but-alive",
@@ -687,6 +688,7 @@ static const StreamCase stream_cases[] = {
     .response = &reset_response,
     .content = "接続が",
     .fails = TRUE, .code = CONFAB_CLIENT_ERROR_TRUNCATED,
+    .error_has = { "The connection closed before the reply was complete." },
   },
   {
     .name = "eof-after-finish-reason",
@@ -1128,6 +1130,118 @@ test_connection_refused (void)
   g_assert_finalize_object (client);
 }
 
+/* A TCP port on 127.0.0.1 that nothing accepts from: the kernel still
+ * completes the handshake of the first @backlog + 1 connections and
+ * keeps them queued (Linux counts the backlog that way). */
+static GSocket *
+listen_without_accepting (int    backlog,
+                          guint *port)
+{
+  g_autoptr(GInetAddress) loopback = g_inet_address_new_loopback (G_SOCKET_FAMILY_IPV4);
+  g_autoptr(GSocketAddress) any_port = g_inet_socket_address_new (loopback, 0);
+  g_autoptr(GSocketAddress) bound = NULL;
+  g_autoptr(GSocket) listener = NULL;
+  g_autoptr(GError) error = NULL;
+
+  listener = g_socket_new (G_SOCKET_FAMILY_IPV4, G_SOCKET_TYPE_STREAM, G_SOCKET_PROTOCOL_TCP,
+                           &error);
+  g_assert_no_error (error);
+  g_socket_bind (listener, any_port, FALSE, &error);
+  g_assert_no_error (error);
+  g_socket_set_listen_backlog (listener, backlog);
+  g_socket_listen (listener, &error);
+  g_assert_no_error (error);
+  bound = g_socket_get_local_address (listener, &error);
+  g_assert_no_error (error);
+  *port = g_inet_socket_address_get_port (G_INET_SOCKET_ADDRESS (bound));
+
+  return g_steal_pointer (&listener);
+}
+
+static GSocket *
+connect_to_loopback (guint port)
+{
+  g_autoptr(GInetAddress) loopback = g_inet_address_new_loopback (G_SOCKET_FAMILY_IPV4);
+  g_autoptr(GSocketAddress) address = g_inet_socket_address_new (loopback, (guint16) port);
+  g_autoptr(GSocket) client_socket = NULL;
+  g_autoptr(GError) error = NULL;
+
+  client_socket = g_socket_new (G_SOCKET_FAMILY_IPV4, G_SOCKET_TYPE_STREAM,
+                                G_SOCKET_PROTOCOL_TCP, &error);
+  g_assert_no_error (error);
+  g_socket_connect (client_socket, address, NULL, &error);
+  g_assert_no_error (error);
+
+  return g_steal_pointer (&client_socket);
+}
+
+/* Streams from 127.0.0.1:@port until the client gives up, and checks
+ * that it gave up with @message after at least @seconds. */
+static void
+assert_times_out (guint       port,
+                  double      connect_timeout,
+                  double      idle_timeout,
+                  double      seconds,
+                  const char *message)
+{
+  g_autoptr(ConfabRequest) request = new_request ();
+  g_autofree char *base_url = g_strdup_printf ("http://127.0.0.1:%u/v1", port);
+  ConfabClient *client = confab_client_new (base_url, NULL);
+  ConfabMessage *reply = confab_message_new (CONFAB_MESSAGE_ROLE_ASSISTANT, NULL);
+  StreamResult result = { 0 };
+  gint64 start;
+  gint64 took;
+
+  confab_client_set_connect_timeout (client, connect_timeout);
+  confab_client_set_idle_timeout (client, idle_timeout);
+
+  start = g_get_monotonic_time ();
+  run_stream (client, request, reply, &result);
+  took = g_get_monotonic_time () - start;
+
+  g_assert_error (result.error, CONFAB_CLIENT_ERROR, CONFAB_CLIENT_ERROR_TIMED_OUT);
+  g_assert_false (result.ok);
+  assert_readable (result.error);
+  g_assert_cmpstr (result.error->message, ==, message);
+  g_assert_cmpint (took, >=, (gint64) (seconds * G_USEC_PER_SEC) - 20000);
+  g_assert_cmpstr (confab_message_get_content (reply), ==, "");
+
+  g_clear_error (&result.error);
+  g_assert_finalize_object (reply);
+  g_assert_finalize_object (client);
+}
+
+/* A server whose accept queue is full: Linux drops the SYN of every
+ * further connection (net.ipv4.tcp_abort_on_overflow is 0 by default),
+ * and the client sends it again after 1 s, 3 s, 7 s…, as to a host that
+ * drops every packet. Only the connect timeout ends the wait. */
+static void
+test_connect_timeout (void)
+{
+  g_autoptr(GSocket) listener = NULL;
+  g_autoptr(GSocket) filler = NULL;
+  guint port;
+
+  listener = listen_without_accepting (0, &port);
+  filler = connect_to_loopback (port);
+
+  assert_times_out (port, 0.5, 60, 0.5, "Could not connect to 127.0.0.1 within 0.5 seconds.");
+}
+
+/* Connected, the request written into the kernel's buffer, and nothing
+ * ever read or answered: past the connect timeout, the idle timeout is
+ * what ends it. */
+static void
+test_connected_silent (void)
+{
+  g_autoptr(GSocket) listener = NULL;
+  guint port;
+
+  listener = listen_without_accepting (4, &port);
+
+  assert_times_out (port, 0.2, 0.6, 0.6, "The server 127.0.0.1 sent nothing for 0.6 seconds.");
+}
+
 static void
 test_invalid_url (void)
 {
@@ -1266,7 +1380,7 @@ static const ModelsCase models_cases[] = {
     .response = &models_stall_response,
     .idle_timeout = 0.3,
     .fails = TRUE, .code = CONFAB_CLIENT_ERROR_TIMED_OUT,
-    .error_has = { "127.0.0.1" },
+    .error_has = { "The server 127.0.0.1 sent nothing for 0.3 seconds." },
   },
 };
 
@@ -2576,6 +2690,8 @@ main (int   argc,
   g_test_add_func ("/confab/client/stale-connection", test_stale_connection);
   g_test_add_func ("/confab/client/api-key-line-breaks", test_api_key_line_breaks);
   g_test_add_func ("/confab/client/connection-refused", test_connection_refused);
+  g_test_add_func ("/confab/client/connect-timeout", test_connect_timeout);
+  g_test_add_func ("/confab/client/connected-silent", test_connected_silent);
   g_test_add_func ("/confab/client/invalid-url", test_invalid_url);
   g_test_add_func ("/confab/client/models-then-chat", test_models_then_chat);
   g_test_add_func ("/confab/client/models-cancel", test_models_cancel);
