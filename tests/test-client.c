@@ -688,7 +688,8 @@ static const StreamCase stream_cases[] = {
     .response = &reset_response,
     .content = "接続が",
     .fails = TRUE, .code = CONFAB_CLIENT_ERROR_TRUNCATED,
-    .error_has = { "The connection closed before the reply was complete." },
+    .error_has = { "The connection was lost before the reply was complete: ",
+                   "Connection reset by peer" },
   },
   {
     .name = "eof-after-finish-reason",
