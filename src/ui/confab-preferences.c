@@ -53,6 +53,7 @@ typedef struct
 {
   ConfabPreferences *self;    /* borrowed */
   ConfabProfile     *profile;
+  GtkWidget         *connection; /* borrowed */
   GtkWidget         *key_row; /* borrowed */
   AdwActionRow      *test_row;
   GtkWidget         *test_button;
@@ -314,6 +315,35 @@ entry_row_new (const char    *title,
   return row;
 }
 
+/* Says where the key is kept. Without a Secret Service it is kept in
+ * memory until Confab quits, which the page says for as long as it is
+ * shown: a toast would be gone before the user reads the key field. */
+static void
+show_where_key_is_kept (ProfilePage *page)
+{
+  ConfabSecrets *secrets = confab_profiles_get_secrets (page->self->profiles);
+  const char *text;
+
+  if (confab_profile_get_is_environment (page->profile))
+    text = _("Set by OPENAI_BASE_URL, OPENAI_API_KEY and OPENAI_DEFAULT_MODEL for this run. "
+             "Changes here are not kept.");
+  else if (confab_secrets_get_keyring_available (secrets))
+    text = _("The key is kept in the keyring, never in a file. Local servers need none.");
+  else
+    text = _("No keyring is available: the key is kept only until Confab quits, never in a "
+             "file. Local servers need none.");
+
+  adw_preferences_group_set_description (ADW_PREFERENCES_GROUP (page->connection), text);
+}
+
+/* The keyring may be found missing by any lookup or store, this page's
+ * or the application's. */
+static void
+keyring_available_cb (GtkWidget *box)
+{
+  show_where_key_is_kept (g_object_get_data (G_OBJECT (box), "confab-page"));
+}
+
 static void
 key_looked_up_cb (GObject      *object,
                   GAsyncResult *result,
@@ -328,8 +358,9 @@ key_looked_up_cb (GObject      *object,
 
   if (key != NULL)
     gtk_editable_set_text (GTK_EDITABLE (page->key_row), key);
-  else if (error != NULL && !g_error_matches (error, CONFAB_SECRETS_ERROR,
-                                              CONFAB_SECRETS_ERROR_NO_KEYRING))
+  else if (g_error_matches (error, CONFAB_SECRETS_ERROR, CONFAB_SECRETS_ERROR_NO_KEYRING))
+    show_where_key_is_kept (page);
+  else if (error != NULL)
     toast (page->self, error->message);
 }
 
@@ -533,15 +564,11 @@ build_profile_page (ConfabPreferences *self,
 
   /* Connection */
   adw_preferences_group_set_title (ADW_PREFERENCES_GROUP (connection), _("Connection"));
-  if (environment)
-    adw_preferences_group_set_description (ADW_PREFERENCES_GROUP (connection),
-                                           _("Set by OPENAI_BASE_URL, OPENAI_API_KEY and "
-                                             "OPENAI_DEFAULT_MODEL for this run. Changes here "
-                                             "are not kept."));
-  else
-    adw_preferences_group_set_description (ADW_PREFERENCES_GROUP (connection),
-                                           _("The key is kept in the keyring, never in a file. "
-                                             "Local servers need none."));
+  page->connection = connection;
+  show_where_key_is_kept (page);
+  g_signal_connect_object (confab_profiles_get_secrets (self->profiles),
+                           "notify::keyring-available", G_CALLBACK (keyring_available_cb), box,
+                           G_CONNECT_SWAPPED);
   adw_preferences_group_add (ADW_PREFERENCES_GROUP (connection),
                              entry_row_new (_("Name"), profile, "name"));
   row = entry_row_new (_("Base URL"), profile, "base-url");

@@ -264,6 +264,37 @@ def test_key_goes_to_the_keyring_and_is_sent(s):
     check(not held, f"the key is in plain text in {held!r}")
 
 
+def test_key_kept_for_the_session_without_a_keyring(s):
+    s.start_app(no_provider(s))
+    choose_provider_on_welcome(s, "OpenAI")
+    # Opening the page looked for the key and found no keyring: the page
+    # says so for as long as it is shown, before any key is typed.
+    wait_until(lambda: any("No keyring is available" in t and "until Confab quits" in t
+                           for t in all_labels(s)),
+               what=f"the page to say there is no keyring (labels {all_labels(s)!r})")
+    check(not any("kept in the keyring" in t for t in all_labels(s)),
+          "the page still says the key is kept in the keyring")
+    set_field(s, "Base URL", s.server.base_url)
+    set_field(s, "Default Model", "fake-model")
+    set_field(s, "API Key", KEY)
+    s.key("Return")
+    wait_until(lambda: any("kept only until Confab quits." in t for t in all_labels(s)),
+               what=f"the key kept in memory (labels {all_labels(s)!r})")
+    check(not any("saved in the keyring" in t for t in all_labels(s)),
+          "a key was said to be saved in a keyring that is not there")
+    close_preferences(s)
+
+    # The key works for this session all the same, and no file holds it.
+    send(s, PROMPT, ANSWER)
+    check(s.server.requests[-1]["headers"].get("Authorization") == "Bearer " + KEY,
+          f"sent {s.server.requests[-1]['headers'].get('Authorization')!r}")
+    held = files_holding(s.tmp, KEY.encode())
+    check(not held, f"the key is in plain text in {held!r}")
+
+
+test_key_kept_for_the_session_without_a_keyring.session_options = {"secret_service": False}
+
+
 def window_named(s, name):
     app = everywhere(s)
     for i in range(app.childCount):
@@ -360,11 +391,13 @@ def test_certificate_trusted_after_its_fingerprint(s):
         https.stop()
 
 
+
 TESTS = [
     ("welcome-to-first-reply", test_welcome_leads_to_a_working_provider),
     ("model-picker-lists-and-chooses", test_model_picker_lists_and_chooses),
     ("model-picker-takes-any-name", test_model_picker_takes_any_name),
     ("key-in-keyring", test_key_goes_to_the_keyring_and_is_sent),
+    ("key-without-keyring", test_key_kept_for_the_session_without_a_keyring),
     ("raw-response", test_raw_response_shows_the_bytes),
     ("certificate-trusted", test_certificate_trusted_after_its_fingerprint),
 ]
