@@ -438,6 +438,12 @@ tested_cb (GObject      *object,
       if ((model == NULL || *model == '\0') && models->len > 0)
         confab_profile_set_default_model (page->profile, g_ptr_array_index (models, 0));
     }
+  else if (g_error_matches (error, CONFAB_CLIENT_ERROR, CONFAB_CLIENT_ERROR_CERTIFICATE))
+    /* Translators: %s says why the server's certificate cannot be
+     * trusted, and gives its fingerprint */
+    text = g_strdup_printf (_("%s To trust this certificate, use this provider and send a "
+                              "message: the chat shows its fingerprint and asks."),
+                            error->message);
   else
     text = g_strdup (error->message);
 
@@ -454,6 +460,10 @@ test_clicked_cb (GtkButton   *button,
 
   client = confab_client_new (confab_profile_get_base_url (page->profile),
                               *key != '\0' ? key : NULL);
+  /* The certificate the user trusted for this provider passes here as it
+   * does in the chat (see apply_profile () in confab-application.c). */
+  confab_client_set_pinned_certificate (client,
+                                        confab_profile_get_pinned_certificate (page->profile));
   g_cancellable_cancel (page->cancellable);
   g_clear_object (&page->cancellable);
   page->cancellable = g_cancellable_new ();

@@ -387,9 +387,47 @@ def test_certificate_trusted_after_its_fingerprint(s):
         wait_until(lambda: s.message_texts()[-1:] == [ANSWER],
                    what=f"the reply once trusted (shows {s.message_texts()!r})")
         check(len(https.requests) == 1, f"{len(https.requests)} requests reached the server")
+
+        # The provider's Test button trusts the same certificate.
+        test_connection(s, "Environment")
+        wait_until(lambda: "Connected: the server lists 1 model." in all_labels(s),
+                   what=f"the test's result (labels {all_labels(s)!r})")
+        check(https.gets and https.gets[-1]["path"] == "/v1/models", f"asked {https.gets!r}")
     finally:
         https.stop()
 
+
+def provider_row(s, name):
+    """The row of the provider @name in the preferences' list (not the
+    label that names the provider in use)."""
+    return next(iter(s.find_all(lambda n: n.name == name and n.getRoleName() != "label",
+                                root=window_named(s, "Preferences"))), None)
+
+
+def test_connection(s, provider):
+    """Opens the preferences on @provider's page and presses Test."""
+    result = s.activate_action("preferences")
+    check(result.returncode == 0, f"app.preferences: {result.stderr}")
+    wait_until(lambda: preferences_open(s), what="the preferences")
+    row = wait_until(lambda: provider_row(s, provider), what=f"the provider {provider}")
+    s.click(row)
+    wait_until(lambda: "Connection Test" in all_labels(s), what="the provider's page")
+    press_anywhere(s, "Test")
+
+
+def test_certificate_test_says_untrusted(s):
+    from confabgui import FakeServer
+    cert, key, fingerprint = make_certificate(s.tmp)
+    https = FakeServer(tls=(cert, key))
+    try:
+        s.start_app({"OPENAI_BASE_URL": https.base_url})
+        test_connection(s, "Environment")
+        wait_until(lambda: any("cannot be trusted" in t and fingerprint in t and
+                               "To trust this certificate" in t for t in all_labels(s)),
+                   what=f"the test to say why (labels {all_labels(s)!r})")
+        check(not https.gets, f"a request went through an unverified certificate: {https.gets!r}")
+    finally:
+        https.stop()
 
 
 TESTS = [
@@ -400,6 +438,7 @@ TESTS = [
     ("key-without-keyring", test_key_kept_for_the_session_without_a_keyring),
     ("raw-response", test_raw_response_shows_the_bytes),
     ("certificate-trusted", test_certificate_trusted_after_its_fingerprint),
+    ("certificate-test-untrusted", test_certificate_test_says_untrusted),
 ]
 
 if __name__ == "__main__":
