@@ -2569,6 +2569,60 @@ test_tls_pinned_other (void)
   test_server_free (server);
 }
 
+/* Two self-signed certificates for the same address: the pin names one,
+ * the server presents the other. The chat and the list of models are
+ * refused before anything is sent, and the error names the certificate
+ * presented, not the pin, so that the user sees what changed. */
+static void
+test_tls_two_certificates (void)
+{
+  g_autoptr(TestCertificate) pinned = test_certificate_new ("IP:127.0.0.1");
+  g_autoptr(TestCertificate) presented = NULL;
+  g_autoptr(ConfabRequest) request = new_request ();
+  g_autoptr(GPtrArray) ids = NULL;
+  g_autoptr(GError) error = NULL;
+  const Response * const responses[] = { &japanese_response, NULL };
+  TestServer *server;
+  ConfabClient *client;
+  ConfabMessage *reply;
+  StreamResult result = { 0 };
+
+  if (pinned == NULL)
+    return;
+
+  presented = test_certificate_new ("IP:127.0.0.1");
+  g_assert_cmpstr (pinned->fingerprint, !=, presented->fingerprint);
+  server = test_server_new_tls (WRITE_WHOLE, responses, presented->certificate);
+  client = confab_client_new (server->base_url, SECRET_KEY);
+  reply = confab_message_new (CONFAB_MESSAGE_ROLE_ASSISTANT, NULL);
+  confab_client_set_pinned_certificate (client, pinned->fingerprint);
+
+  run_stream (client, request, reply, &result);
+  g_assert_error (result.error, CONFAB_CLIENT_ERROR, CONFAB_CLIENT_ERROR_CERTIFICATE);
+  assert_readable (result.error);
+  assert_contains (result.error->message, "127.0.0.1");
+  assert_contains (result.error->message, "cannot be trusted");
+  assert_contains (result.error->message, "not signed by a known certificate authority");
+  assert_contains (result.error->message, presented->fingerprint);
+  g_assert_null (strstr (result.error->message, pinned->fingerprint));
+  g_assert_cmpstr (confab_client_get_last_certificate_fingerprint (client), ==,
+                   presented->fingerprint);
+  g_assert_cmpstr (confab_message_get_content (reply), ==, "");
+
+  ids = list_models (client, NULL, NULL, &error);
+  g_assert_null (ids);
+  g_assert_error (error, CONFAB_CLIENT_ERROR, CONFAB_CLIENT_ERROR_CERTIFICATE);
+  assert_contains (error->message, presented->fingerprint);
+
+  /* Nothing, the key least of all, reached the server. */
+  g_assert_cmpuint (server->requests->len, ==, 0);
+
+  g_clear_error (&result.error);
+  g_assert_finalize_object (reply);
+  g_assert_finalize_object (client);
+  test_server_free (server);
+}
+
 /* An https endpoint that redirects to http is not followed: the request
  * would go out unencrypted. */
 static void
@@ -2741,6 +2795,7 @@ main (int   argc,
   g_test_add_func ("/confab/client/tls/wrong-host", test_tls_wrong_host);
   add_per_mode ("tls/pinned", test_tls_pinned);
   g_test_add_func ("/confab/client/tls/pinned-other", test_tls_pinned_other);
+  g_test_add_func ("/confab/client/tls/two-certificates", test_tls_two_certificates);
 
   return g_test_run ();
 }

@@ -372,6 +372,38 @@ test_persistence (Fixture       *fixture,
   g_assert_finalize_object (g_steal_pointer (&settings));
 }
 
+/* A certificate the user trusted stays trusted after a restart, and
+ * forgetting it lasts too. */
+static void
+test_pin_survives_restart (Fixture       *fixture,
+                           gconstpointer  data)
+{
+  g_autoptr(ConfabProfiles) profiles = NULL;
+  g_autoptr(ConfabProfiles) again = NULL;
+  g_autoptr(ConfabProfiles) third = NULL;
+  g_autofree char *id = NULL;
+  ConfabProfile *profile = NULL;
+
+  profiles = confab_profiles_new (fixture->settings, fixture->secrets);
+  profile = confab_profiles_add (profiles, "custom");
+  id = g_strdup (confab_profile_get_id (profile));
+  confab_profile_set_pinned_certificate (profile, FINGERPRINT);
+  g_assert_finalize_object (g_steal_pointer (&profiles));
+
+  again = confab_profiles_new (fixture->settings, fixture->secrets);
+  profile = confab_profiles_lookup (again, id);
+  g_assert_nonnull (profile);
+  g_assert_cmpstr (confab_profile_get_pinned_certificate (profile), ==, FINGERPRINT);
+  confab_profile_set_pinned_certificate (profile, "");
+  g_assert_finalize_object (g_steal_pointer (&again));
+
+  third = confab_profiles_new (fixture->settings, fixture->secrets);
+  profile = confab_profiles_lookup (third, id);
+  g_assert_nonnull (profile);
+  g_assert_cmpstr (confab_profile_get_pinned_certificate (profile), ==, "");
+  g_assert_finalize_object (g_steal_pointer (&third));
+}
+
 /* Ids edited by hand (dconf-editor) must not break the start. */
 static void
 test_bad_ids (Fixture       *fixture,
@@ -572,6 +604,7 @@ main (int   argc,
   g_test_add (path, Fixture, NULL, fixture_set_up, func, fixture_tear_down)
   ADD ("/confab/profiles/add-remove-active", test_add_remove_active);
   ADD ("/confab/profiles/persistence", test_persistence);
+  ADD ("/confab/profiles/pin-survives-restart", test_pin_survives_restart);
   ADD ("/confab/profiles/bad-ids", test_bad_ids);
   ADD ("/confab/profiles/migration", test_migration);
   ADD ("/confab/profiles/migration-custom", test_migration_custom);
