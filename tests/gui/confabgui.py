@@ -65,8 +65,9 @@ class Script:
         self.reset = reset
 
 
-def sse_reply(text, pieces, delay=0.02, model="fake-model"):
-    """An OpenAI-style stream of @text cut into @pieces deltas."""
+def sse_reply(text, pieces, delay=0.02, model="fake-model", finish="stop"):
+    """An OpenAI-style stream of @text cut into @pieces deltas, ended
+    with @finish as its finish_reason."""
     writes = []
     head = {"id": "c1", "object": "chat.completion.chunk", "model": model,
             "choices": [{"index": 0, "delta": {"role": "assistant", "content": ""},
@@ -79,7 +80,7 @@ def sse_reply(text, pieces, delay=0.02, model="fake-model"):
                               "finish_reason": None}]}
         writes.append(("data: " + json.dumps(chunk, ensure_ascii=False) + "\n\n", delay))
     tail = {"id": "c1", "object": "chat.completion.chunk", "model": model,
-            "choices": [{"index": 0, "delta": {}, "finish_reason": "stop"}]}
+            "choices": [{"index": 0, "delta": {}, "finish_reason": finish}]}
     writes.append(("data: " + json.dumps(tail) + "\n\n", delay))
     writes.append(("data: [DONE]\n\n", 0))
     return [(w.encode("utf-8"), d) for w, d in writes]

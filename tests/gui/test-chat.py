@@ -396,8 +396,25 @@ def test_reasoning_folds_and_usage_shows(s):
                what=f"the answer alone on the clipboard ({s.get_clipboard()!r})")
 
 
+def test_cut_off_at_max_tokens(s):
+    # The server stopped at the token limit: the reply says so under its
+    # text, as a note, and offers to go on.
+    s.server.scripts.append(Script(writes=sse_reply(ANSWER, pieces=4, delay=0.01,
+                                                    finish="length")))
+    s.start_app()
+    s.type_text(PROMPT)
+    s.key("Return")
+    wait_until(lambda: s.message_texts() == [PROMPT, ANSWER], what="the reply")
+    wait_until(lambda: "Cut off: max tokens" in s.labels(),
+               what=f"the reason the reply ended (labels {s.labels()!r})")
+    check("The reply reached the most tokens it may have." in s.labels(),
+          f"no note under the reply (labels {s.labels()!r})")
+    s.button("Continue")
+
+
 TESTS = [
     ("reasoning-and-usage", test_reasoning_folds_and_usage_shows),
+    ("cut-off-at-max-tokens", test_cut_off_at_max_tokens),
     ("korean-prompt-streams-and-copies", test_korean_prompt_streams_and_copies),
     ("shift-enter-inserts-newline", test_shift_enter_inserts_newline),
     ("escape-stops-stalled-stream", test_stop_during_stall),
