@@ -174,6 +174,74 @@ def test_model_picker_takes_any_name(s):
           f"asked {s.server.requests[-1]['body']['model']!r}")
 
 
+def saved_profile(s, profile_id, name, base_url, model):
+    """Settings with one saved provider, in the keyfile the app reads with
+    GSETTINGS_BACKEND=keyfile; the environment's profile comes first."""
+    folder = os.path.join(s.env["XDG_CONFIG_HOME"], "glib-2.0", "settings")
+    os.makedirs(folder, exist_ok=True)
+    with open(os.path.join(folder, "keyfile"), "w") as f:
+        f.write(f"""[io/github/confab/Confab]
+profiles=['{profile_id}']
+profiles-migrated=true
+
+[io/github/confab/Confab/profiles/{profile_id}]
+name='{name}'
+preset='custom'
+base-url='{base_url}'
+default-model='{model}'
+""")
+    return {"GSETTINGS_BACKEND": "keyfile"}
+
+
+def use_provider(s, name):
+    """Makes @name the provider in use, from its page in the preferences."""
+    result = s.activate_action("preferences")
+    check(result.returncode == 0, f"app.preferences: {result.stderr}")
+    wait_until(lambda: preferences_open(s), what="the preferences")
+    row = wait_until(lambda: provider_row(s, name), what=f"the provider {name}")
+    s.click(row)
+    wait_until(lambda: "Connection Test" in all_labels(s), what=f"the page of {name}")
+    press_anywhere(s, "Use")
+    close_preferences(s)
+
+
+def test_model_picker_refreshes_per_provider(s):
+    from confabgui import FakeServer
+    other = FakeServer()
+    try:
+        s.server.models = ["alpha-1", "alpha-2"]
+        other.models = ["beta-1", "beta-2"]
+        s.start_app(saved_profile(s, "work", "Work", other.base_url, "beta-1"))
+        s.key("ctrl+m")
+        wait_until(lambda: "alpha-2" in s.labels(),
+                   what=f"the models listed (labels {s.labels()!r})")
+        check(len(s.server.gets) == 1, f"asked {s.server.gets!r}")
+
+        # Refresh asks the server again, and shows what it lists now.
+        s.server.models = ["alpha-1", "alpha-2", "alpha-3"]
+        s.press("Refresh the list of models")
+        wait_until(lambda: "alpha-3" in s.labels(),
+                   what=f"the new model after Refresh (labels {s.labels()!r})")
+        check(len(s.server.gets) == 2 and s.server.gets[1]["path"] == "/v1/models",
+              f"asked {s.server.gets!r}")
+        check(not other.gets, f"the other provider was asked: {other.gets!r}")
+        s.key("Escape")
+
+        # Another provider in use: the picker shows its own list, which
+        # it asked that provider's server for.
+        use_provider(s, "Work")
+        s.key("ctrl+m")
+        wait_until(lambda: "beta-2" in s.labels(),
+                   what=f"the other provider's models (labels {s.labels()!r})")
+        check(not any(m in s.labels() for m in ("alpha-1", "alpha-2", "alpha-3")),
+              f"the first provider's models are still listed: {s.labels()!r}")
+        check(len(other.gets) == 1 and other.gets[0]["path"] == "/v1/models",
+              f"asked {other.gets!r}")
+        check(len(s.server.gets) == 2, f"the first provider was asked again: {s.server.gets!r}")
+    finally:
+        other.stop()
+
+
 def start_keyring(s):
     daemon = subprocess.run(
         ["gnome-keyring-daemon", "--unlock", "--components=secrets", "--daemonize"],
@@ -434,6 +502,7 @@ TESTS = [
     ("welcome-to-first-reply", test_welcome_leads_to_a_working_provider),
     ("model-picker-lists-and-chooses", test_model_picker_lists_and_chooses),
     ("model-picker-takes-any-name", test_model_picker_takes_any_name),
+    ("model-picker-refreshes-per-provider", test_model_picker_refreshes_per_provider),
     ("key-in-keyring", test_key_goes_to_the_keyring_and_is_sent),
     ("key-without-keyring", test_key_kept_for_the_session_without_a_keyring),
     ("raw-response", test_raw_response_shows_the_bytes),
