@@ -264,13 +264,19 @@ test_keyring_memory_first (void)
 {
   g_autoptr(ConfabSecrets) secrets = confab_secrets_new ();
   g_autoptr(GError) error = NULL;
+  g_autofree char *kept = NULL;
 
   g_assert_true (store (secrets, "environment", "Environment", KEY_ONE, &error));
   g_assert_no_error (error);
+  /* The keyring's key is not one held in memory. */
+  g_assert_null (confab_secrets_dup_kept_in_memory (secrets, "environment"));
   confab_secrets_keep_in_memory (secrets, "environment", KEY_TWO);
   assert_key (secrets, "environment", KEY_TWO);
+  kept = confab_secrets_dup_kept_in_memory (secrets, "environment");
+  g_assert_cmpstr (kept, ==, KEY_TWO);
   confab_secrets_keep_in_memory (secrets, "environment", NULL);
   assert_key (secrets, "environment", KEY_ONE);
+  g_assert_null (confab_secrets_dup_kept_in_memory (secrets, "environment"));
 
   g_assert_true (clear (secrets, "environment", &error));
   g_assert_no_error (error);

@@ -262,6 +262,26 @@ confab_secrets_keep_in_memory (ConfabSecrets *self,
     g_hash_table_replace (self->memory, g_strdup (profile_id), g_strdup (key));
 }
 
+/**
+ * confab_secrets_dup_kept_in_memory:
+ * @self: the secrets
+ * @profile_id: a profile id
+ *
+ * Gives the key held for this session without asking the keyring, such
+ * as the environment's.
+ *
+ * Returns: (transfer full) (nullable): the key held in memory, or %NULL
+ */
+char *
+confab_secrets_dup_kept_in_memory (ConfabSecrets *self,
+                                   const char    *profile_id)
+{
+  g_return_val_if_fail (CONFAB_IS_SECRETS (self), NULL);
+  g_return_val_if_fail (profile_id != NULL, NULL);
+
+  return g_strdup (g_hash_table_lookup (self->memory, profile_id));
+}
+
 static void
 store_cb (GObject      *object,
           GAsyncResult *result,

@@ -28,6 +28,8 @@ gboolean       confab_secrets_get_keyring_available  (ConfabSecrets        *self
 void           confab_secrets_keep_in_memory         (ConfabSecrets        *self,
                                                       const char           *profile_id,
                                                       const char           *key);
+char          *confab_secrets_dup_kept_in_memory     (ConfabSecrets        *self,
+                                                      const char           *profile_id) G_GNUC_WARN_UNUSED_RESULT;
 void           confab_secrets_store_async            (ConfabSecrets        *self,
                                                       const char           *profile_id,
                                                       const char           *profile_name,

@@ -10,6 +10,7 @@
 #include "confab-application.h"
 
 #include <glib/gi18n.h>
+#include <string.h>
 
 #include "confab-preferences.h"
 #include "confab-translation.h"
@@ -87,6 +88,7 @@ static void
 apply_profile (ConfabApplication *self)
 {
   ConfabProfile *profile = confab_profiles_get_active (self->profiles);
+  g_autofree char *kept_key = NULL;
   const char *model;
   const char *system_prompt;
 
@@ -115,10 +117,15 @@ apply_profile (ConfabApplication *self)
   g_cancellable_cancel (self->key_cancellable);
   g_clear_object (&self->key_cancellable);
 
-  /* The environment's key is known: no need to wake a keyring for it. */
+  /* The environment's key is held in memory, OPENAI_API_KEY or what the
+   * user typed over it for this run: no need to wake a keyring for it. */
   if (confab_profile_get_is_environment (profile))
     {
-      confab_client_set_api_key (self->client, env_or ("OPENAI_API_KEY", NULL));
+      kept_key = confab_secrets_dup_kept_in_memory (self->secrets,
+                                                    confab_profile_get_id (profile));
+      confab_client_set_api_key (self->client, kept_key);
+      if (kept_key != NULL)
+        explicit_bzero (kept_key, strlen (kept_key));
       return;
     }
 

@@ -402,6 +402,17 @@ key_applied_cb (AdwEntryRow *row,
   ConfabSecrets *secrets = confab_profiles_get_secrets (page->self->profiles);
   g_autofree char *stripped = g_strstrip (g_strdup (key));
 
+  /* The environment's key is for this run, as its page says: one typed
+   * there replaces OPENAI_API_KEY in memory and goes to no keyring. */
+  if (confab_profile_get_is_environment (page->profile))
+    {
+      confab_secrets_keep_in_memory (secrets, confab_profile_get_id (page->profile),
+                                     *stripped != '\0' ? stripped : NULL);
+      toast (page->self, _("The key is used until Confab quits, and saved nowhere."));
+      confab_application_reload_key (CONFAB_APPLICATION (g_application_get_default ()));
+      return;
+    }
+
   if (*stripped == '\0')
     confab_secrets_clear_async (secrets, confab_profile_get_id (page->profile), NULL,
                                 key_cleared_cb, g_object_ref (page->self));
@@ -596,6 +607,15 @@ build_profile_page (ConfabPreferences *self,
       confab_secrets_lookup_async (confab_profiles_get_secrets (self->profiles),
                                    confab_profile_get_id (profile), page->cancellable,
                                    key_looked_up_cb, page);
+    }
+  else
+    {
+      g_autofree char *kept = NULL;
+
+      kept = confab_secrets_dup_kept_in_memory (confab_profiles_get_secrets (self->profiles),
+                                                confab_profile_get_id (profile));
+      if (kept != NULL)
+        gtk_editable_set_text (GTK_EDITABLE (page->key_row), kept);
     }
 
   adw_preferences_group_add (ADW_PREFERENCES_GROUP (connection),

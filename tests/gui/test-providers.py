@@ -363,6 +363,43 @@ def test_key_kept_for_the_session_without_a_keyring(s):
 test_key_kept_for_the_session_without_a_keyring.session_options = {"secret_service": False}
 
 
+def keyring_items(s, profile_id):
+    """The object paths of the keyring's items for @profile_id."""
+    out = subprocess.run(
+        ["gdbus", "call", "--session", "--dest", "org.freedesktop.secrets",
+         "--object-path", "/org/freedesktop/secrets",
+         "--method", "org.freedesktop.Secret.Service.SearchItems",
+         "{'profile': '" + profile_id + "'}"],
+        env=s.env, capture_output=True, text=True, timeout=10)
+    check(out.returncode == 0, f"SearchItems: {out.stderr}")
+    return [w.strip("',[]()") for w in out.stdout.split() if "/collection/" in w]
+
+
+def test_environment_key_is_for_this_run(s):
+    env_key = "sk-from-the-environment-7"
+    start_keyring(s)
+    s.start_app({"OPENAI_API_KEY": env_key})
+    test_connection(s, "Environment")
+    # The page shows the environment's key, and tests with it.
+    wait_until(lambda: "Connected: the server lists 1 model." in all_labels(s),
+               what=f"the test's result (labels {all_labels(s)!r})")
+    check(s.server.gets[-1]["headers"].get("Authorization") == "Bearer " + env_key,
+          f"tested with {s.server.gets[-1]['headers'].get('Authorization')!r}")
+
+    # A key typed there is used for this run, and kept nowhere.
+    set_field(s, "API Key", KEY)
+    s.key("Return")
+    wait_until(lambda: any("saved nowhere" in t for t in all_labels(s)),
+               what=f"the key taken for this run (labels {all_labels(s)!r})")
+    close_preferences(s)
+    send(s, PROMPT, ANSWER)
+    check(s.server.requests[-1]["headers"].get("Authorization") == "Bearer " + KEY,
+          f"sent {s.server.requests[-1]['headers'].get('Authorization')!r}")
+    check(not keyring_items(s, "environment"), "the environment's key went to the keyring")
+    held = files_holding(s.tmp, KEY.encode())
+    check(not held, f"the key is in plain text in {held!r}")
+
+
 def window_named(s, name):
     app = everywhere(s)
     for i in range(app.childCount):
@@ -505,6 +542,7 @@ TESTS = [
     ("model-picker-refreshes-per-provider", test_model_picker_refreshes_per_provider),
     ("key-in-keyring", test_key_goes_to_the_keyring_and_is_sent),
     ("key-without-keyring", test_key_kept_for_the_session_without_a_keyring),
+    ("environment-key-for-this-run", test_environment_key_is_for_this_run),
     ("raw-response", test_raw_response_shows_the_bytes),
     ("certificate-trusted", test_certificate_trusted_after_its_fingerprint),
     ("certificate-test-untrusted", test_certificate_test_says_untrusted),
