@@ -110,6 +110,68 @@ test_chunk_bound (void)
   assert_contains (text, "[100 more bytes received, not kept]\n");
 }
 
+/* Each record bounds its own body, and all of them together keep no
+ * more than the session's budget: the oldest give theirs back first, and
+ * say so, while what they received is still counted. */
+static void
+test_session_budget (void)
+{
+  ConfabExchange *exchanges[4];
+  g_autoptr(ConfabExchange) big = NULL;
+  g_autoptr(GBytes) body = NULL;
+  g_autofree char *text = NULL;
+
+  g_assert_cmpuint (confab_exchange_get_session_bytes (), ==, 0);
+  confab_exchange_set_session_budget (25);
+
+  for (guint i = 0; i < G_N_ELEMENTS (exchanges); i++)
+    {
+      exchanges[i] = confab_exchange_new ("POST", "http://h/v1/chat/completions", 10);
+      add_chunk (exchanges[i], "0123456789");
+      g_assert_cmpuint (confab_exchange_get_session_bytes (), <=, 25);
+    }
+
+  /* The third reply's body took the first's place, the fourth's the
+   * second's. */
+  g_assert_cmpuint (confab_exchange_get_session_bytes (), ==, 20);
+  for (guint i = 0; i < G_N_ELEMENTS (exchanges); i++)
+    {
+      g_autoptr(GBytes) kept = confab_exchange_dup_body (exchanges[i]);
+
+      g_assert_cmpint (confab_exchange_get_body_dropped (exchanges[i]), ==, i < 2);
+      g_assert_cmpuint (g_bytes_get_size (kept), ==, i < 2 ? 0 : 10);
+      g_assert_cmpuint (confab_exchange_get_total_bytes (exchanges[i]), ==, 10);
+    }
+  g_assert_cmpuint (confab_exchange_get_n_chunks (exchanges[0]), ==, 0);
+  g_assert_true (confab_exchange_get_truncated (exchanges[0]));
+  text = confab_exchange_to_text (exchanges[0]);
+  assert_contains (text, "[10 bytes received; no longer kept, to make room for newer "
+                         "responses]\n");
+  g_assert_null (strstr (text, "not kept]"));
+  g_assert_null (strstr (text, "0123456789"));
+
+  /* A dropped body keeps nothing more. */
+  add_chunk (exchanges[0], "abc");
+  g_assert_cmpuint (confab_exchange_get_n_chunks (exchanges[0]), ==, 0);
+  g_assert_cmpuint (confab_exchange_get_total_bytes (exchanges[0]), ==, 13);
+
+  /* A body larger than the budget alone keeps what fits, once every
+   * other has made room. */
+  big = confab_exchange_new ("POST", "http://h/v1/chat/completions", 100);
+  add_chunk (big, "0123456789012345678901234567890123456789");
+  body = confab_exchange_dup_body (big);
+  g_assert_cmpuint (g_bytes_get_size (body), ==, 25);
+  g_assert_cmpuint (confab_exchange_get_session_bytes (), ==, 25);
+  g_assert_true (confab_exchange_get_body_dropped (exchanges[3]));
+
+  /* Records freed give their share back. */
+  for (guint i = 0; i < G_N_ELEMENTS (exchanges); i++)
+    confab_exchange_unref (exchanges[i]);
+  g_clear_pointer (&big, confab_exchange_unref);
+  g_assert_cmpuint (confab_exchange_get_session_bytes (), ==, 0);
+  confab_exchange_set_session_budget (CONFAB_EXCHANGE_DEFAULT_SESSION_BUDGET);
+}
+
 static void
 test_redaction (void)
 {
@@ -162,6 +224,7 @@ main (int   argc,
   g_test_add_func ("/confab/exchange/text", test_text);
   g_test_add_func ("/confab/exchange/bound", test_bound);
   g_test_add_func ("/confab/exchange/chunk-bound", test_chunk_bound);
+  g_test_add_func ("/confab/exchange/session-budget", test_session_budget);
   g_test_add_func ("/confab/exchange/redaction", test_redaction);
 
   return g_test_run ();

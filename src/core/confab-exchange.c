@@ -35,13 +35,27 @@ struct ConfabExchange
   GArray *chunks;   /* of ConfabExchangeChunk */
 
   /* plain state */
-  gint64  start_time;
-  gint64  status_time_us;
-  guint   status;
-  gsize   max_body;
-  gsize   kept_bytes;
-  guint64 total_bytes;
+  gint64   start_time;
+  gint64   status_time_us;
+  guint    status;
+  gsize    max_body;
+  gsize    kept_bytes;
+  guint64  total_bytes;
+  /* set once the session's budget took the body back: nothing more is
+   * kept */
+  gboolean body_dropped;
+
+  /* in the ledger while it keeps a body; data is NULL when it is not */
+  GList    ledger_link;
 };
+
+/* The records that keep a body, in the order they began to, and the
+ * bytes they keep together. Records are read and written on one thread,
+ * the main one; the lock only keeps the ledger whole. */
+G_LOCK_DEFINE_STATIC (ledger);
+static GQueue ledger = G_QUEUE_INIT;
+static gsize ledger_bytes;
+static gsize ledger_budget = CONFAB_EXCHANGE_DEFAULT_SESSION_BUDGET;
 
 G_DEFINE_BOXED_TYPE (ConfabExchange, confab_exchange, confab_exchange_ref, confab_exchange_unref)
 
@@ -175,9 +189,70 @@ confab_exchange_ref (ConfabExchange *self)
 }
 
 static void
+leave_ledger_locked (ConfabExchange *self)
+{
+  if (self->ledger_link.data == NULL)
+    return;
+
+  ledger_bytes -= self->kept_bytes;
+  g_queue_unlink (&ledger, &self->ledger_link);
+  self->ledger_link.data = NULL;
+}
+
+static void
+drop_body_locked (ConfabExchange *self)
+{
+  leave_ledger_locked (self);
+  g_array_set_size (self->chunks, 0);
+  self->kept_bytes = 0;
+  self->body_dropped = TRUE;
+}
+
+/* Makes room in the session's budget for @wanted more bytes of @self's
+ * body, taking the bodies of the oldest other records back first, and
+ * returns how many of them may be kept. */
+static gsize
+reserve_locked (ConfabExchange *self,
+                gsize           wanted)
+{
+  GList *link = ledger.head;
+
+  if (self->ledger_link.data == NULL)
+    {
+      self->ledger_link.data = self;
+      g_queue_push_tail_link (&ledger, &self->ledger_link);
+    }
+
+  ledger_bytes += wanted;
+  while (ledger_bytes > ledger_budget && link != NULL)
+    {
+      ConfabExchange *oldest = link->data;
+
+      link = link->next;
+      if (oldest != self)
+        drop_body_locked (oldest);
+    }
+
+  /* Alone over the budget: the record keeps what fits. */
+  if (ledger_bytes > ledger_budget)
+    {
+      gsize over = MIN (ledger_bytes - ledger_budget, wanted);
+
+      ledger_bytes -= over;
+      wanted -= over;
+    }
+
+  return wanted;
+}
+
+static void
 exchange_clear (gpointer data)
 {
   ConfabExchange *self = data;
+
+  G_LOCK (ledger);
+  leave_ledger_locked (self);
+  G_UNLOCK (ledger);
 
   g_clear_pointer (&self->method, g_free);
   g_clear_pointer (&self->url, g_free);
@@ -388,6 +463,7 @@ confab_exchange_add_chunk (ConfabExchange *self,
   ConfabExchangeChunk chunk;
   gsize len;
   gsize room;
+  gsize keep;
 
   g_return_if_fail (self != NULL);
   g_return_if_fail (bytes != NULL);
@@ -398,15 +474,21 @@ confab_exchange_add_chunk (ConfabExchange *self,
 
   self->total_bytes += len;
   room = self->max_body - self->kept_bytes;
-  if (room == 0 || self->chunks->len >= CONFAB_EXCHANGE_MAX_CHUNKS)
+  if (room == 0 || self->body_dropped || self->chunks->len >= CONFAB_EXCHANGE_MAX_CHUNKS)
+    return;
+
+  G_LOCK (ledger);
+  keep = reserve_locked (self, MIN (len, room));
+  self->kept_bytes += keep;
+  G_UNLOCK (ledger);
+  if (keep == 0)
     return;
 
   /* A copy, not a reference: the bytes of a short read may hold on to
    * the whole buffer they were read into. Measured with a client that
    * reads 16 KB at a time, 80,000 reads of 2 bytes kept 330 MB alive. */
   chunk.time_us = g_get_monotonic_time () - self->start_time;
-  chunk.bytes = g_bytes_new (g_bytes_get_data (bytes, NULL), MIN (len, room));
-  self->kept_bytes += g_bytes_get_size (chunk.bytes);
+  chunk.bytes = g_bytes_new (g_bytes_get_data (bytes, NULL), keep);
   g_array_append_val (self->chunks, chunk);
 }
 
@@ -493,6 +575,55 @@ confab_exchange_get_truncated (ConfabExchange *self)
   g_return_val_if_fail (self != NULL, FALSE);
 
   return self->total_bytes > self->kept_bytes;
+}
+
+/**
+ * confab_exchange_get_body_dropped:
+ * @self: a record
+ *
+ * Returns: whether the body was given back to keep the session's records
+ *   within their budget; see confab_exchange_set_session_budget()
+ */
+gboolean
+confab_exchange_get_body_dropped (ConfabExchange *self)
+{
+  g_return_val_if_fail (self != NULL, FALSE);
+
+  return self->body_dropped;
+}
+
+/**
+ * confab_exchange_set_session_budget:
+ * @budget: the bytes of body all the records alive may keep together
+ *
+ * Sets the budget, %CONFAB_EXCHANGE_DEFAULT_SESSION_BUDGET by default.
+ * When a body grows past it, the oldest records' bodies are dropped until
+ * it fits; what they received is still counted. It applies from the next
+ * body read on.
+ */
+void
+confab_exchange_set_session_budget (gsize budget)
+{
+  G_LOCK (ledger);
+  ledger_budget = budget;
+  G_UNLOCK (ledger);
+}
+
+/**
+ * confab_exchange_get_session_bytes:
+ *
+ * Returns: the bytes of body that all the records alive keep
+ */
+gsize
+confab_exchange_get_session_bytes (void)
+{
+  gsize bytes;
+
+  G_LOCK (ledger);
+  bytes = ledger_bytes;
+  G_UNLOCK (ledger);
+
+  return bytes;
 }
 
 /**
@@ -634,7 +765,20 @@ confab_exchange_to_text (ConfabExchange *self)
   if (out->len > 0 && out->str[out->len - 1] != '\n')
     g_string_append_c (out, '\n');
 
-  if (confab_exchange_get_truncated (self))
+  if (self->body_dropped)
+    {
+      g_autofree char *number = g_strdup_printf ("%" G_GUINT64_FORMAT, self->total_bytes);
+
+      g_string_append_printf (out,
+                              /* Translators: %s is a number of bytes */
+                              ngettext ("[%s byte received; no longer kept, to make room for "
+                                        "newer responses]\n",
+                                        "[%s bytes received; no longer kept, to make room for "
+                                        "newer responses]\n",
+                                        (gulong)MIN (self->total_bytes, G_MAXULONG)),
+                              number);
+    }
+  else if (confab_exchange_get_truncated (self))
     {
       guint64 dropped = confab_exchange_get_dropped_bytes (self);
       g_autofree char *number = g_strdup_printf ("%" G_GUINT64_FORMAT, dropped);

@@ -11,6 +11,11 @@ G_BEGIN_DECLS
 
 /* The body kept for one exchange; the rest is counted, not kept. */
 #define CONFAB_EXCHANGE_DEFAULT_MAX_BODY (1024 * 1024)
+/* The body kept for all the records alive together: each reply keeps its
+ * record for as long as its chat is open, so the bound on one record
+ * alone would let a long session grow without end. Past it, the oldest
+ * records lose their bodies first. */
+#define CONFAB_EXCHANGE_DEFAULT_SESSION_BUDGET (16 * 1024 * 1024)
 /* The reads kept for one exchange, whatever their size: a record costs
  * some 80 bytes more than its data, so a server that sends a byte at a
  * time must not make a million of them out of the byte bound. */
@@ -68,6 +73,9 @@ GBytes                    *confab_exchange_dup_body          (ConfabExchange  *s
 guint64                    confab_exchange_get_total_bytes   (ConfabExchange  *self);
 guint64                    confab_exchange_get_dropped_bytes (ConfabExchange  *self);
 gboolean                   confab_exchange_get_truncated     (ConfabExchange  *self);
+gboolean                   confab_exchange_get_body_dropped  (ConfabExchange  *self);
+void                       confab_exchange_set_session_budget (gsize          budget);
+gsize                      confab_exchange_get_session_bytes (void);
 void                       confab_exchange_set_error         (ConfabExchange  *self,
                                                               const char      *message);
 const char                *confab_exchange_get_error         (ConfabExchange  *self);
