@@ -1940,6 +1940,114 @@ test_exchange_case (gconstpointer user_data)
   test_server_free (server);
 }
 
+/* Servers that quote the key back, in an error body, in an error event
+ * of the stream, and at the very end of what a message may quote. */
+
+#define PAD_51 "Lorem ipsum dolor sit amet, consectetur adipiscing "
+
+static const char * const echo_401_parts[] = {
+  "{\"error\":{\"message\":\"Incorrect API key provided: " SECRET_KEY ". You can find "
+  "your API key at https://platform.example/account/api-keys.\","
+  "\"type\":\"invalid_request_error\"}}",
+  NULL
+};
+
+static const Response echo_401_response = {
+  .status = 401, .content_type = "application/json", .parts = echo_401_parts
+};
+
+static const char * const echo_400_parts[] = {
+  "{\"detail\":\"The key " SECRET_KEY " may not use this model.\"}",
+  NULL
+};
+
+static const Response echo_400_response = {
+  .status = 400, .content_type = "application/json", .parts = echo_400_parts
+};
+
+static const char * const echo_event_parts[] = {
+  "data: {\"choices\":[{\"index\":0,\"delta\":{\"content\":\"こんにちは\"}}]}\n\n",
+  "data: {\"error\":{\"message\":\"Rate limit reached for " SECRET_KEY "\"}}\n\n",
+  NULL
+};
+
+static const Response echo_event_response = { .parts = echo_event_parts };
+
+/* The key begins 5 characters before the 400th, where a quote ends. */
+static const char * const echo_long_parts[] = {
+  "{\"error\":\"" PAD_51 PAD_51 PAD_51 PAD_51 PAD_51 PAD_51 PAD_51
+  "Lorem ipsum dolor sit amet, consectet " SECRET_KEY " is unknown.\"}",
+  NULL
+};
+
+static const Response echo_long_response = {
+  .status = 403, .content_type = "application/json", .parts = echo_long_parts
+};
+
+typedef struct
+{
+  const char     *name;
+  const Response *response;
+} EchoCase;
+
+static const EchoCase echo_cases[] = {
+  { "http-401", &echo_401_response },
+  { "http-400", &echo_400_response },
+  { "error-event", &echo_event_response },
+  { "at-the-quote-limit", &echo_long_response },
+};
+
+typedef struct
+{
+  const EchoCase *echo_case;
+  WriteMode       mode;
+} EchoVariant;
+
+static void
+test_key_echo (gconstpointer user_data)
+{
+  const EchoVariant *variant = user_data;
+  const Response * const responses[] = { variant->echo_case->response, NULL };
+  g_autoptr(ConfabRequest) request = new_request ();
+  g_autoptr(GBytes) written = response_bytes (variant->echo_case->response);
+  g_autoptr(GBytes) body = NULL;
+  g_autoptr(GString) masked = NULL;
+  g_autofree char *stars = g_strnfill (strlen (SECRET_KEY), '*');
+  TestServer *server = test_server_new (variant->mode, responses);
+  ConfabClient *client = confab_client_new (server->base_url, SECRET_KEY);
+  ConfabMessage *reply = confab_message_new (CONFAB_MESSAGE_ROLE_ASSISTANT, NULL);
+  StreamResult result = { 0 };
+  ConfabExchange *exchange;
+
+  run_stream (client, request, reply, &result);
+  wait_for_quiet (server);
+  assert_authorization (server, 0, SECRET_KEY);
+
+  /* The message quotes the server, with the key hidden, and not even
+   * the key's beginning where the quote is cut. */
+  g_assert_false (result.ok);
+  assert_readable (result.error);
+  g_assert_null (strstr (result.error->message, SECRET_KEY));
+  g_assert_null (strstr (result.error->message, "sk-p"));
+  assert_contains (result.error->message, "[hid");
+
+  /* The record has every byte, the key's as asterisks, even split
+   * between reads. */
+  exchange = confab_message_get_exchange (reply);
+  assert_no_secret (exchange, SECRET_KEY);
+  g_assert_cmpstr (confab_exchange_get_error (exchange), ==, result.error->message);
+  masked = g_string_new_len (g_bytes_get_data (written, NULL), g_bytes_get_size (written));
+  g_string_replace (masked, SECRET_KEY, stars, 0);
+  body = confab_exchange_dup_body (exchange);
+  g_assert_cmpmem (g_bytes_get_data (body, NULL), g_bytes_get_size (body),
+                   masked->str, masked->len);
+
+  g_clear_error (&result.error);
+  g_assert_finalize_object (reply);
+  g_assert_finalize_object (client);
+  test_server_free (server);
+}
+
 static const char * const secret_headers[] = {
   "Set-Cookie", "session=Cookie0123; HttpOnly",
   "X-Api-Key", "sk-header-0123",
@@ -2766,6 +2874,20 @@ main (int   argc,
           path = g_strdup_printf ("/confab/client/exchange/%s/%s", exchange_cases[i].name,
                                   write_mode_names[mode]);
           g_test_add_data_func_full (path, variant, test_exchange_case, g_free);
+        }
+    }
+  for (guint i = 0; i < G_N_ELEMENTS (echo_cases); i++)
+    {
+      for (guint mode = 0; mode < N_WRITE_MODES; mode++)
+        {
+          g_autofree char *path = NULL;
+          EchoVariant *variant = g_new0 (EchoVariant, 1);
+
+          variant->echo_case = &echo_cases[i];
+          variant->mode = mode;
+          path = g_strdup_printf ("/confab/client/key-echo/%s/%s", echo_cases[i].name,
+                                  write_mode_names[mode]);
+          g_test_add_data_func_full (path, variant, test_key_echo, g_free);
         }
     }
   g_test_add_func ("/confab/client/exchange-headers", test_exchange_headers);

@@ -172,6 +172,46 @@ test_session_budget (void)
   confab_exchange_set_session_budget (CONFAB_EXCHANGE_DEFAULT_SESSION_BUDGET);
 }
 
+/* The key, when a server quotes it back, is kept as asterisks: whole in
+ * one read, split between reads, and its beginning where the bound cuts
+ * the body. Lengths stay what the server sent. */
+static void
+test_secret (void)
+{
+  g_autoptr(ConfabExchange) split = confab_exchange_new ("POST", "http://h/v1", 1024);
+  g_autoptr(ConfabExchange) cut = confab_exchange_new ("POST", "http://h/v1", 12);
+  g_autoptr(GBytes) body = NULL;
+  g_autoptr(GBytes) cut_body = NULL;
+  g_autofree char *text = NULL;
+  const char *value;
+
+  confab_exchange_set_secret (split, "sk-secret-123");
+  confab_exchange_set_status (split, "HTTP/1.1", 401, "Bad key sk-secret-123");
+  confab_exchange_add_header (split, "X-Debug", "key=sk-secret-123;");
+  add_chunk (split, "{\"error\":\"sk-secret-123 and sk-s");
+  add_chunk (split, "e");
+  add_chunk (split, "cret-1");
+  add_chunk (split, "23, not sk-secret-12\"}");
+
+  body = confab_exchange_dup_body (split);
+  g_assert_cmpmem (g_bytes_get_data (body, NULL), g_bytes_get_size (body),
+                   "{\"error\":\"************* and *************, not sk-secret-12\"}", 61);
+  g_assert_cmpuint (confab_exchange_get_n_chunks (split), ==, 4);
+  g_assert_cmpstr (confab_exchange_get_reason (split), ==, "Bad key *************");
+  confab_exchange_get_header (split, 0, NULL, &value);
+  g_assert_cmpstr (value, ==, "key=*************;");
+  text = confab_exchange_to_text (split);
+  g_assert_null (strstr (text, "sk-secret-123"));
+  assert_contains (text, " ms, 1 bytes\n*\n");
+
+  confab_exchange_set_secret (cut, "sk-secret-123");
+  add_chunk (cut, "key: sk-secr");
+  add_chunk (cut, "et-123");
+  cut_body = confab_exchange_dup_body (cut);
+  g_assert_cmpmem (g_bytes_get_data (cut_body, NULL), g_bytes_get_size (cut_body),
+                   "key: *******", 12);
+}
+
 static void
 test_redaction (void)
 {
@@ -225,6 +265,7 @@ main (int   argc,
   g_test_add_func ("/confab/exchange/bound", test_bound);
   g_test_add_func ("/confab/exchange/chunk-bound", test_chunk_bound);
   g_test_add_func ("/confab/exchange/session-budget", test_session_budget);
+  g_test_add_func ("/confab/exchange/secret", test_secret);
   g_test_add_func ("/confab/exchange/redaction", test_redaction);
 
   return g_test_run ();

@@ -25,6 +25,8 @@
 #define READ_SIZE 16384
 /* An error body is only read to find a message in it. */
 #define MAX_ERROR_BODY (64 * 1024)
+/* What a message shows in place of the key a server quoted back. */
+#define HIDDEN_KEY "[hidden]"
 /* A non-streamed answer is bounded too: no reply is 64 MB. */
 #define MAX_JSON_BODY (64 * 1024 * 1024)
 /* After [DONE] only the last chunk of the chunked encoding should come.
@@ -311,11 +313,40 @@ drain_start (ConfabClient   *self,
                                    drain_read_cb, drain);
 }
 
+/* A server may quote the key back ("Incorrect API key provided: sk-…"),
+ * in an error body, an error event or a reason phrase: it is hidden
+ * before the text becomes part of a message, and before the text is
+ * shortened, which could leave the key's beginning. */
+static char *
+hide_key (ConfabClient *self,
+          const char   *text)
+{
+  g_autoptr(GString) out = NULL;
+
+  if (text == NULL || !confab_client_has_api_key (self) || strstr (text, self->api_key) == NULL)
+    return g_strdup (text);
+
+  out = g_string_new (text);
+  g_string_replace (out, self->api_key, HIDDEN_KEY, 0);
+
+  return g_string_free (g_steal_pointer (&out), FALSE);
+}
+
+static char *
+quote_server_hiding_key (ConfabClient *self,
+                         const char   *text)
+{
+  g_autofree char *hidden = hide_key (self, text);
+
+  return confab_text_quote_server (hidden, -1);
+}
+
 /* Finds the readable message in an error body: OpenAI's
  * {"error": {"message": ...}}, Ollama's {"error": "..."}, vLLM's and
  * FastAPI's {"message": ...} or {"detail": ...}. */
 static char *
-find_error_message (const guint8 *body,
+find_error_message (ConfabClient *self,
+                    const guint8 *body,
                     gsize         len)
 {
   g_autoptr(JsonParser) parser = json_parser_new ();
@@ -344,7 +375,7 @@ find_error_message (const guint8 *body,
         continue;
 
       if (JSON_NODE_HOLDS_VALUE (member) && json_node_get_value_type (member) == G_TYPE_STRING)
-        return confab_text_quote_server (json_node_get_string (member), -1);
+        return quote_server_hiding_key (self, json_node_get_string (member));
 
       if (JSON_NODE_HOLDS_OBJECT (member))
         {
@@ -353,7 +384,7 @@ find_error_message (const guint8 *body,
 
           if (message != NULL && JSON_NODE_HOLDS_VALUE (message) &&
               json_node_get_value_type (message) == G_TYPE_STRING)
-            return confab_text_quote_server (json_node_get_string (message), -1);
+            return quote_server_hiding_key (self, json_node_get_string (message));
         }
     }
 
@@ -439,6 +470,11 @@ return_error (GTask  *task,
               GError *error)
 {
   StreamData *data = g_task_get_task_data (task);
+  char *hidden = hide_key (data->client, error->message);
+
+  /* Whatever the sentence quotes, a reason phrase above all. */
+  g_free (error->message);
+  error->message = hidden;
 
   g_clear_handle_id (&data->timeout_id, g_source_remove);
   if (data->exchange != NULL && confab_exchange_get_error (data->exchange) == NULL)
@@ -598,7 +634,7 @@ apply_chunk (StreamData        *data,
 
     case CONFAB_CHUNK_KIND_ERROR:
       {
-        g_autofree char *quoted = confab_text_quote_server (chunk->error_message, -1);
+        g_autofree char *quoted = quote_server_hiding_key (data->client, chunk->error_message);
 
         if (quoted != NULL)
           data->stream_error = g_error_new (CONFAB_CLIENT_ERROR, CONFAB_CLIENT_ERROR_SERVER,
@@ -822,7 +858,7 @@ error_body_read (GTask *task)
   g_autofree char *server_message = NULL;
   guint status = soup_message_get_status (data->message);
 
-  server_message = find_error_message (data->body->data, data->body->len);
+  server_message = find_error_message (data->client, data->body->data, data->body->len);
   g_debug ("HTTP %u, %u bytes of error body", status, data->body->len);
 
   /* Some servers (older Azure API versions, strict proxies) reject the
@@ -1387,6 +1423,7 @@ start_exchange (StreamData  *data,
   g_clear_pointer (&data->exchange, confab_exchange_unref);
   data->exchange = confab_exchange_new (soup_message_get_method (message), url,
                                         self->max_exchange_body);
+  confab_exchange_set_secret (data->exchange, self->api_key);
 
   g_queue_push_tail (self->exchanges, confab_exchange_ref (data->exchange));
   while (self->exchanges->length > self->max_exchanges)
@@ -1543,7 +1580,7 @@ models_error_body_read (GTask *task)
   /* Read to its end, the body gives its connection back to the pool as
    * soon as it goes, not when the caller drops the result. */
   g_clear_object (&data->stream);
-  server_message = find_error_message (data->body->data, data->body->len);
+  server_message = find_error_message (data->client, data->body->data, data->body->len);
   g_debug ("HTTP %u, %u bytes of error body", status, data->body->len);
 
   /* Servers that list no models answer 404: llama.cpp before it had

@@ -31,6 +31,8 @@ struct ConfabExchange
   char   *http_version;
   char   *reason;
   char   *error;
+  /* the API key, hidden wherever the server quotes it back */
+  char   *secret;
   GArray *headers;  /* of Header */
   GArray *chunks;   /* of ConfabExchangeChunk */
 
@@ -254,6 +256,10 @@ exchange_clear (gpointer data)
   leave_ledger_locked (self);
   G_UNLOCK (ledger);
 
+  if (self->secret != NULL)
+    explicit_bzero (self->secret, strlen (self->secret));
+  g_clear_pointer (&self->secret, g_free);
+
   g_clear_pointer (&self->method, g_free);
   g_clear_pointer (&self->url, g_free);
   g_clear_pointer (&self->http_version, g_free);
@@ -305,6 +311,67 @@ confab_exchange_get_url (ConfabExchange *self)
   return self->url;
 }
 
+/* Writes an asterisk over each byte of each whole occurrence of the
+ * secret in @data, so that lengths and byte counts stay true. */
+static gboolean
+mask_secret (ConfabExchange *self,
+             guint8         *data,
+             gsize           len)
+{
+  gsize secret_len = self->secret != NULL ? strlen (self->secret) : 0;
+  gboolean masked = FALSE;
+
+  if (secret_len == 0)
+    return FALSE;
+
+  for (gsize at = 0; at + secret_len <= len; at++)
+    {
+      if (data[at] == (guint8)self->secret[0] &&
+          memcmp (data + at, self->secret, secret_len) == 0)
+        {
+          memset (data + at, '*', secret_len);
+          at += secret_len - 1;
+          masked = TRUE;
+        }
+    }
+
+  return masked;
+}
+
+static char *
+dup_masked (ConfabExchange *self,
+            const char     *text)
+{
+  char *copy = g_strdup (text);
+
+  if (copy != NULL)
+    mask_secret (self, (guint8 *)copy, strlen (copy));
+
+  return copy;
+}
+
+/**
+ * confab_exchange_set_secret:
+ * @self: a record
+ * @secret: (nullable): the API key the request carries, or %NULL
+ *
+ * A server may quote the key back, in an error above all ("Incorrect API
+ * key provided: sk-…"). From now on, each byte of the key is kept as an
+ * asterisk wherever it appears in the body, even split between reads, in
+ * a header or in the reason phrase.
+ */
+void
+confab_exchange_set_secret (ConfabExchange *self,
+                            const char     *secret)
+{
+  g_return_if_fail (self != NULL);
+
+  if (self->secret != NULL)
+    explicit_bzero (self->secret, strlen (self->secret));
+  g_free (self->secret);
+  self->secret = secret != NULL && *secret != '\0' ? g_strdup (secret) : NULL;
+}
+
 /**
  * confab_exchange_set_status:
  * @self: a record
@@ -326,7 +393,7 @@ confab_exchange_set_status (ConfabExchange *self,
   g_free (self->http_version);
   self->http_version = g_strdup (http_version);
   g_free (self->reason);
-  self->reason = g_strdup (reason);
+  self->reason = dup_masked (self, reason);
   self->status = status;
   self->status_time_us = g_get_monotonic_time () - self->start_time;
 }
@@ -408,7 +475,7 @@ confab_exchange_add_header (ConfabExchange *self,
   g_return_if_fail (value != NULL);
 
   header.name = g_strdup (name);
-  header.value = g_strdup (is_sensitive (name, -1) ? HIDDEN : value);
+  header.value = is_sensitive (name, -1) ? g_strdup (HIDDEN) : dup_masked (self, value);
   g_array_append_val (self->headers, header);
 }
 
@@ -445,6 +512,66 @@ confab_exchange_get_header (ConfabExchange  *self,
     *name = header->name;
   if (value != NULL)
     *value = header->value;
+}
+
+/* Masks the secret where it ends in the last read kept, and may begin in
+ * the reads before: they are looked at again as far back as all of the
+ * secret but its last byte reaches. With @cut, the body ends here, and
+ * a beginning of the secret at its end is masked too. */
+static void
+mask_secret_in_body (ConfabExchange *self,
+                     gboolean        cut)
+{
+  gsize secret_len = self->secret != NULL ? strlen (self->secret) : 0;
+  g_autoptr(GByteArray) window = NULL;
+  gboolean masked;
+  gsize before = 0;
+  gsize offset = 0;
+  guint first;
+
+  if (secret_len == 0 || self->chunks->len == 0)
+    return;
+
+  first = self->chunks->len - 1;
+  while (first > 0 && before < secret_len - 1)
+    {
+      first--;
+      before += g_bytes_get_size (g_array_index (self->chunks, ConfabExchangeChunk, first).bytes);
+    }
+
+  window = g_byte_array_new ();
+  for (guint i = first; i < self->chunks->len; i++)
+    {
+      GBytes *bytes = g_array_index (self->chunks, ConfabExchangeChunk, i).bytes;
+
+      g_byte_array_append (window, g_bytes_get_data (bytes, NULL), g_bytes_get_size (bytes));
+    }
+
+  masked = mask_secret (self, window->data, window->len);
+  for (gsize n = MIN (secret_len - 1, window->len); cut && n > 0; n--)
+    {
+      if (memcmp (window->data + window->len - n, self->secret, n) == 0)
+        {
+          memset (window->data + window->len - n, '*', n);
+          masked = TRUE;
+          break;
+        }
+    }
+
+  if (masked)
+    {
+      for (guint i = first; i < self->chunks->len; i++)
+        {
+          ConfabExchangeChunk *chunk = &g_array_index (self->chunks, ConfabExchangeChunk, i);
+          gsize size = g_bytes_get_size (chunk->bytes);
+
+          g_bytes_unref (chunk->bytes);
+          chunk->bytes = g_bytes_new (window->data + offset, size);
+          offset += size;
+        }
+    }
+
+  explicit_bzero (window->data, window->len);
 }
 
 /**
@@ -490,6 +617,8 @@ confab_exchange_add_chunk (ConfabExchange *self,
   chunk.time_us = g_get_monotonic_time () - self->start_time;
   chunk.bytes = g_bytes_new (g_bytes_get_data (bytes, NULL), keep);
   g_array_append_val (self->chunks, chunk);
+  mask_secret_in_body (self, keep < len || self->kept_bytes == self->max_body ||
+                             self->chunks->len == CONFAB_EXCHANGE_MAX_CHUNKS);
 }
 
 guint

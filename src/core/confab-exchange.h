@@ -48,6 +48,8 @@ ConfabExchange            *confab_exchange_ref               (ConfabExchange  *s
 void                       confab_exchange_unref             (ConfabExchange  *self);
 const char                *confab_exchange_get_method        (ConfabExchange  *self);
 const char                *confab_exchange_get_url           (ConfabExchange  *self);
+void                       confab_exchange_set_secret        (ConfabExchange  *self,
+                                                              const char      *secret);
 void                       confab_exchange_set_status        (ConfabExchange  *self,
                                                               const char      *http_version,
                                                               guint            status,
