@@ -2048,6 +2048,35 @@ test_key_echo (gconstpointer user_data)
   test_server_free (server);
 }
 
+/* A list of models that is an error quoting the key, where the quote
+ * is cut: not even the key's beginning is shown. */
+static const Response echo_models_response = {
+  .content_type = "application/json", .parts = echo_long_parts
+};
+
+static void
+test_models_key_echo (void)
+{
+  const Response * const responses[] = { &echo_models_response, NULL };
+  TestServer *server = test_server_new (WRITE_ODD, responses);
+  ConfabClient *client = confab_client_new (server->base_url, SECRET_KEY);
+  g_autoptr(GPtrArray) ids = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GPtrArray) exchanges = NULL;
+
+  ids = list_models (client, NULL, NULL, &error);
+  g_assert_null (ids);
+  assert_readable (error);
+  g_assert_null (strstr (error->message, "sk-p"));
+  assert_contains (error->message, "[hid");
+  exchanges = confab_client_dup_exchanges (client);
+  assert_no_secret (g_ptr_array_index (exchanges, 0), SECRET_KEY);
+
+  g_clear_pointer (&exchanges, g_ptr_array_unref);
+  g_assert_finalize_object (client);
+  test_server_free (server);
+}
+
 static const char * const secret_headers[] = {
   "Set-Cookie", "session=Cookie0123; HttpOnly",
   "X-Api-Key", "sk-header-0123",
@@ -2859,6 +2888,7 @@ main (int   argc,
   g_test_add_func ("/confab/client/models-then-chat", test_models_then_chat);
   g_test_add_func ("/confab/client/models-cancel", test_models_cancel);
   g_test_add_func ("/confab/client/models-invalid-url", test_models_invalid_url);
+  g_test_add_func ("/confab/client/models-key-echo", test_models_key_echo);
   g_test_add_func ("/confab/client/options-in-body", test_options_in_body);
   g_test_add_func ("/confab/client/options-notify", test_options_notify);
 

@@ -341,6 +341,26 @@ quote_server_hiding_key (ConfabClient *self,
   return confab_text_quote_server (hidden, -1);
 }
 
+/* A list of models may be an error that quotes the key, which the
+ * parser shortens: the key goes before the body is parsed. */
+static void
+hide_key_in_body (ConfabClient  *self,
+                  GBytes       **body)
+{
+  gsize len;
+  const char *data = g_bytes_get_data (*body, &len);
+  g_autoptr(GString) text = NULL;
+
+  if (!confab_client_has_api_key (self) || len == 0 ||
+      g_strstr_len (data, len, self->api_key) == NULL)
+    return;
+
+  text = g_string_new_len (data, len);
+  g_string_replace (text, self->api_key, HIDDEN_KEY, 0);
+  g_bytes_unref (*body);
+  *body = g_string_free_to_bytes (g_steal_pointer (&text));
+}
+
 /* Finds the readable message in an error body: OpenAI's
  * {"error": {"message": ...}}, Ollama's {"error": "..."}, vLLM's and
  * FastAPI's {"message": ...} or {"detail": ...}. */
@@ -1602,6 +1622,7 @@ models_body_read (GTask *task)
 
   /* As for an error body: the connection can carry the next request. */
   g_clear_object (&data->stream);
+  hide_key_in_body (data->client, &body);
   ids = confab_models_parse (body, &error);
   if (ids == NULL)
     {
