@@ -76,7 +76,7 @@ guint64                    confab_exchange_get_total_bytes   (ConfabExchange  *s
 guint64                    confab_exchange_get_dropped_bytes (ConfabExchange  *self);
 gboolean                   confab_exchange_get_truncated     (ConfabExchange  *self);
 gboolean                   confab_exchange_get_body_dropped  (ConfabExchange  *self);
-void                       confab_exchange_set_session_budget (gsize          budget);
+void                       confab_exchange_set_session_budget (gsize           budget);
 gsize                      confab_exchange_get_session_bytes (void);
 void                       confab_exchange_set_error         (ConfabExchange  *self,
                                                               const char      *message);
