@@ -184,23 +184,6 @@ import (Fixture    *fixture,
                                           imported_cb, fixture);
 }
 
-/* Writes the history through the store's public API, with times that do
- * not depend on the clock. The long conversation is the oldest: start-up
- * opens the latest, a short one, and the long one is opened on purpose.
- * What the runs check goes to @key_file. */
-/* @text without its white space. */
-static char *
-strip_spaces (const char *text)
-{
-  GString *out = g_string_new (NULL);
-
-  for (const char *p = text; *p != '\0'; p++)
-    if (!g_ascii_isspace (*p))
-      g_string_append_c (out, *p);
-
-  return g_string_free (out, FALSE);
-}
-
 /* Whether @row, which shows @shown, shows @text: as written, or, as the
  * app does by default, as Markdown, its markup gone and its lines broken
  * where the view breaks them. */
@@ -219,11 +202,15 @@ row_shows (const char       *shown,
     return FALSE;
 
   plain = confab_markdown_to_plain_text (text, strlen (text));
-  a = strip_spaces (shown);
-  b = strip_spaces (plain);
+  a = bench_strip_spaces (shown);
+  b = bench_strip_spaces (plain);
   return strcmp (a, b) == 0;
 }
 
+/* Writes the history through the store's public API, with times that do
+ * not depend on the clock. The long conversation is the oldest: start-up
+ * opens the latest, a short one, and the long one is opened on purpose.
+ * What the runs check goes to @key_file. */
 static void
 write_fixture (const char *path,
                GKeyFile   *key_file)

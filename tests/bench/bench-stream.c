@@ -559,18 +559,6 @@ cost_between (Bench  *self,
   *mean = n > 0 ? sum / n : 0;
 }
 
-static char *
-strip_spaces (const char *text)
-{
-  GString *out = g_string_new (NULL);
-
-  for (const char *p = text; *p != '\0'; p++)
-    if (!g_ascii_isspace (*p))
-      g_string_append_c (out, *p);
-
-  return g_string_free (out, FALSE);
-}
-
 static gboolean
 check_reply (Bench         *self,
              const RunSpec *spec)
@@ -636,8 +624,8 @@ check_reply (Bench         *self,
       /* As Markdown, the view shows the text without its markup, with
        * its own breaks: the characters other than spaces must be those. */
       g_autofree char *plain = confab_markdown_to_plain_text (content, len);
-      g_autofree char *a = strip_spaces (plain);
-      g_autofree char *b = strip_spaces (shown);
+      g_autofree char *a = bench_strip_spaces (plain);
+      g_autofree char *b = bench_strip_spaces (shown);
 
       if (strcmp (a, b) != 0)
         {

@@ -477,3 +477,24 @@ bench_remove_tree (const char *path)
     }
   g_rmdir (path);
 }
+
+/**
+ * bench_strip_spaces:
+ * @text: a string
+ *
+ * A reply shown as Markdown breaks its lines where the view does, so the
+ * benchmarks compare what it shows with its text without white space.
+ *
+ * Returns: (transfer full): @text without its white space
+ */
+char *
+bench_strip_spaces (const char *text)
+{
+  GString *out = g_string_new (NULL);
+
+  for (const char *p = text; *p != '\0'; p++)
+    if (!g_ascii_isspace (*p))
+      g_string_append_c (out, *p);
+
+  return g_string_free (out, FALSE);
+}

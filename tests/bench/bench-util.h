@@ -44,6 +44,8 @@ double        bench_percentile             (GArray        *values,
 double        bench_max                    (GArray        *values);
 double        bench_min                    (GArray        *values);
 
+char         *bench_strip_spaces           (const char    *text);
+
 typedef struct BenchServer BenchServer;
 
 BenchServer  *bench_server_start           (SoupServerCallback  callback,
