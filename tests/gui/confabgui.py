@@ -26,6 +26,18 @@ DEADLINE = 20.0
 # machine.
 TEST_TIMEOUT = 150
 
+# The sanitizer build's run asks for the leak check (confab-dev sets
+# CONFAB_LEAK_CHECK=1): each app is then quit as a person quits it, and
+# what LeakSanitizer reports when it ends fails the test. Other runs end
+# the app with SIGTERM, which is quicker and checks nothing.
+LEAK_CHECK = os.environ.get("CONFAB_LEAK_CHECK") == "1"
+# What the toolkit keeps to the end of the process, each entry explained.
+LEAK_SUPPRESSIONS = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..",
+                                 "lsan-app.supp")
+# From app.quit to the end of the process, the heap scan included, under
+# AddressSanitizer on a loaded machine.
+QUIT_TIMEOUT = 30
+
 
 class Failure(Exception):
     pass
@@ -213,6 +225,11 @@ class Session:
         self._start_dbus()
         self.server = FakeServer()
         self.app = None
+        # Each app started, with the file its output went to; the leak
+        # check reads them all, the app's earlier runs in a test included.
+        self.apps = []
+        # What the second instances (`confab ARGS…`) wrote on stderr.
+        self.second_outputs = []
         self.app_env = app_env or {}
         self.dark = dark
 
@@ -318,10 +335,15 @@ class Session:
                 # The module comes before the sanitizer's runtime, which
                 # is fine.
                 env["ASAN_OPTIONS"] = (asan + ":" if asan else "") + "verify_asan_link_order=0"
+        if LEAK_CHECK:
+            add_leak_check(env)
         binary = os.environ["CONFAB_BINARY"]
         self.app_env_full = env
         for attempt in range(3):
-            self.log = open(os.path.join(self.tmp, "confab.log"), "w")
+            # A file for each start: a test that restarts the app keeps
+            # what the first run wrote when it ended.
+            self.log_path = os.path.join(self.tmp, f"confab-{len(self.apps) + 1}-{attempt}.log")
+            self.log = open(self.log_path, "w")
             self.app = subprocess.Popen([binary, *args], env=env, stdout=self.log,
                                         stderr=self.log)
             self.procs.append(self.app)
@@ -341,6 +363,9 @@ class Session:
             self._restart_xvfb()
             env["DISPLAY"] = self.display
             env["DBUS_SESSION_BUS_ADDRESS"] = self.env["DBUS_SESSION_BUS_ADDRESS"]
+        # Only the start that worked: one that found no display ended in
+        # GTK's start-up, not in Confab's code.
+        self.apps.append((self.app, self.log_path))
         import pyatspi  # noqa: E402 (the bus address must be set first)
         self.pyatspi = pyatspi
         self.window = wait_until(self._find_window, what="the Confab window")
@@ -355,8 +380,10 @@ class Session:
         """Runs `confab ARGS…` as a second instance would be run from a
         terminal or a desktop shortcut, in the app's environment; returns
         the finished process (returncode, stdout, stderr)."""
-        return subprocess.run([os.environ["CONFAB_BINARY"], *args], env=self.app_env_full,
+        done = subprocess.run([os.environ["CONFAB_BINARY"], *args], env=self.app_env_full,
                               capture_output=True, text=True, timeout=timeout)
+        self.second_outputs.append(done.stderr)
+        return done
 
     def activate_action(self, name, parameter=None):
         """Activates the application action @name over D-Bus, as a GNOME
@@ -389,10 +416,43 @@ class Session:
 
     def app_log(self):
         try:
-            with open(os.path.join(self.tmp, "confab.log")) as f:
+            with open(self.log_path) as f:
                 return f.read()[-4000:]
-        except OSError:
+        except (AttributeError, OSError):
             return ""
+
+    def quit_app(self):
+        """Quits the app as a person does, with app.quit (what Ctrl+Q
+        activates, here over D-Bus), and waits for it to end: LeakSanitizer
+        checks the heap on the way out. An app already ended, by the test
+        or killed on purpose, is left as it is."""
+        if self.app is None or self.app.poll() is not None:
+            return
+        try:
+            done = self.activate_action("quit")
+            said = done.stderr.strip()
+        except subprocess.TimeoutExpired:
+            said = "gdbus timed out"
+        try:
+            self.app.wait(QUIT_TIMEOUT)
+        except subprocess.TimeoutExpired:
+            raise Failure(f"confab did not end within {QUIT_TIMEOUT} s of app.quit"
+                          + (f" (gdbus: {said})" if said else ""))
+
+    def sanitizer_reports(self):
+        """What LeakSanitizer said when each app of the test ended, as
+        lists of lines; a killed app says nothing."""
+        outputs = []
+        for _, path in self.apps:
+            try:
+                with open(path, errors="replace") as f:
+                    outputs.append(f.read())
+            except OSError:
+                continue
+        reports = []
+        for text in outputs + self.second_outputs:
+            reports.extend(leak_reports(text))
+        return reports
 
     # ---- finding things
 
@@ -565,6 +625,8 @@ class Session:
                        env=self.env, check=False)
 
     def close(self):
+        # What the test left running: under the leak check the app was
+        # quit before, and this ends only one that would not.
         if self.app is not None and self.app.poll() is None:
             self.app.terminate()
             try:
@@ -583,16 +645,67 @@ class Session:
 
 
 # --------------------------------------------------------------------------
+# The leak check
+
+def add_leak_check(env):
+    """Turns LeakSanitizer on in the app's environment @env, with the
+    toolkit's suppressions. The later of two settings of an option wins.
+    The slow unwinder gives whole stacks through the system's libraries,
+    which keep no frame pointers: the suppressions match the toolkit's
+    functions in them."""
+    asan = env.get("ASAN_OPTIONS")
+    env["ASAN_OPTIONS"] = (asan + ":" if asan else "") + "detect_leaks=1:fast_unwind_on_malloc=0"
+    lsan = env.get("LSAN_OPTIONS")
+    env["LSAN_OPTIONS"] = ((lsan + ":" if lsan else "") +
+                           "suppressions=" + os.path.normpath(LEAK_SUPPRESSIONS))
+
+
+def leak_reports(text):
+    """The LeakSanitizer reports in a process's output @text, each as its
+    lines from the error to the summary, and any fatal error of
+    LeakSanitizer's own (then nothing was checked)."""
+    reports = []
+    report = None
+    for line in text.splitlines():
+        if "ERROR: LeakSanitizer:" in line:
+            report = []
+        elif "LeakSanitizer has encountered a fatal error" in line:
+            reports.append([line])
+        if report is not None:
+            report.append(line)
+            if line.startswith("SUMMARY: "):
+                reports.append(report)
+                report = None
+    if report is not None:
+        reports.append(report)
+    return reports
+
+
+def print_reports(reports):
+    for report in reports:
+        for line in report:
+            print(f"# leak: {line}", flush=True)
+
+
+# --------------------------------------------------------------------------
 # TAP
 
 def run_one(func, name):
-    """Runs one test in a fresh session; returns 0 on success."""
+    """Runs one test in a fresh session; returns 0 on success. Under the
+    leak check, a test whose app leaked fails, with the leaks' stacks."""
     session = None
     try:
         # A test says what its session lacks in its function's
         # session_options, such as {"secret_service": False}.
         session = Session(**getattr(func, "session_options", {}))
         func(session)
+        if LEAK_CHECK:
+            session.quit_app()
+            reports = session.sanitizer_reports()
+            if reports:
+                print("# LeakSanitizer found leaks in confab:", flush=True)
+                print_reports(reports)
+                return 1
         return 0
     except Exception as error:
         for line in str(error).splitlines() or ["(no message)"]:
@@ -607,6 +720,10 @@ def run_one(func, name):
                 session.screenshot(os.path.join(shot, f"fail-{name}.png"))
             for line in session.app_log().splitlines()[-30:]:
                 print(f"# app: {line}", flush=True)
+            if LEAK_CHECK:
+                # An app the test ended itself (Ctrl+Q) and found to end
+                # with LeakSanitizer's status shows why.
+                print_reports(session.sanitizer_reports())
         return 1
     finally:
         if session is not None:
