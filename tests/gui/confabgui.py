@@ -438,6 +438,9 @@ class Session:
         except subprocess.TimeoutExpired:
             raise Failure(f"confab did not end within {QUIT_TIMEOUT} s of app.quit"
                           + (f" (gdbus: {said})" if said else ""))
+        # 23 is LeakSanitizer's status, and its report says more.
+        if self.app.returncode not in (0, 23):
+            raise Failure(f"confab ended with {self.app.returncode} after app.quit")
 
     def sanitizer_reports(self):
         """What LeakSanitizer said when each app of the test ended, as
@@ -664,15 +667,18 @@ def add_leak_check(env):
 
 
 def leak_reports(text):
-    """The LeakSanitizer reports in a process's output @text, each as its
-    lines from the error to the summary, and any fatal error of
-    LeakSanitizer's own (then nothing was checked)."""
+    """What the sanitizers reported in a process's output @text, each
+    report as a list of lines: LeakSanitizer's leaks and AddressSanitizer's
+    errors from the error to the summary, UndefinedBehaviorSanitizer's
+    line, and a fatal error of LeakSanitizer's own (then nothing was
+    checked)."""
     reports = []
     report = None
     for line in text.splitlines():
-        if "ERROR: LeakSanitizer:" in line:
+        if "ERROR: LeakSanitizer:" in line or "ERROR: AddressSanitizer:" in line:
             report = []
-        elif "LeakSanitizer has encountered a fatal error" in line:
+        elif ("LeakSanitizer has encountered a fatal error" in line
+              or "runtime error:" in line):
             reports.append([line])
         if report is not None:
             report.append(line)
