@@ -26,10 +26,10 @@ DEADLINE = 20.0
 # machine.
 TEST_TIMEOUT = 150
 
-# The sanitizer build's run asks for the leak check (confab-dev sets
-# CONFAB_LEAK_CHECK=1): each app is then quit as a person quits it, and
-# what LeakSanitizer reports when it ends fails the test. Other runs end
-# the app with SIGTERM, which is quicker and checks nothing.
+# CONFAB_LEAK_CHECK=1 asks for the leak check, in the sanitizer build:
+# each app is then quit as a person quits it, and what LeakSanitizer
+# reports when it ends fails the test. Other runs end the app with
+# SIGTERM, which is quicker and checks nothing.
 LEAK_CHECK = os.environ.get("CONFAB_LEAK_CHECK") == "1"
 # What the toolkit keeps to the end of the process, each entry explained.
 LEAK_SUPPRESSIONS = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..",
