@@ -142,14 +142,23 @@ static char *
 resource_path (const char *file)
 {
   g_autofree char *base = g_path_get_basename (file);
-  g_autofree char *dir = g_path_get_dirname (file);
-  g_autofree char *parent = g_path_get_basename (dir);
-
-  /* The shortcuts window is where GtkApplication looks for it. */
-  if (g_str_equal (parent, "gtk"))
-    return g_strconcat (UI_PREFIX "gtk/", base, NULL);
 
   return g_strconcat (UI_PREFIX "ui/", base, NULL);
+}
+
+/* GtkApplication builds a resource at gtk/help-overlay.ui for each window
+ * and keeps it hidden among the toplevels. GTK 4.8 answers an
+ * accessibility client that asks for a toplevel past the visible ones
+ * with the last window of that list, and for a hidden one with no object
+ * path, which crashes it. The window builds its shortcuts window when
+ * asked and destroys it when it closes. */
+static void
+test_no_automatic_help_overlay (void)
+{
+  g_assert_false (g_resources_get_info (UI_PREFIX "gtk/help-overlay.ui",
+                                        G_RESOURCE_LOOKUP_FLAGS_NONE, NULL, NULL, NULL));
+  g_assert_true (g_resources_get_info (UI_PREFIX "ui/confab-shortcuts.ui",
+                                       G_RESOURCE_LOOKUP_FLAGS_NONE, NULL, NULL, NULL));
 }
 
 int
@@ -175,6 +184,8 @@ main (int   argc,
 
       g_test_add_data_func_full (test_path, resource_path (argv[i]), test_ui_file, g_free);
     }
+
+  g_test_add_func ("/confab/ui-files/no-automatic-help-overlay", test_no_automatic_help_overlay);
 
   status = g_test_run ();
 

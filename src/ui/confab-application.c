@@ -460,6 +460,7 @@ confab_application_startup (GApplication *app)
   static const char *quit_accels[] = { "<Control>q", NULL };
   static const char *close_accels[] = { "<Control>w", NULL };
   static const char *preferences_accels[] = { "<Control>comma", NULL };
+  static const char *shortcuts_accels[] = { "<Control>question", NULL };
 
   G_APPLICATION_CLASS (confab_application_parent_class)->startup (app);
 
@@ -475,6 +476,8 @@ confab_application_startup (GApplication *app)
   gtk_application_set_accels_for_action (GTK_APPLICATION (app), "window.close", close_accels);
   gtk_application_set_accels_for_action (GTK_APPLICATION (app), "app.preferences",
                                          preferences_accels);
+  gtk_application_set_accels_for_action (GTK_APPLICATION (app), "win.show-help-overlay",
+                                         shortcuts_accels);
   g_simple_action_set_enabled (G_SIMPLE_ACTION (g_action_map_lookup_action (G_ACTION_MAP (app),
                                                                             "preferences")),
                                self->profiles != NULL);
@@ -750,23 +753,14 @@ confab_application_show_preferences (ConfabApplication *self,
   if (self->profiles == NULL)
     return;
 
-  /* One window, hidden on close and shown again. GTK 4.8 answers an
-   * accessibility client's question about a window being destroyed with
-   * a NULL object path and can crash in it (seen with the GUI tests'
-   * AT-SPI client, and Orca asks the same questions); a hidden window's
-   * accessible objects stay valid. */
+  /* One window while it is open; closing destroys it. It is not kept
+   * hidden: see show_help_overlay_activated() in confab-window.c. */
   parent = gtk_application_get_active_window (GTK_APPLICATION (self));
   if (self->preferences == NULL)
     {
       self->preferences = confab_preferences_new (parent, self->profiles);
       g_object_add_weak_pointer (G_OBJECT (self->preferences),
                                  (gpointer *)&self->preferences);
-    }
-  else
-    {
-      gtk_window_set_transient_for (GTK_WINDOW (self->preferences), parent);
-      gtk_window_set_modal (GTK_WINDOW (self->preferences), parent != NULL);
-      confab_preferences_show_list (self->preferences);
     }
 
   if (preset_id != NULL)

@@ -808,9 +808,6 @@ confab_preferences_init (ConfabPreferences *self)
 
   self->cancellable = g_cancellable_new ();
   gtk_widget_init_template (GTK_WIDGET (self));
-  /* The application shows this window again; see
-   * confab_application_show_preferences(). */
-  gtk_window_set_hide_on_close (GTK_WINDOW (self), TRUE);
 
   /* Without the schema there is nothing to keep the choice in. */
   if (settings != NULL)
@@ -838,22 +835,6 @@ confab_preferences_new (GtkWindow      *parent,
                        "modal", parent != NULL,
                        "profiles", profiles,
                        NULL);
-}
-
-/**
- * confab_preferences_show_list:
- * @self: a #ConfabPreferences
- *
- * Goes back from a provider's page, if one is open, to the list of
- * providers, as the window opens again.
- */
-void
-confab_preferences_show_list (ConfabPreferences *self)
-{
-  g_return_if_fail (CONFAB_IS_PREFERENCES (self));
-
-  if (self->subpage != NULL)
-    back_clicked_cb (self);
 }
 
 /**

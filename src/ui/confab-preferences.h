@@ -18,7 +18,6 @@ G_DECLARE_FINAL_TYPE (ConfabPreferences, confab_preferences, CONFAB, PREFERENCES
 
 ConfabPreferences *confab_preferences_new          (GtkWindow         *parent,
                                                     ConfabProfiles    *profiles);
-void               confab_preferences_show_list    (ConfabPreferences *self);
 void               confab_preferences_show_profile (ConfabPreferences *self,
                                                     ConfabProfile     *profile);
 void               confab_preferences_add_profile  (ConfabPreferences *self,

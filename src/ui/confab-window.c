@@ -83,6 +83,8 @@ struct _ConfabWindow
   ConfabMessage *editing;
   /* owned: a row a search found, to bring into view after the layout */
   GtkWidget *found;
+  /* not owned: GTK keeps its toplevels; cleared when it is destroyed */
+  GtkWindow *shortcuts;
 
   /* makes rows while the view is near either end of the rows made */
   guint  rows_tick_id;
@@ -1356,6 +1358,31 @@ copy_last_action (GtkWidget  *widget,
     gdk_clipboard_set_text (gtk_widget_get_clipboard (widget), confab_message_get_content (last));
 }
 
+/* The shortcuts window is built when asked for and destroyed when it
+ * closes, not kept hidden as GtkApplication's automatic help overlay is.
+ * GTK 4.8 answers an accessibility client that asks for a toplevel past
+ * the visible ones (as Orca or a test may, between a window closing and
+ * its next look) with the last window of its list; a hidden one there has
+ * no object path, and GTK crashes building the answer. */
+static void
+show_help_overlay_activated (GSimpleAction *action,
+                             GVariant      *parameter,
+                             gpointer       user_data)
+{
+  ConfabWindow *self = CONFAB_WINDOW (user_data);
+
+  if (self->shortcuts == NULL)
+    {
+      g_autoptr(GtkBuilder) builder =
+        gtk_builder_new_from_resource ("/io/github/confab/Confab/ui/confab-shortcuts.ui");
+
+      self->shortcuts = GTK_WINDOW (gtk_builder_get_object (builder, "shortcuts_window"));
+      gtk_window_set_transient_for (self->shortcuts, GTK_WINDOW (self));
+      g_object_add_weak_pointer (G_OBJECT (self->shortcuts), (gpointer *)&self->shortcuts);
+    }
+  gtk_window_present (self->shortcuts);
+}
+
 static void
 new_action (GtkWidget  *widget,
             const char *action_name,
@@ -1522,15 +1549,24 @@ typedef struct
   gboolean                  json;
 } Transfer;
 
+/* The file chooser goes as soon as it has answered: a hidden window left
+ * among the toplevels can crash GTK 4.8's accessibility (see
+ * show_help_overlay_activated()). */
+static void
+transfer_close_dialog (Transfer *transfer)
+{
+  if (transfer->dialog != NULL)
+    gtk_native_dialog_destroy (transfer->dialog);
+  g_clear_object (&transfer->dialog);
+}
+
 static void
 transfer_free (Transfer *transfer)
 {
   g_clear_object (&transfer->self);
   g_clear_pointer (&transfer->conversation, confab_stored_conversation_free);
   g_clear_pointer (&transfer->messages, g_ptr_array_unref);
-  if (transfer->dialog != NULL)
-    gtk_native_dialog_destroy (transfer->dialog);
-  g_clear_object (&transfer->dialog);
+  transfer_close_dialog (transfer);
   g_clear_object (&transfer->file);
   g_clear_pointer (&transfer->text, g_free);
   g_free (transfer);
@@ -1615,6 +1651,7 @@ export_response_cb (GtkNativeDialog *dialog,
     }
 
   file = gtk_file_chooser_get_file (GTK_FILE_CHOOSER (dialog));
+  transfer_close_dialog (transfer);
   text = transfer->text;
   g_file_replace_contents_async (file, text, strlen (text), NULL, FALSE,
                                  G_FILE_CREATE_REPLACE_DESTINATION, NULL, export_written_cb,
@@ -1831,6 +1868,7 @@ import_response_cb (GtkNativeDialog *dialog,
     }
 
   transfer->file = gtk_file_chooser_get_file (GTK_FILE_CHOOSER (dialog));
+  transfer_close_dialog (transfer);
   g_file_load_contents_async (transfer->file, NULL, import_loaded_cb, transfer);
 }
 
@@ -1959,6 +1997,11 @@ confab_window_dispose (GObject *object)
   g_clear_object (&self->anchor);
   g_clear_object (&self->editing);
   g_clear_object (&self->found);
+  if (self->shortcuts != NULL)
+    {
+      g_object_remove_weak_pointer (G_OBJECT (self->shortcuts), (gpointer *)&self->shortcuts);
+      gtk_window_destroy (g_steal_pointer (&self->shortcuts));
+    }
   g_clear_handle_id (&self->found_timeout_id, g_source_remove);
   if (self->rows_tick_id != 0)
     {
@@ -2131,8 +2174,13 @@ confab_window_init (ConfabWindow *self)
 {
   GtkAdjustment *adjustment;
 
+  static const GActionEntry actions[] = {
+    { .name = "show-help-overlay", .activate = show_help_overlay_activated },
+  };
+
   gtk_widget_init_template (GTK_WIDGET (self));
   folded_cb (self);
+  g_action_map_add_action_entries (G_ACTION_MAP (self), actions, G_N_ELEMENTS (actions), self);
 
   self->stick_to_bottom = TRUE;
   self->render_markdown = TRUE;

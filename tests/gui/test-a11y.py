@@ -301,6 +301,68 @@ def test_ctrl_q_and_about(s):
     check(s.app.returncode == 0, f"Confab ended with {s.app.returncode}")
 
 
+def root_child_at_index(s, index):
+    """Asks Confab's accessible application root for its toplevel @index
+    straight over the accessibility bus, as Orca does, with no cache of
+    pyatspi's in between; returns the (bus name, object path) answered."""
+    from gi.repository import Gio, GLib
+    flags = (Gio.DBusConnectionFlags.AUTHENTICATION_CLIENT |
+             Gio.DBusConnectionFlags.MESSAGE_BUS_CONNECTION)
+    session = Gio.DBusConnection.new_for_address_sync(s.env["DBUS_SESSION_BUS_ADDRESS"],
+                                                      flags, None, None)
+    address = session.call_sync("org.a11y.Bus", "/org/a11y/bus", "org.a11y.Bus", "GetAddress",
+                                None, GLib.VariantType("(s)"), 0, 5000, None)[0]
+    bus = Gio.DBusConnection.new_for_address_sync(address, flags, None, None)
+    root = "/org/a11y/atspi/accessible/root"
+    accessible = "org.a11y.atspi.Accessible"
+    apps = bus.call_sync("org.a11y.atspi.Registry", root, accessible, "GetChildren", None,
+                         GLib.VariantType("(a(so))"), 0, 5000, None)[0]
+    for name, path in apps:
+        try:
+            app_name = bus.call_sync(name, path, "org.freedesktop.DBus.Properties", "Get",
+                                     GLib.Variant("(ss)", (accessible, "Name")),
+                                     GLib.VariantType("(v)"), 0, 5000, None)[0]
+        except GLib.Error:
+            continue
+        if app_name == "confab":
+            return bus.call_sync(name, path, accessible, "GetChildAtIndex",
+                                 GLib.Variant("(i)", (index,)), GLib.VariantType("((so))"),
+                                 0, 5000, None)[0]
+    raise Failure("Confab's application is not on the accessibility bus")
+
+
+def test_window_index_after_close(s):
+    """A screen reader that counted two windows asks for the second after
+    one closed. GTK 4.8 then answers with the last window it keeps, and
+    crashes on a hidden one: Confab keeps none (no hidden shortcuts
+    window, no hidden Preferences)."""
+    s.start_app()
+
+    def ask_past_the_end(after):
+        for index in (1, 2, 5):
+            answer = root_child_at_index(s, index)
+            check(s.app.poll() is None,
+                  f"Confab ended ({s.app.returncode}) when asked for window {index} {after}")
+            check(answer[1] == main_window[1],
+                  f"window {index} {after} is answered with {answer!r}, "
+                  f"not the main window {main_window!r}")
+
+    main_window = root_child_at_index(s, 0)
+    ask_past_the_end("at start")
+    for keys, title in (("ctrl+comma", "Preferences"), ("ctrl+question", None)):
+        s.key(keys)
+        wait_until(lambda: len(app_windows(s)) == 2 and
+                   (title is None or any(w.name == title for w in app_windows(s))),
+                   what=f"the window of {keys}")
+        s.key("Escape")
+        wait_until(lambda: len(app_windows(s)) == 1, what=f"the window of {keys} to close")
+        ask_past_the_end(f"after the window of {keys} closed")
+    # The main window still answers the keyboard.
+    s.key("ctrl+comma")
+    wait_until(lambda: any(w.name == "Preferences" for w in app_windows(s)),
+               what="Preferences, opened again")
+
+
 def test_narrow_window(s):
     """At 360 pixels (with GNOME's one Close button), nothing holds the
     window wider, and the views are still switched and used."""
@@ -335,6 +397,7 @@ TESTS = [
     ("tab-preferences", test_tab_preferences),
     ("keyboard-chat", test_keyboard_chat),
     ("ctrl-q-and-about", test_ctrl_q_and_about),
+    ("window-index-after-close", test_window_index_after_close),
     ("narrow-window", test_narrow_window),
 ]
 
