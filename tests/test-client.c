@@ -2949,5 +2949,5 @@ main (int   argc,
   g_test_add_func ("/confab/client/tls/pinned-other", test_tls_pinned_other);
   g_test_add_func ("/confab/client/tls/two-certificates", test_tls_two_certificates);
 
-  return g_test_run ();
+  return run_tests_and_settle ();
 }

@@ -1988,7 +1988,7 @@ main (int   argc,
   g_test_add_func ("/confab/conversation-store/continue-failed", test_continue_failed);
   g_test_add_func ("/confab/conversation-store/import-round-trip", test_import_round_trip);
 
-  status = g_test_run ();
+  status = run_tests_and_settle ();
 
   slow_reply_clear (&slow_reply);
   slow_reply_clear (&crash_reply);

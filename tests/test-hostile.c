@@ -925,5 +925,5 @@ main (int   argc,
     }
   g_test_add_func ("/confab/hostile/many-requests", test_many_requests);
 
-  return g_test_run ();
+  return run_tests_and_settle ();
 }

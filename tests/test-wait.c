@@ -153,3 +153,54 @@ reply_has_text (gpointer user_data)
 
   return g_strcmp0 (confab_message_get_content (wait->reply), wait->text) == 0;
 }
+
+/* The threads of this process now, from /proc; 0 where there is none. */
+static guint
+count_threads (void)
+{
+  g_autoptr(GDir) dir = g_dir_open ("/proc/self/task", 0, NULL);
+  guint n = 0;
+
+  if (dir == NULL)
+    return 0;
+  while (g_dir_read_name (dir) != NULL)
+    n++;
+  return n;
+}
+
+/**
+ * run_tests_and_settle:
+ *
+ * Runs the tests, then waits until no thread of the process is starting
+ * or ending, and returns what g_test_run() did. For test programs whose
+ * code runs work on GLib's threads (TLS handshakes, GTask workers):
+ * LeakSanitizer checks for leaks at exit by stopping every thread and
+ * reading its stacks and thread-local blocks, and a thread ending in the
+ * meantime crashed its tracer ("Tracer caught signal 11", seen in CI and
+ * here under load). GLib's idle workers are told to end, and a worker
+ * waits half a second for its pool's next task before it is idle.
+ */
+int
+run_tests_and_settle (void)
+{
+  int status = g_test_run ();
+  gint64 deadline = g_get_monotonic_time () + 5 * G_TIME_SPAN_SECOND;
+  guint steady = 0;
+  guint last = 0;
+
+  g_thread_pool_set_max_unused_threads (0);
+  g_thread_pool_stop_unused_threads ();
+  g_usleep (600 * G_TIME_SPAN_MILLISECOND);
+  g_thread_pool_stop_unused_threads ();
+  /* The same count for 100 ms. */
+  while (steady < 5 && g_get_monotonic_time () < deadline)
+    {
+      guint now = count_threads ();
+
+      steady = now == last ? steady + 1 : 0;
+      last = now;
+      g_usleep (20 * G_TIME_SPAN_MILLISECOND);
+    }
+  return status;
+}
+

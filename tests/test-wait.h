@@ -36,5 +36,6 @@ void          result_cb          (GObject       *object,
                                   gpointer       user_data);
 gboolean      flag_is_set        (gpointer       user_data);
 gboolean      reply_has_text     (gpointer       user_data);
+int           run_tests_and_settle (void);
 
 G_END_DECLS
