@@ -282,9 +282,11 @@ def close_window(s, window, lang):
     close = wait_until(lambda: next(iter(s.find_all(
         lambda n: s.is_button(n) and n.name in names, root=window)), None),
         what="the window's Close button")
+    # Read before: the window is destroyed as it closes, and its
+    # accessible object with it.
+    name = window.name
     s.press(None, close)
-    wait_until(lambda: window.name not in [w.name for w in windows(s)],
-               what=f"“{window.name}” to close")
+    wait_until(lambda: name not in [w.name for w in windows(s)], what=f"“{name}” to close")
 
 
 def check_language(s, lang):
