@@ -1947,26 +1947,21 @@ app_model_cb (ConfabWindow *self)
     confab_conversation_set_model (self->conversation, confab_application_get_model (get_app (self)));
 }
 
-/* The Translate view, made the first time it is needed. */
-static ConfabTranslateView *
+/* Makes the Translate view the first time it is shown; the store, if
+ * it opens later, is given to it by store_ready_cb(). */
+static void
 ensure_translate_view (ConfabWindow *self)
 {
   ConfabApplication *app = get_app (self);
 
   if (self->translate_view != NULL)
-    return self->translate_view;
+    return;
 
   self->translate_view = g_object_new (CONFAB_TYPE_TRANSLATE_VIEW, NULL);
   adw_bin_set_child (self->translate_bin, GTK_WIDGET (self->translate_view));
-  if (app != NULL)
-    {
-      confab_translate_view_set_settings (self->translate_view,
-                                          confab_application_get_settings (app));
-      if (confab_application_get_store (app) != NULL)
-        confab_translate_view_set_store (self->translate_view,
-                                         confab_application_get_store (app));
-    }
-  return self->translate_view;
+  confab_translate_view_set_settings (self->translate_view, confab_application_get_settings (app));
+  if (confab_application_get_store (app) != NULL)
+    confab_translate_view_set_store (self->translate_view, confab_application_get_store (app));
 }
 
 /* The Translate view asks the model of the chat shown, through the same

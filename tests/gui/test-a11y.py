@@ -301,10 +301,11 @@ def test_ctrl_q_and_about(s):
     check(s.app.returncode == 0, f"Confab ended with {s.app.returncode}")
 
 
-def root_child_at_index(s, index):
-    """Asks Confab's accessible application root for its toplevel @index
-    straight over the accessibility bus, as Orca does, with no cache of
-    pyatspi's in between; returns the (bus name, object path) answered."""
+def accessible_root(s):
+    """Confab's accessible application root, reached straight over the
+    accessibility bus, as Orca reaches it, with no cache of pyatspi's in
+    between: a function of a toplevel index that returns the (bus name,
+    object path) the root answers for it."""
     from gi.repository import Gio, GLib
     flags = (Gio.DBusConnectionFlags.AUTHENTICATION_CLIENT |
              Gio.DBusConnectionFlags.MESSAGE_BUS_CONNECTION)
@@ -313,10 +314,10 @@ def root_child_at_index(s, index):
     address = session.call_sync("org.a11y.Bus", "/org/a11y/bus", "org.a11y.Bus", "GetAddress",
                                 None, GLib.VariantType("(s)"), 0, 5000, None)[0]
     bus = Gio.DBusConnection.new_for_address_sync(address, flags, None, None)
-    root = "/org/a11y/atspi/accessible/root"
     accessible = "org.a11y.atspi.Accessible"
-    apps = bus.call_sync("org.a11y.atspi.Registry", root, accessible, "GetChildren", None,
-                         GLib.VariantType("(a(so))"), 0, 5000, None)[0]
+    apps = bus.call_sync("org.a11y.atspi.Registry", "/org/a11y/atspi/accessible/root",
+                         accessible, "GetChildren", None, GLib.VariantType("(a(so))"),
+                         0, 5000, None)[0]
     for name, path in apps:
         try:
             app_name = bus.call_sync(name, path, "org.freedesktop.DBus.Properties", "Get",
@@ -325,9 +326,9 @@ def root_child_at_index(s, index):
         except GLib.Error:
             continue
         if app_name == "confab":
-            return bus.call_sync(name, path, accessible, "GetChildAtIndex",
-                                 GLib.Variant("(i)", (index,)), GLib.VariantType("((so))"),
-                                 0, 5000, None)[0]
+            return lambda index: bus.call_sync(name, path, accessible, "GetChildAtIndex",
+                                               GLib.Variant("(i)", (index,)),
+                                               GLib.VariantType("((so))"), 0, 5000, None)[0]
     raise Failure("Confab's application is not on the accessibility bus")
 
 
@@ -340,14 +341,15 @@ def test_window_index_after_close(s):
 
     def ask_past_the_end(after):
         for index in (1, 2, 5):
-            answer = root_child_at_index(s, index)
+            answer = child_at_index(index)
             check(s.app.poll() is None,
                   f"Confab ended ({s.app.returncode}) when asked for window {index} {after}")
             check(answer[1] == main_window[1],
                   f"window {index} {after} is answered with {answer!r}, "
                   f"not the main window {main_window!r}")
 
-    main_window = root_child_at_index(s, 0)
+    child_at_index = accessible_root(s)
+    main_window = child_at_index(0)
     ask_past_the_end("at start")
     for keys, title in (("ctrl+comma", "Preferences"), ("ctrl+question", None)):
         s.key(keys)
