@@ -45,7 +45,9 @@ class Failure(Exception):
 
 def wait_until(predicate, timeout=DEADLINE, interval=0.03, what="condition"):
     """Polls @predicate until it returns a true value (GTK 4.8 sends few
-    AT-SPI events, so waiting means polling against a deadline)."""
+    AT-SPI events, so waiting means polling against a deadline). @what
+    names the condition; a function for it is called only on failure, so
+    it describes the state then, and costs nothing while waiting."""
     end = time.monotonic() + timeout
     last_error = None
     while time.monotonic() < end:
@@ -56,6 +58,11 @@ def wait_until(predicate, timeout=DEADLINE, interval=0.03, what="condition"):
         except Exception as error:  # AT-SPI objects vanish while we look
             last_error = error
         time.sleep(interval)
+    if callable(what):
+        try:
+            what = what()
+        except Exception as error:
+            what = f"(its description failed: {error})"
     raise Failure(f"timed out waiting for {what}" +
                   (f" (last error: {last_error})" if last_error else ""))
 

@@ -135,7 +135,7 @@ def send_by_keyboard(s, text):
     box = composer(s)
     s.type_ascii(text)
     wait_until(lambda: s.text_of(box) == text,
-               what=f"the prompt in the composer (it holds {s.text_of(box)!r})")
+               what=lambda: f"the prompt in the composer (it holds {s.text_of(box)!r})")
     s.key("Return")
 
 
@@ -154,7 +154,7 @@ def test_tab_main_window(s):
                what="the focus in the composer")
     send_by_keyboard(s, "Say hello")
     wait_until(lambda: ANSWER in s.message_texts(),
-               what=f"the reply (the chat shows {s.message_texts()!r})")
+               what=lambda: f"the reply (the chat shows {s.message_texts()!r})")
     reached, unmarked = tab_walk(s, "the main window")
     names = {name for _, name in reached}
     check(unmarked == 0, f"{unmarked} steps of Tab in the main window reach no control")
@@ -241,12 +241,12 @@ def test_keyboard_chat(s):
     s.set_clipboard("before")
     s.key("space")
     wait_until(lambda: s.get_clipboard() == ANSWER,
-               what=f"the reply on the clipboard (it holds {s.get_clipboard()!r})")
+               what=lambda: f"the reply on the clipboard (it holds {s.get_clipboard()!r})")
 
     # Ctrl+N: a new, empty chat, ready to type in.
     s.key("ctrl+n")
     wait_until(lambda: s.message_texts() == [],
-               what=f"an empty chat (it shows {s.message_texts()!r})")
+               what=lambda: f"an empty chat (it shows {s.message_texts()!r})")
     wait_until(lambda: composer(s).getState().contains(s.pyatspi.STATE_FOCUSED),
                what="the focus in the composer of the new chat")
 
@@ -291,7 +291,7 @@ def test_ctrl_q_and_about(s):
           "the arrows never reach About Confab")
     s.key("Return")
     wait_until(lambda: any(w.name == "About" for w in app_windows(s)),
-               what=f"the About window (windows {[w.name for w in app_windows(s)]})")
+               what=lambda: f"the About window (windows {[w.name for w in app_windows(s)]})")
 
     # Ctrl+Q quits from the main window, with the About window open.
     s.key("Escape")
@@ -384,7 +384,7 @@ def test_narrow_window(s):
     # The X window has GTK's frame around the 360 pixels: 5 on each side
     # without a compositor.
     wait_until(lambda: width() <= 372, timeout=5,
-               what=f"the window to be 360 pixels wide (it is {width()})")
+               what=lambda: f"the window to be 360 pixels wide (it is {width()})")
 
     send_by_keyboard(s, "Say hello")
     wait_until(lambda: ANSWER in s.message_texts(), what="the reply")

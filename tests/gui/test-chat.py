@@ -45,7 +45,7 @@ def test_korean_prompt_streams_and_copies(s):
     s.start_app()
     s.type_text(PROMPT)
     wait_until(lambda: composer_text(s) == PROMPT,
-               what=f"the typed prompt in the composer (it holds {composer_text(s)!r})")
+               what=lambda: f"the typed prompt in the composer (it holds {composer_text(s)!r})")
     s.key("Return")
 
     # The answer visibly grows: several distinct prefixes, each a prefix
@@ -84,7 +84,7 @@ def test_korean_prompt_streams_and_copies(s):
     s.set_clipboard("nothing yet")
     s.click(buttons[1])
     wait_until(lambda: s.get_clipboard() == ANSWER,
-               what=f"the reply on the clipboard (it holds {s.get_clipboard()!r})")
+               what=lambda: f"the reply on the clipboard (it holds {s.get_clipboard()!r})")
 
     # Ctrl+Shift+C copies the last reply too.
     s.set_clipboard("something else")
@@ -387,13 +387,13 @@ def test_reasoning_folds_and_usage_shows(s):
                what="the Thinking section to fold")
     wait_until(lambda: any("31 tokens in, 42 out" in t and "first token after" in t and
                            "tokens/s" in t for t in s.labels()),
-               what=f"the usage line (labels {s.labels()!r})")
+               what=lambda: f"the usage line (labels {s.labels()!r})")
 
     # Copy gives the answer only.
     s.set_clipboard("nothing yet")
     s.key("ctrl+shift+c")
     wait_until(lambda: s.get_clipboard() == ANSWER,
-               what=f"the answer alone on the clipboard ({s.get_clipboard()!r})")
+               what=lambda: f"the answer alone on the clipboard ({s.get_clipboard()!r})")
 
 
 def test_cut_off_at_max_tokens(s):
@@ -406,7 +406,7 @@ def test_cut_off_at_max_tokens(s):
     s.key("Return")
     wait_until(lambda: s.message_texts() == [PROMPT, ANSWER], what="the reply")
     wait_until(lambda: "Cut off: max tokens" in s.labels(),
-               what=f"the reason the reply ended (labels {s.labels()!r})")
+               what=lambda: f"the reason the reply ended (labels {s.labels()!r})")
     check("The reply reached the most tokens it may have." in s.labels(),
           f"no note under the reply (labels {s.labels()!r})")
     s.button("Continue")

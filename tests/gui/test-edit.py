@@ -36,7 +36,8 @@ def test_regenerate_keeps_both_replies_and_switches(s):
     send(s, PROMPT, FIRST)
     s.server.scripts.append(Script(writes=sse_reply(SECOND, pieces=3, delay=0.01)))
     s.key("ctrl+r")
-    wait_until(lambda: texts(s) == [PROMPT, SECOND], what=f"the new reply (shows {texts(s)!r})")
+    wait_until(lambda: texts(s) == [PROMPT, SECOND],
+               what=lambda: f"the new reply (shows {texts(s)!r})")
     wait_until(lambda: "2/2" in s.labels(), what="the reply counter 2/2")
     # The same question was asked again, with the same history.
     check(s.server.requests[1]["body"]["messages"] == s.server.requests[0]["body"]["messages"],
@@ -76,7 +77,7 @@ def test_edit_and_resend_replaces_the_later_messages(s):
         root=s.window.parent)), None), what="the confirmation")
     s.press(None, replace)
     wait_until(lambda: texts(s) == ["「感謝します」を韓国語で", SECOND],
-               what=f"the edited conversation (shows {texts(s)!r})")
+               what=lambda: f"the edited conversation (shows {texts(s)!r})")
     body = s.server.requests[-1]["body"]["messages"]
     check([m["content"] for m in body] == ["「感謝します」を韓国語で"],
           f"the resent history is {body!r}")
@@ -99,7 +100,7 @@ def test_stop_then_continue_appends_to_the_reply(s):
     s.server.scripts.append(Script(writes=sse_reply("두 번째 문장입니다.", pieces=2, delay=0.01)))
     s.press("Continue")
     wait_until(lambda: texts(s) == [PROMPT, partial + "두 번째 문장입니다."],
-               what=f"the continued reply (shows {texts(s)!r})")
+               what=lambda: f"the continued reply (shows {texts(s)!r})")
     body = s.server.requests[-1]["body"]["messages"]
     check(body[-2] == {"role": "assistant", "content": partial},
           f"the partial reply was not sent back: {body!r}")

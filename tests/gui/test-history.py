@@ -6,6 +6,7 @@
 import os
 import signal
 import sys
+import threading
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
@@ -37,7 +38,7 @@ def test_quit_and_restart_keeps_the_conversation(s):
 
     s.start_app()
     wait_until(lambda: texts(s) == [PROMPT, ANSWER],
-               what=f"the conversation after a restart (shows {texts(s)!r})")
+               what=lambda: f"the conversation after a restart (shows {texts(s)!r})")
 
     # The text is not only in the buffers but shown: each view is as
     # high as a line at least (a row once stayed as high as an empty view).
@@ -45,12 +46,18 @@ def test_quit_and_restart_keeps_the_conversation(s):
         views = [v for v in s.text_views() if v.name != "Message"]
         return [v.queryComponent().getExtents(s.pyatspi.WINDOW_COORDS).height for v in views]
     wait_until(lambda: heights() and min(heights()) >= 15,
-               what=f"the restored messages to be shown (view heights {heights()})")
+               what=lambda: f"the restored messages to be shown (view heights {heights()})")
 
 
 def test_killed_mid_stream_shows_interrupted_and_retries(s):
     long_answer = "".join(f"{i}番目の文です。" for i in range(60))
-    s.server.scripts.append(Script(writes=sse_reply(long_answer, pieces=60, delay=0.1)))
+    writes = sse_reply(long_answer, pieces=60, delay=0.1)
+    # The reply stops halfway until the app is killed, however slowly the
+    # test gets to that (the stream would end otherwise, under the leak
+    # check).
+    killed = threading.Event()
+    writes[31] = (writes[31][0], killed)
+    s.server.scripts.append(Script(writes=writes))
     app = s.start_app()
     s.type_text(PROMPT)
     s.key("Return")
@@ -60,6 +67,7 @@ def test_killed_mid_stream_shows_interrupted_and_retries(s):
     shown = texts(s)[1]
     os.kill(app.pid, signal.SIGKILL)
     app.wait(5)
+    killed.set()
 
     s.server.scripts.append(Script(writes=sse_reply(ANSWER, pieces=4, delay=0.02)))
     s.start_app()
@@ -68,7 +76,8 @@ def test_killed_mid_stream_shows_interrupted_and_retries(s):
     check(saved and long_answer.startswith(saved), f"saved text {saved!r} is not a prefix")
     check(len(saved) >= len(shown) // 2,
           f"too little was saved: {len(saved)} characters of {len(shown)} shown")
-    wait_until(lambda: "Interrupted" in s.labels(), what="the reply marked Interrupted")
+    wait_until(lambda: "Interrupted" in s.labels(),
+               what=lambda: f"the reply marked Interrupted (labels {s.labels()!r})")
 
     s.press("Retry")
     wait_until(lambda: texts(s)[-1:] == [ANSWER], what="the retried reply")
@@ -214,7 +223,7 @@ def test_unwritable_history_says_so_and_chat_still_works(s):
     s.server.scripts.append(Script(writes=sse_reply(ANSWER, pieces=3, delay=0.01)))
     s.start_app({"XDG_DATA_HOME": blocked})
     wait_until(lambda: any("could not be opened" in t for t in s.labels()),
-               what=f"the toast about the history (labels {s.labels()!r})")
+               what=lambda: f"the toast about the history (labels {s.labels()!r})")
     s.type_text(PROMPT)
     s.key("Return")
     wait_until(lambda: texts(s) == [PROMPT, ANSWER], what="the reply, kept in memory")
@@ -259,7 +268,11 @@ def test_full_disk_mid_session_loses_nothing(s):
     flag = os.path.join(s.tmp, "disk-is-full")
     long_answer = "".join(f"{i}番目の文です。" for i in range(30))
     second = "ありがとう"
-    s.server.scripts.append(Script(writes=sse_reply(long_answer, pieces=30, delay=0.1)))
+    writes = sse_reply(long_answer, pieces=30, delay=0.1)
+    # The second half of the reply waits for the disk to be full.
+    filled = threading.Event()
+    writes[15] = (writes[15][0], filled)
+    s.server.scripts.append(Script(writes=writes))
     s.server.scripts.append(Script(writes=sse_reply(ANSWER, pieces=3, delay=0.02)))
     asan = os.environ.get("ASAN_OPTIONS")
     app = s.start_app({
@@ -273,15 +286,16 @@ def test_full_disk_mid_session_loses_nothing(s):
     s.key("Return")
     wait_until(lambda: len(texts(s)) == 2 and len(texts(s)[1]) > 10, what="part of the reply")
     open(flag, "w").close()
+    filled.set()
     wait_until(lambda: any("The disk is full." in t for t in s.labels()),
-               what=f"the toast about the full disk (labels {s.labels()!r})")
+               what=lambda: f"the toast about the full disk (labels {s.labels()!r})")
     wait_until(lambda: texts(s) == [PROMPT, long_answer], what="the whole reply, kept in memory")
 
     # Typed and answered while nothing can be saved.
     s.type_text(second)
     s.key("Return")
     wait_until(lambda: texts(s) == [PROMPT, long_answer, second, ANSWER],
-               what=f"the second reply (shows {texts(s)!r})")
+               what=lambda: f"the second reply (shows {texts(s)!r})")
     everything = [(PROMPT, "complete"), (long_answer, "complete"), (second, "complete"),
                   (ANSWER, "complete")]
     on_disk = stored_messages(s)
@@ -290,7 +304,7 @@ def test_full_disk_mid_session_loses_nothing(s):
     # Space again: all of it is saved without the user doing anything.
     os.remove(flag)
     wait_until(lambda: any("saved again" in t for t in s.labels()), timeout=45,
-               what=f"the toast saying it is saved (labels {s.labels()!r})")
+               what=lambda: f"the toast saying it is saved (labels {s.labels()!r})")
     on_disk = stored_messages(s)
     check(on_disk == everything, f"saved after the disk was freed: {on_disk!r}")
 
@@ -298,7 +312,7 @@ def test_full_disk_mid_session_loses_nothing(s):
     wait_until(lambda: app.poll() is not None, what="Confab to quit")
     s.start_app()
     wait_until(lambda: texts(s) == [PROMPT, long_answer, second, ANSWER],
-               what=f"the conversation after a restart (shows {texts(s)!r})")
+               what=lambda: f"the conversation after a restart (shows {texts(s)!r})")
 
 
 TESTS = [

@@ -298,7 +298,7 @@ def check_language(s, lang):
     s.server.scripts.append(Script(writes=sse_reply(ANSWERS[lang], pieces=3, delay=0.01)))
     send(s, t, PROMPTS[lang])
     wait_until(lambda: ANSWERS[lang] in conversation_texts(s, t),
-               what=f"the reply (the chat shows {conversation_texts(s, t)!r})")
+               what=lambda: f"the reply (the chat shows {conversation_texts(s, t)!r})")
     body = json.dumps({"error": {"message": "Incorrect API key provided.",
                                  "type": "invalid_request_error"}}).encode()
     s.server.scripts.append(Script(status=401, content_type="application/json",
@@ -306,7 +306,7 @@ def check_language(s, lang):
     send(s, t, PROMPTS[lang] + "?")
     error = wait_until(lambda: next((text for text in conversation_labels(s, t)
                                      if "HTTP 401" in text), None),
-                       what=f"the error (labels {conversation_labels(s, t)!r})")
+                       what=lambda: f"the error (labels {conversation_labels(s, t)!r})")
     check(error.startswith(t.tr("The server needs an API key, and none is set (HTTP 401). "
                                 "Add it to the provider in Preferences, or set "
                                 "OPENAI_API_KEY.")),
@@ -341,7 +341,7 @@ def check_language(s, lang):
     # The preferences, then a provider's page.
     s.key("ctrl+comma")
     prefs = wait_until(lambda: window_named(s, t.tr("Preferences")),
-                       what=f"the window “{t.tr('Preferences')}” "
+                       what=lambda: f"the window “{t.tr('Preferences')}” "
                             f"(windows {[w.name for w in windows(s)]})")
     wait_until(lambda: t.tr("Provider in Use") in [text for _, text in texts(s, prefs)],
                what="the list of providers")
@@ -353,7 +353,7 @@ def check_language(s, lang):
         s.sensitive(n), root=prefs)), None), what="the provider's row")
     click_in(s, prefs, row)
     wait_until(lambda: t.tr("Connection") in [text for _, text in texts(s, prefs)],
-               what=f"the provider's page (it shows {texts(s, prefs)})")
+               what=lambda: f"the provider's page (it shows {texts(s, prefs)})")
     shown = assert_no_english(s, t, prefs, "the provider's page")
     expect(shown, [t.tr("Base URL"), t.tr("API Key"), t.tr("Default Model"),
                    t.tr("Connection Test"), t.tr("Temperature"), t.tr("Back to the providers")],

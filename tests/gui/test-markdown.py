@@ -98,7 +98,7 @@ def test_reply_rendered_and_copied(s):
     s.set_clipboard("nothing yet")
     s.press("Copy code")
     wait_until(lambda: s.get_clipboard() == CODE,
-               what=f"the code on the clipboard (it holds {s.get_clipboard()!r})")
+               what=lambda: f"the code on the clipboard (it holds {s.get_clipboard()!r})")
 
     # Copy copies the reply as the model wrote it.
     s.set_clipboard("nothing yet")
@@ -106,7 +106,7 @@ def test_reply_rendered_and_copied(s):
                          s.buttons("Copy message"), what="two Copy buttons")
     s.press("Copy message", node=buttons[1])
     wait_until(lambda: s.get_clipboard() == REPLY,
-               what=f"the raw reply on the clipboard (it holds {s.get_clipboard()!r})")
+               what=lambda: f"the raw reply on the clipboard (it holds {s.get_clipboard()!r})")
 
     # Copy as Plain Text drops the markup.
     s.set_clipboard("nothing yet")
@@ -147,7 +147,7 @@ def test_setting_turns_rendering_off(s):
         what="the Format replies switch")
     s.press(None, node=switch)
     wait_until(lambda: "\n".join(reply_views(s)) == REPLY.rstrip("\n"),
-               what=f"the reply as written (it shows {reply_views(s)!r})")
+               what=lambda: f"the reply as written (it shows {reply_views(s)!r})")
 
 
 def test_hostile_markdown(s):

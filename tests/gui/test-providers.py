@@ -43,7 +43,7 @@ def set_field(s, name, text):
     s.key("ctrl+a")
     s.type_text(text)
     wait_until(lambda: s.text_of(field(s, name)) == text,
-               what=f"{text!r} in {name} (it shows {s.text_of(field(s, name))!r})")
+               what=lambda: f"{text!r} in {name} (it shows {s.text_of(field(s, name))!r})")
 
 
 def press_anywhere(s, name):
@@ -55,7 +55,7 @@ def press_anywhere(s, name):
 
 def choose_provider_on_welcome(s, title):
     wait_until(lambda: "Welcome to Confab" in s.labels(),
-               what=f"the welcome page (labels {s.labels()!r})")
+               what=lambda: f"the welcome page (labels {s.labels()!r})")
     s.click(wait_until(lambda: s.find(name=title), what=title))
     wait_until(lambda: "Connection" in all_labels(s), what="the provider's page")
 
@@ -91,10 +91,10 @@ def send(s, text, answer):
     s.click(composer)
     s.type_text(text)
     wait_until(lambda: s.text_of(composer) == text,
-               what=f"the prompt in the composer (it holds {s.text_of(composer)!r})")
+               what=lambda: f"the prompt in the composer (it holds {s.text_of(composer)!r})")
     s.key("Return")
     wait_until(lambda: s.message_texts()[-1:] == [answer],
-               what=f"the reply (shows {s.message_texts()!r})")
+               what=lambda: f"the reply (shows {s.message_texts()!r})")
 
 
 def no_provider(s):
@@ -115,7 +115,7 @@ def test_welcome_leads_to_a_working_provider(s):
     set_field(s, "Default Model", "fake-model")
     press_anywhere(s, "Test")
     wait_until(lambda: "Connected: the server lists 3 models." in all_labels(s),
-               what=f"the test's result (labels {all_labels(s)!r})")
+               what=lambda: f"the test's result (labels {all_labels(s)!r})")
 
     # The temperature goes from the server's default to 0.0 and back, and
     # then to 0.7, with the arrow keys.
@@ -126,12 +126,12 @@ def test_welcome_leads_to_a_working_provider(s):
     shown = lambda: s.text_of(spin)  # noqa: E731
     check(shown() == "Default", f"the temperature shows {shown()!r}")
     s.key("Up")
-    wait_until(lambda: shown() == "0.0", what=f"0.0 (shows {shown()!r})")
+    wait_until(lambda: shown() == "0.0", what=lambda: f"0.0 (shows {shown()!r})")
     s.key("Down")
-    wait_until(lambda: shown() == "Default", what=f"Default again (shows {shown()!r})")
+    wait_until(lambda: shown() == "Default", what=lambda: f"Default again (shows {shown()!r})")
     for _ in range(8):
         s.key("Up")
-    wait_until(lambda: shown() == "0.7", what=f"0.7 (shows {shown()!r})")
+    wait_until(lambda: shown() == "0.7", what=lambda: f"0.7 (shows {shown()!r})")
     close_preferences(s)
 
     send(s, PROMPT, ANSWER)
@@ -146,7 +146,7 @@ def test_model_picker_lists_and_chooses(s):
     s.start_app()
     s.key("ctrl+m")
     wait_until(lambda: "llama3.2:latest" in s.labels(),
-               what=f"the models listed (labels {s.labels()!r})")
+               what=lambda: f"the models listed (labels {s.labels()!r})")
     check(len(s.server.gets) == 1 and s.server.gets[0]["path"] == "/v1/models",
           f"asked {s.server.gets!r}")
     # Typing filters the list.
@@ -165,7 +165,7 @@ def test_model_picker_takes_any_name(s):
     s.start_app()
     s.key("ctrl+m")
     wait_until(lambda: any("does not list its models" in t for t in s.labels()),
-               what=f"the server's answer (labels {s.labels()!r})")
+               what=lambda: f"the server's answer (labels {s.labels()!r})")
     s.type_text("my-own-model")
     s.key("Return")
     wait_until(lambda: "my-own-model" in s.labels(), what="the model in the header")
@@ -214,14 +214,14 @@ def test_model_picker_refreshes_per_provider(s):
         s.start_app(saved_profile(s, "work", "Work", other.base_url, "beta-1"))
         s.key("ctrl+m")
         wait_until(lambda: "alpha-2" in s.labels(),
-                   what=f"the models listed (labels {s.labels()!r})")
+                   what=lambda: f"the models listed (labels {s.labels()!r})")
         check(len(s.server.gets) == 1, f"asked {s.server.gets!r}")
 
         # Refresh asks the server again, and shows what it lists now.
         s.server.models = ["alpha-1", "alpha-2", "alpha-3"]
         s.press("Refresh the list of models")
         wait_until(lambda: "alpha-3" in s.labels(),
-                   what=f"the new model after Refresh (labels {s.labels()!r})")
+                   what=lambda: f"the new model after Refresh (labels {s.labels()!r})")
         check(len(s.server.gets) == 2 and s.server.gets[1]["path"] == "/v1/models",
               f"asked {s.server.gets!r}")
         check(not other.gets, f"the other provider was asked: {other.gets!r}")
@@ -232,7 +232,7 @@ def test_model_picker_refreshes_per_provider(s):
         use_provider(s, "Work")
         s.key("ctrl+m")
         wait_until(lambda: "beta-2" in s.labels(),
-                   what=f"the other provider's models (labels {s.labels()!r})")
+                   what=lambda: f"the other provider's models (labels {s.labels()!r})")
         check(not any(m in s.labels() for m in ("alpha-1", "alpha-2", "alpha-3")),
               f"the first provider's models are still listed: {s.labels()!r}")
         check(len(other.gets) == 1 and other.gets[0]["path"] == "/v1/models",
@@ -310,7 +310,7 @@ def test_key_goes_to_the_keyring_and_is_sent(s):
     set_field(s, "API Key", KEY)
     s.key("Return")
     wait_until(lambda: any("saved in the keyring" in t for t in all_labels(s)),
-               what=f"the key saved (labels {all_labels(s)!r})")
+               what=lambda: f"the key saved (labels {all_labels(s)!r})")
     close_preferences(s)
 
     send(s, PROMPT, ANSWER)
@@ -339,7 +339,7 @@ def test_key_kept_for_the_session_without_a_keyring(s):
     # says so for as long as it is shown, before any key is typed.
     wait_until(lambda: any("No keyring is available" in t and "until Confab quits" in t
                            for t in all_labels(s)),
-               what=f"the page to say there is no keyring (labels {all_labels(s)!r})")
+               what=lambda: f"the page to say there is no keyring (labels {all_labels(s)!r})")
     check(not any("kept in the keyring" in t for t in all_labels(s)),
           "the page still says the key is kept in the keyring")
     set_field(s, "Base URL", s.server.base_url)
@@ -347,7 +347,7 @@ def test_key_kept_for_the_session_without_a_keyring(s):
     set_field(s, "API Key", KEY)
     s.key("Return")
     wait_until(lambda: any("kept only until Confab quits." in t for t in all_labels(s)),
-               what=f"the key kept in memory (labels {all_labels(s)!r})")
+               what=lambda: f"the key kept in memory (labels {all_labels(s)!r})")
     check(not any("saved in the keyring" in t for t in all_labels(s)),
           "a key was said to be saved in a keyring that is not there")
     close_preferences(s)
@@ -382,7 +382,7 @@ def test_environment_key_is_for_this_run(s):
     test_connection(s, "Environment")
     # The page shows the environment's key, and tests with it.
     wait_until(lambda: "Connected: the server lists 1 model." in all_labels(s),
-               what=f"the test's result (labels {all_labels(s)!r})")
+               what=lambda: f"the test's result (labels {all_labels(s)!r})")
     check(s.server.gets[-1]["headers"].get("Authorization") == "Bearer " + env_key,
           f"tested with {s.server.gets[-1]['headers'].get('Authorization')!r}")
 
@@ -390,7 +390,7 @@ def test_environment_key_is_for_this_run(s):
     set_field(s, "API Key", KEY)
     s.key("Return")
     wait_until(lambda: any("saved nowhere" in t for t in all_labels(s)),
-               what=f"the key taken for this run (labels {all_labels(s)!r})")
+               what=lambda: f"the key taken for this run (labels {all_labels(s)!r})")
     close_preferences(s)
     send(s, PROMPT, ANSWER)
     check(s.server.requests[-1]["headers"].get("Authorization") == "Bearer " + KEY,
@@ -444,7 +444,7 @@ def test_raw_response_shows_the_bytes(s):
     s.set_clipboard("nothing")
     s.press(None, copy)
     wait_until(lambda: s.get_clipboard().startswith("POST"),
-               what=f"the raw response copied ({s.get_clipboard()[:80]!r})")
+               what=lambda: f"the raw response copied ({s.get_clipboard()[:80]!r})")
     check(secret not in s.get_clipboard(), "the key is in the copy")
 
 
@@ -473,7 +473,7 @@ def test_certificate_trusted_after_its_fingerprint(s):
         s.type_text(PROMPT)
         s.key("Return")
         wait_until(lambda: any("certificate" in t.lower() for t in s.labels()),
-                   what=f"the certificate error (labels {s.labels()!r})")
+                   what=lambda: f"the certificate error (labels {s.labels()!r})")
         check(not https.requests, "a request went through an unverified certificate")
         check(any(fingerprint in t for t in s.labels()),
               f"the error does not give the fingerprint {fingerprint}")
@@ -490,13 +490,13 @@ def test_certificate_trusted_after_its_fingerprint(s):
               f"the dialog does not show the fingerprint: {dialog_text!r}")
         s.press(None, trust)
         wait_until(lambda: s.message_texts()[-1:] == [ANSWER],
-                   what=f"the reply once trusted (shows {s.message_texts()!r})")
+                   what=lambda: f"the reply once trusted (shows {s.message_texts()!r})")
         check(len(https.requests) == 1, f"{len(https.requests)} requests reached the server")
 
         # The provider's Test button trusts the same certificate.
         test_connection(s, "Environment")
         wait_until(lambda: "Connected: the server lists 1 model." in all_labels(s),
-                   what=f"the test's result (labels {all_labels(s)!r})")
+                   what=lambda: f"the test's result (labels {all_labels(s)!r})")
         check(https.gets and https.gets[-1]["path"] == "/v1/models", f"asked {https.gets!r}")
     finally:
         https.stop()
@@ -529,7 +529,7 @@ def test_certificate_test_says_untrusted(s):
         test_connection(s, "Environment")
         wait_until(lambda: any("cannot be trusted" in t and fingerprint in t and
                                "To trust this certificate" in t for t in all_labels(s)),
-                   what=f"the test to say why (labels {all_labels(s)!r})")
+                   what=lambda: f"the test to say why (labels {all_labels(s)!r})")
         check(not https.gets, f"a request went through an unverified certificate: {https.gets!r}")
     finally:
         https.stop()

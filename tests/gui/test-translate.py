@@ -5,6 +5,7 @@
 
 import os
 import sys
+import threading
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
@@ -80,7 +81,7 @@ def test_clipboard_in_translation_out(s):
     s.set_clipboard("nothing")
     s.key("ctrl+shift+c")
     wait_until(lambda: s.get_clipboard() == TRANSLATION,
-               what=f"the translation copied ({s.get_clipboard()!r})")
+               what=lambda: f"the translation copied ({s.get_clipboard()!r})")
 
 
 def test_empty_source_sends_nothing(s):
@@ -106,7 +107,7 @@ def test_new_translation_wins_over_a_late_one(s):
     s.set_clipboard(SOURCE)
     s.key("ctrl+shift+v")
     wait_until(lambda: view_text(s, "Translation") == TRANSLATION,
-               what=f"the second translation (shows {view_text(s, 'Translation')!r})")
+               what=lambda: f"the second translation (shows {view_text(s, 'Translation')!r})")
     s.server.release.set()
     time.sleep(0.8)
     check(view_text(s, "Translation") == TRANSLATION,
@@ -136,7 +137,7 @@ def test_swap_and_clear(s):
 
 def wait_translation(s, text, what="the translation"):
     wait_until(lambda: view_text(s, "Translation") == text,
-               what=f"{what} (shows {view_text(s, 'Translation')!r})")
+               what=lambda: f"{what} (shows {view_text(s, 'Translation')!r})")
 
 
 def test_command_line_to_running_instance(s):
@@ -279,8 +280,15 @@ def test_long_text_in_parts(s):
     paragraphs = [f"{i}. {paragraph.strip()}" for i in range(75)]
     source = "\n\n".join(paragraphs)
     check(len(source.encode()) > 100_000, f"only {len(source.encode())} bytes")
+    # The second part ends only once its progress has been seen: a
+    # slower app (under the leak check) or a slower look at it cannot
+    # miss a status that lasts a tenth of a second.
+    second_seen = threading.Event()
     for i in range(40):
-        s.server.scripts.append(Script(writes=sse_reply(f"第{i}部。", pieces=2, delay=0.05)))
+        writes = sse_reply(f"第{i}部。", pieces=2, delay=0.05)
+        if i == 1:
+            writes[-1] = (writes[-1][0], second_seen)
+        s.server.scripts.append(Script(writes=writes))
     s.start_app()
     open_translate(s)
     s.set_clipboard(source)
@@ -294,6 +302,8 @@ def test_long_text_in_parts(s):
         for text in s.labels():
             if text.startswith("Translating part"):
                 statuses.add(text)
+                if text.startswith("Translating part 2 of"):
+                    second_seen.set()
         n = len(s.server.requests)
         return ("\n\n".join(p.strip("\n") for p in sent()) == source.strip("\n") and
                 f"第{n - 1}部。" in (view_text(s, "Translation") or ""))
