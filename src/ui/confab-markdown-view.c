@@ -14,6 +14,7 @@
 #include <string.h>
 
 #include "confab-compat.h"
+#include "confab-scroll.h"
 #include "confab-toast.h"
 
 /* The widgets that show a reply's Markdown (see confab-markdown.h): text
@@ -200,6 +201,16 @@ link_at (GtkTextView *view,
 }
 
 static void
+open_link (GtkTextView *view,
+           const Link  *link)
+{
+  if (link->openable)
+    confab_compat_show_uri (GTK_WIDGET (view), link->url);
+  else
+    confab_toast_show (GTK_WIDGET (view), _("Only web links (http and https) open"));
+}
+
+static void
 link_released_cb (GtkGestureClick *gesture,
                   int              n_press,
                   double           x,
@@ -215,13 +226,157 @@ link_released_cb (GtkGestureClick *gesture,
     return;
 
   link = link_at (view, x, y);
-  if (link == NULL)
+  if (link != NULL)
+    open_link (view, link);
+}
+
+/* The keyboard's way to links, as in a GtkLabel: while a reply's text
+ * has the focus, Tab selects its next link and Shift+Tab the one before,
+ * Enter or Space opens the selected one, and Tab after the last link
+ * moves on out of the text. The link the keyboard is on is the one the
+ * selection covers exactly, so a click or a selection made with the mouse
+ * leaves no state behind. */
+
+/* The index of the link the selection covers exactly, or -1. */
+static int
+selected_link (GtkTextView *view)
+{
+  GtkTextBuffer *buffer = gtk_text_view_get_buffer (view);
+  GArray *links = g_object_get_data (G_OBJECT (buffer), "confab-links");
+  GtkTextIter start, end;
+  int a, b;
+
+  if (links == NULL || !gtk_text_buffer_get_selection_bounds (buffer, &start, &end))
+    return -1;
+
+  a = gtk_text_iter_get_offset (&start);
+  b = gtk_text_iter_get_offset (&end);
+  for (guint i = 0; i < links->len; i++)
+    {
+      const Link *link = &g_array_index (links, Link, i);
+
+      if (link->start == a && link->end == b)
+        return (int)i;
+    }
+
+  return -1;
+}
+
+/* Brings the selected link's lines into sight: moving within a focused
+ * widget does not scroll by itself. */
+static void
+scroll_to_selection (GtkTextView *view)
+{
+  GtkTextBuffer *buffer = gtk_text_view_get_buffer (view);
+  GtkTextIter start, end;
+  GdkRectangle first, last;
+  int x, y;
+
+  if (!gtk_text_buffer_get_selection_bounds (buffer, &start, &end))
     return;
 
-  if (link->openable)
-    confab_compat_show_uri (GTK_WIDGET (view), link->url);
+  gtk_text_view_get_iter_location (view, &start, &first);
+  gtk_text_view_get_iter_location (view, &end, &last);
+  gtk_text_view_buffer_to_window_coords (view, GTK_TEXT_WINDOW_WIDGET, first.x, first.y, &x, &y);
+  confab_scroll_to_area (GTK_WIDGET (view),
+                         &GRAPHENE_RECT_INIT (x, y, 1, last.y + last.height - first.y));
+}
+
+/* Selects link @index of @view, or nothing for -1, and says which it is. */
+static void
+select_link (GtkTextView *view,
+             int          index)
+{
+  GtkTextBuffer *buffer = gtk_text_view_get_buffer (view);
+  GArray *links = g_object_get_data (G_OBJECT (buffer), "confab-links");
+  g_autofree char *text = NULL;
+  g_autofree char *url = NULL;
+  g_autofree char *said = NULL;
+  GtkTextIter start, end;
+  const Link *link;
+
+  if (index < 0)
+    {
+      gtk_text_buffer_get_iter_at_mark (buffer, &start, gtk_text_buffer_get_insert (buffer));
+      gtk_text_buffer_select_range (buffer, &start, &start);
+      return;
+    }
+
+  link = &g_array_index (links, Link, index);
+  gtk_text_buffer_get_iter_at_offset (buffer, &start, link->start);
+  gtk_text_buffer_get_iter_at_offset (buffer, &end, link->end);
+  gtk_text_buffer_select_range (buffer, &start, &end);
+  scroll_to_selection (view);
+
+  /* A hostile reply's link may be as long as the reply. */
+  text = gtk_text_buffer_get_text (buffer, &start, &end, FALSE);
+  if (g_utf8_strlen (link->url, -1) > 80)
+    {
+      g_autofree char *head = g_utf8_substring (link->url, 0, 80);
+
+      url = g_strconcat (head, "…", NULL);
+    }
   else
-    confab_toast_show (GTK_WIDGET (view), _("Only web links (http and https) open"));
+    url = g_strdup (link->url);
+  if (link->openable)
+    /* Translators: said by the screen reader; the link's text, its address. */
+    said = g_strdup_printf (_("Link “%s”, %s. Enter opens it."), text, url);
+  else
+    /* Translators: said by the screen reader; the link's text, its address. */
+    said = g_strdup_printf (_("Link “%s”, %s. Only web links open."), text, url);
+  confab_compat_announce (GTK_WIDGET (view), said);
+}
+
+static gboolean
+link_key_pressed_cb (GtkEventControllerKey *controller,
+                     guint                  keyval,
+                     guint                  keycode,
+                     GdkModifierType        state,
+                     GtkTextView           *view)
+{
+  GArray *links = g_object_get_data (G_OBJECT (gtk_text_view_get_buffer (view)), "confab-links");
+  int count = links != NULL ? (int)links->len : 0;
+  int current = selected_link (view);
+  gboolean back = keyval == GDK_KEY_ISO_Left_Tab || (state & GDK_SHIFT_MASK) != 0;
+
+  if ((state & (GDK_CONTROL_MASK | GDK_ALT_MASK)) != 0)
+    return FALSE;
+
+  switch (keyval)
+    {
+    case GDK_KEY_Tab:
+    case GDK_KEY_KP_Tab:
+    case GDK_KEY_ISO_Left_Tab:
+      if (back)
+        {
+          /* Back to the text itself, then out of it. */
+          if (current < 0)
+            return FALSE;
+          select_link (view, current - 1);
+          return TRUE;
+        }
+      if (current + 1 >= count)
+        {
+          if (current >= 0)
+            select_link (view, -1);
+          return FALSE;
+        }
+      select_link (view, current + 1);
+      return TRUE;
+
+    case GDK_KEY_Return:
+    case GDK_KEY_KP_Enter:
+    case GDK_KEY_ISO_Enter:
+    case GDK_KEY_space:
+    case GDK_KEY_KP_Space:
+      if (current < 0)
+        return FALSE;
+      open_link (view, &g_array_index (links, Link, current));
+      return TRUE;
+
+    default:
+      return FALSE;
+    }
 }
 
 static void
@@ -242,6 +397,7 @@ text_view_new (gboolean monospace)
   GtkWidget *view = gtk_text_view_new_with_buffer (buffer);
   GtkGesture *click;
   GtkEventController *motion;
+  GtkEventController *key;
 
   g_object_set (view,
                 "editable", FALSE,
@@ -264,6 +420,11 @@ text_view_new (gboolean monospace)
       motion = gtk_event_controller_motion_new ();
       g_signal_connect (motion, "motion", G_CALLBACK (link_motion_cb), view);
       gtk_widget_add_controller (view, motion);
+      key = gtk_event_controller_key_new ();
+      /* Before the window takes Tab for moving the focus. */
+      gtk_event_controller_set_propagation_phase (key, GTK_PHASE_CAPTURE);
+      g_signal_connect (key, "key-pressed", G_CALLBACK (link_key_pressed_cb), view);
+      gtk_widget_add_controller (view, key);
     }
 
   return view;

@@ -16,6 +16,7 @@
 #include "confab-composer.h"
 #include "confab-message-row.h"
 #include "confab-model-picker.h"
+#include "confab-scroll.h"
 #include "confab-sidebar.h"
 #include "confab-store.h"
 #include "confab-toast.h"
@@ -162,12 +163,6 @@ update_actions (ConfabWindow *self)
   confab_composer_set_streaming (self->composer, streaming);
 }
 
-/* Keeps the end in view in the frame that grew the content. GtkViewport
- * configures its adjustment inside its allocation with notifications
- * frozen, so "changed" arrives after the child is placed, and the
- * re-allocation a new value queues from there is dropped: the frame shows
- * the old position. After the window's layout, a new value queues a fresh
- * layout, which the frame clock runs before it paints. */
 /* Keeps the end in view in the frame that grew the content. GtkViewport
  * configures its adjustment inside its allocation with notifications
  * frozen, so "changed" arrives after the child is placed, and the
@@ -2214,6 +2209,7 @@ confab_window_init (ConfabWindow *self)
   adjustment = gtk_scrolled_window_get_vadjustment (self->scroller);
   g_signal_connect_object (adjustment, "value-changed", G_CALLBACK (adjustment_value_changed_cb),
                            self, G_CONNECT_SWAPPED);
+  confab_scroll_follow_focus (self->scroller);
 }
 
 /**

@@ -130,6 +130,109 @@ def test_reply_rendered_and_copied(s):
     check(open(uri_log).read() == "https://example.invalid/x\n",
           f"opened {open(uri_log).read()!r}")
 
+    # By keyboard: in the focused text, Tab selects each link in turn and
+    # says which it is, Enter opens it, and Tab after the last link goes
+    # on out of the text.
+    def selected():
+        text = view.queryText()
+        if text.getNSelections() == 0:
+            return ""
+        start, end = text.getSelection(0)
+        return text.getText(start, end)
+
+    def opened():
+        return open(uri_log).read().splitlines()
+
+    click_text(s, view, "See")
+    wait_until(lambda: view.getState().contains(s.pyatspi.STATE_FOCUSED),
+               what="the focus in the reply's text")
+    s.key("Tab")
+    wait_until(lambda: selected() == "the docs",
+               what=lambda: f"the first link selected (it is {selected()!r})")
+    shots(s, "link-selected")
+    check("the docs" in view.description and "https://example.invalid/x" in view.description,
+          f"the link is not said: {view.description!r}")
+    s.key("Return")
+    wait_until(lambda: opened() == ["https://example.invalid/x"] * 2,
+               what=lambda: f"the link opened by Enter (opened {opened()!r})")
+    s.key("Tab")
+    wait_until(lambda: selected() == "this one",
+               what=lambda: f"the second link selected (it is {selected()!r})")
+    check("Only web links open" in view.description, f"said: {view.description!r}")
+    s.key("Return")
+    wait_until(lambda: any("Only web links" in t for t in s.labels()),
+               what="the toast saying the link does not open")
+    s.key("shift+Tab")
+    wait_until(lambda: selected() == "the docs",
+               what=lambda: f"the first link again (it is {selected()!r})")
+    s.key("Tab")
+    s.key("Tab")
+    wait_until(lambda: not view.getState().contains(s.pyatspi.STATE_FOCUSED),
+               what="the focus to leave the reply's text")
+    check(selected() == "", f"a link is still selected: {selected()!r}")
+    check(opened() == ["https://example.invalid/x"] * 2, f"opened {opened()!r}")
+
+
+def test_link_out_of_sight(s):
+    # Tab selects a link far above what is in sight, then one far below
+    # it, and scrolls each into sight; Enter opens the one selected.
+    uri_log = os.path.join(s.tmp, "uris.log")
+    paragraphs = [f"Paragraph {i} of a long reply." for i in range(100)]
+    paragraphs[10] = "Near the top is [the first link](https://example.invalid/first)."
+    paragraphs[90] = "Near the end is [the second link](https://example.invalid/second)."
+    reply = "\n\n".join(paragraphs) + "\n"
+    s.server.scripts.append(Script(writes=sse_reply(reply, pieces=20, delay=0.01)))
+    s.start_app(extra_env={"CONFAB_TEST_URI_LOG": uri_log})
+    send(s)
+    wait_reply_done(s)
+    view = next(v for v in s.text_views() if "Paragraph 0 " in s.text_of(v))
+    check("the second link" in s.text_of(view), "the paragraphs are in more than one view")
+    bottom = s.find("Message", "text").queryComponent().getExtents(s.pyatspi.WINDOW_COORDS).y
+
+    def top_of(needle):
+        text = s.text_of(view)
+        return view.queryText().getCharacterExtents(text.index(needle),
+                                                    s.pyatspi.WINDOW_COORDS)[1]
+
+    def in_sight(needle):
+        return 0 < top_of(needle) < bottom - 20
+
+    # The chat followed the reply to its end.
+    wait_until(lambda: in_sight("Paragraph 99 "), what="the end of the reply")
+    check(not in_sight("the first link"), "the first link is in sight already")
+    click_text(s, view, "Paragraph 99 ")
+    wait_until(lambda: view.getState().contains(s.pyatspi.STATE_FOCUSED),
+               what="the focus in the reply's text")
+    # A click near the end of a text taller than the view leaves it there.
+    check(in_sight("Paragraph 99 "), f"the click scrolled away (to {top_of('Paragraph 99 ')})")
+    s.key("Tab")
+    wait_until(lambda: in_sight("the first link"),
+               what=lambda: f"the first link in sight (at {top_of('the first link')})")
+    check(not in_sight("the second link"), "the second link is in sight too")
+    s.key("Tab")
+    wait_until(lambda: in_sight("the second link"),
+               what=lambda: f"the second link in sight (at {top_of('the second link')}, "
+                            f"the composer at {bottom})")
+    shots(s, "link-scrolled")
+    s.key("Return")
+    wait_until(lambda: os.path.exists(uri_log) and
+               open(uri_log).read() == "https://example.invalid/second\n",
+               what="the link opened by Enter")
+
+    # Shift+Tab from the text goes up to the reply's buttons, above what
+    # is in sight, and the chat scrolls up to them.
+    def focused_button():
+        return next(iter(s.find_all(lambda n: s.is_button(n) and n.getState().contains(
+            s.pyatspi.STATE_FOCUSED))), None)
+
+    def button_top():
+        return focused_button().queryComponent().getExtents(s.pyatspi.WINDOW_COORDS).y
+
+    s.key("shift+Tab", "shift+Tab", "shift+Tab")
+    wait_until(lambda: focused_button() is not None, what="the focus on a button of the reply")
+    wait_until(lambda: 0 < button_top() < bottom,
+               what=lambda: f"“{focused_button().name}” in sight (at {button_top()})")
+
 
 def test_setting_turns_rendering_off(s):
     s.server.scripts.append(Script(writes=sse_reply(REPLY, pieces=10, delay=0.01)))
@@ -175,6 +278,7 @@ def test_hostile_markdown(s):
 if __name__ == "__main__":
     sys.exit(run([
         ("reply-rendered-and-copied", test_reply_rendered_and_copied),
+        ("link-out-of-sight", test_link_out_of_sight),
         ("setting-turns-rendering-off", test_setting_turns_rendering_off),
         ("hostile-markdown", test_hostile_markdown),
     ]))
