@@ -234,6 +234,10 @@ def test_link_out_of_sight(s):
                what=lambda: f"“{focused_button().name}” in sight (at {button_top()})")
 
 
+# In the dark style, where the selected link must still show.
+test_link_out_of_sight.session_options = {"dark": True}
+
+
 def test_setting_turns_rendering_off(s):
     s.server.scripts.append(Script(writes=sse_reply(REPLY, pieces=10, delay=0.01)))
     s.start_app()
