@@ -12,6 +12,7 @@
 #include <glib/gi18n.h>
 #include <string.h>
 
+#include "confab-compat.h"
 #include "confab-preferences.h"
 #include "confab-translation.h"
 #include "confab-window.h"
@@ -466,6 +467,7 @@ confab_application_startup (GApplication *app)
 
   g_set_application_name (_("Confab"));
   gtk_window_set_default_icon_name (APP_ID);
+  confab_compat_name_internals ();
 
   load_configuration (self);
   open_store (self);

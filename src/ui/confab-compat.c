@@ -9,6 +9,8 @@
 
 #include "confab-compat.h"
 
+#include <adwaita.h>
+#include <glib/gi18n.h>
 #include <stdio.h>
 
 /* What differs between the GTK Confab is built with and the newest: API
@@ -256,4 +258,121 @@ confab_compat_fix_accessible_names (GtkWidget *root)
        child != NULL;
        child = gtk_widget_get_next_sibling (child))
     confab_compat_fix_accessible_names (child);
+}
+
+/* GTK 4.8 names each element without a label after its type, and Orca
+ * reads those names out as the focus enters them: "GtkStackPage panel",
+ * "GtkImage", "GtkPopoverMenu menu". The elements that are GTK's and
+ * libadwaita's own get the name a person would give them, or none. */
+
+static void
+name_accessible (GtkAccessible *accessible,
+                 const char    *name)
+{
+  gtk_accessible_update_property (accessible, GTK_ACCESSIBLE_PROPERTY_LABEL,
+                                  name != NULL ? name : "", -1);
+}
+
+static void
+name_stack_pages (GtkStack *stack)
+{
+  GListModel *pages = G_LIST_MODEL (gtk_stack_get_pages (stack));
+  guint n = g_list_model_get_n_items (pages);
+
+  for (guint i = 0; i < n; i++)
+    {
+      GtkStackPage *page = g_list_model_get_item (pages, i);
+
+      name_accessible (GTK_ACCESSIBLE (page), gtk_stack_page_get_title (page));
+      g_object_unref (page);
+    }
+  g_object_unref (pages);
+}
+
+static void
+name_internal (GtkWidget *widget)
+{
+  GtkWidget *parent = gtk_widget_get_parent (widget);
+  GtkWidget *row;
+
+  if (GTK_IS_STACK (widget))
+    name_stack_pages (GTK_STACK (widget));
+  /* The icon of a button, which the button's own name covers, is hidden
+   * from screen readers: an empty name would end the button's name with
+   * a space. Confab's other images are named or presentational where
+   * they are made. */
+  else if (GTK_IS_IMAGE (widget) && gtk_widget_get_ancestor (widget, GTK_TYPE_BUTTON) != NULL)
+    gtk_accessible_update_state (GTK_ACCESSIBLE (widget), GTK_ACCESSIBLE_STATE_HIDDEN, TRUE,
+                                 -1);
+  /* A menu is named after the button that opens it. */
+  else if (GTK_IS_POPOVER_MENU (widget))
+    name_accessible (GTK_ACCESSIBLE (widget),
+                     parent != NULL ? gtk_widget_get_tooltip_text (parent) : NULL);
+  else if (GTK_IS_SCROLLBAR (widget) || ADW_IS_VIEW_SWITCHER (widget))
+    name_accessible (GTK_ACCESSIBLE (widget), NULL);
+  /* The search of libadwaita's preferences window, and its results
+   * (Confab's own lists are in groups or popovers, and named). */
+  else if (GTK_IS_SEARCH_ENTRY (widget) &&
+           ADW_IS_PREFERENCES_WINDOW (gtk_widget_get_root (widget)))
+    name_accessible (GTK_ACCESSIBLE (widget), _("Search preferences"));
+  else if (GTK_IS_LIST_BOX (widget) &&
+           ADW_IS_PREFERENCES_WINDOW (gtk_widget_get_root (widget)) &&
+           gtk_widget_get_ancestor (widget, ADW_TYPE_PREFERENCES_GROUP) == NULL &&
+           gtk_widget_get_ancestor (widget, GTK_TYPE_POPOVER) == NULL)
+    name_accessible (GTK_ACCESSIBLE (widget), NULL);
+  /* The list a combo row drops down is named after the row. */
+  else if (GTK_IS_LIST_VIEW (widget) &&
+           (row = gtk_widget_get_ancestor (widget, ADW_TYPE_COMBO_ROW)) != NULL)
+    name_accessible (GTK_ACCESSIBLE (widget),
+                     adw_preferences_row_get_title (ADW_PREFERENCES_ROW (row)));
+}
+
+static void
+name_internals (GtkWidget *widget)
+{
+  name_internal (widget);
+  for (GtkWidget *child = gtk_widget_get_first_child (widget);
+       child != NULL;
+       child = gtk_widget_get_next_sibling (child))
+    name_internals (child);
+}
+
+/* A window names every element it holds as it maps, shown or not (a
+ * screen reader lists them all); a widget mapped later, itself. */
+static gboolean
+name_internals_cb (GSignalInvocationHint *hint,
+                   guint                  n_values,
+                   const GValue          *values,
+                   gpointer               user_data)
+{
+  GtkWidget *widget = g_value_get_object (&values[0]);
+
+  if (GTK_IS_WINDOW (widget))
+    name_internals (widget);
+  else
+    name_internal (widget);
+
+  return TRUE;
+}
+
+/**
+ * confab_compat_name_internals:
+ *
+ * From now on, gives the elements of GTK's and libadwaita's own widgets
+ * that GTK 4.8 would name after their type the name a screen reader
+ * should say, or none, as each is mapped. Call it once, at start-up.
+ */
+void
+confab_compat_name_internals (void)
+{
+  static gboolean done;
+
+  if (done)
+    return;
+  done = TRUE;
+
+  /* The class makes its signals: before the first widget, it may not be. */
+  g_type_class_ref (GTK_TYPE_WIDGET);
+  g_signal_add_emission_hook (g_signal_lookup ("map", GTK_TYPE_WIDGET), 0, name_internals_cb,
+                              NULL, NULL);
 }

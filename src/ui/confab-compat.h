@@ -16,5 +16,6 @@ void confab_compat_announce             (GtkWidget  *widget,
 void confab_compat_set_description      (GtkWidget  *widget,
                                          const char *description);
 void confab_compat_fix_accessible_names (GtkWidget  *root);
+void confab_compat_name_internals       (void);
 
 G_END_DECLS

@@ -64,7 +64,11 @@ get_tag_table (void)
   ADD (g_object_new (GTK_TYPE_TEXT_TAG, "name", "code", "family", "monospace", NULL));
   ADD (g_object_new (GTK_TYPE_TEXT_TAG, "name", "link", "underline", PANGO_UNDERLINE_SINGLE,
                      NULL));
-  ADD (g_object_new (GTK_TYPE_TEXT_TAG, "name", "quote", NULL));
+  /* No tag sets a colour for the text: GTK 4.8 reads the write-only
+   * "foreground" of such a tag when a screen reader asks for the text's
+   * attributes, and crashes. Links are marked by an underline in the
+   * accent colour, quotes by their indent and italics. */
+  ADD (g_object_new (GTK_TYPE_TEXT_TAG, "name", "quote", "style", PANGO_STYLE_ITALIC, NULL));
   ADD (g_object_new (GTK_TYPE_TEXT_TAG, "name", "monospace", "family", "monospace", NULL));
   for (guint i = 0; i < 6; i++)
     {
@@ -164,9 +168,7 @@ confab_markdown_view_update_style (GtkWidget *widget)
 
   fg.alpha *= 0.1;
   g_object_set (gtk_text_tag_table_lookup (table, "code"), "background-rgba", &fg, NULL);
-  g_object_set (gtk_text_tag_table_lookup (table, "link"), "foreground-rgba", &accent, NULL);
-  fg.alpha *= 7;
-  g_object_set (gtk_text_tag_table_lookup (table, "quote"), "foreground-rgba", &fg, NULL);
+  g_object_set (gtk_text_tag_table_lookup (table, "link"), "underline-rgba", &accent, NULL);
 }
 
 /* Links */

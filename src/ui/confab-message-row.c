@@ -1175,6 +1175,10 @@ show_state (ConfabMessageRow *self,
     {
       gtk_label_set_label (self->status_label, status);
     }
+  /* Empty, it still holds the buttons to the end of the line; GTK 4.8
+   * would name it "GtkLabel" for screen readers. */
+  gtk_accessible_update_state (GTK_ACCESSIBLE (self->status_label), GTK_ACCESSIBLE_STATE_HIDDEN,
+                               *gtk_label_get_label (self->status_label) == '\0', -1);
 
   gtk_widget_set_visible (GTK_WIDGET (self->copy_button),
                           confab_message_get_content_length (self->message) > 0);
