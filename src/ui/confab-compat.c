@@ -199,6 +199,18 @@ confab_compat_set_description (GtkWidget  *widget,
                                   description, -1);
 }
 
+/* Calls @func on @root and on each widget inside it. */
+static void
+for_each_widget (GtkWidget *root,
+                 void     (*func) (GtkWidget *widget))
+{
+  func (root);
+  for (GtkWidget *child = gtk_widget_get_first_child (root);
+       child != NULL;
+       child = gtk_widget_get_next_sibling (child))
+    for_each_widget (child, func);
+}
+
 static void
 fix_mnemonic_name (GtkLabel *label)
 {
@@ -233,6 +245,15 @@ fix_icon_button_name (GtkButton *button)
                                   tooltip, -1);
 }
 
+static void
+fix_name (GtkWidget *widget)
+{
+  if (GTK_IS_LABEL (widget))
+    fix_mnemonic_name (GTK_LABEL (widget));
+  else if (GTK_IS_BUTTON (widget))
+    fix_icon_button_name (GTK_BUTTON (widget));
+}
+
 /**
  * confab_compat_fix_accessible_names:
  * @root: a widget made of widgets GTK 4.8 misnames
@@ -249,15 +270,7 @@ confab_compat_fix_accessible_names (GtkWidget *root)
 {
   g_return_if_fail (GTK_IS_WIDGET (root));
 
-  if (GTK_IS_LABEL (root))
-    fix_mnemonic_name (GTK_LABEL (root));
-  else if (GTK_IS_BUTTON (root))
-    fix_icon_button_name (GTK_BUTTON (root));
-
-  for (GtkWidget *child = gtk_widget_get_first_child (root);
-       child != NULL;
-       child = gtk_widget_get_next_sibling (child))
-    confab_compat_fix_accessible_names (child);
+  for_each_widget (root, fix_name);
 }
 
 /* GTK 4.8 names each element without a label after its type, and Orca
@@ -327,16 +340,6 @@ name_internal (GtkWidget *widget)
                      adw_preferences_row_get_title (ADW_PREFERENCES_ROW (row)));
 }
 
-static void
-name_internals (GtkWidget *widget)
-{
-  name_internal (widget);
-  for (GtkWidget *child = gtk_widget_get_first_child (widget);
-       child != NULL;
-       child = gtk_widget_get_next_sibling (child))
-    name_internals (child);
-}
-
 /* A window names every element it holds as it maps, shown or not (a
  * screen reader lists them all); a widget mapped later, itself. */
 static gboolean
@@ -348,7 +351,7 @@ name_internals_cb (GSignalInvocationHint *hint,
   GtkWidget *widget = g_value_get_object (&values[0]);
 
   if (GTK_IS_WINDOW (widget))
-    name_internals (widget);
+    for_each_widget (widget, name_internal);
   else
     name_internal (widget);
 
